@@ -1,0 +1,80 @@
+// Bundles the entry points into dist/ with esbuild; type-checking is tsc's job
+// (`npm run typecheck`). Takes well under a second. An entry whose source, or a file it
+// cannot do without, does not exist yet is skipped with a notice.
+//
+//   main/core/cli/main.ts  -> dist/cli.js            the `flint` command (bin/flint.js)
+//   main/shell/main.ts     -> dist/shell/main.js     Electron main process
+//   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
+//
+// npm packages stay external: they are installed beside dist/ (node_modules), and
+// native addons such as keytar cannot be bundled anyway.
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const entries = [
+  {
+    entryPoints: ['main/core/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+  },
+  {
+    entryPoints: ['main/shell/main.ts'],
+    // The shell wraps the core; until these exist there is nothing to wrap.
+    requires: ['main/core/app.ts', 'main/core/config.ts'],
+    outfile: 'dist/shell/main.js',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    external: ['electron'],
+  },
+  {
+    // Sandboxed preloads get a browser-like context with a small `require` that
+    // offers 'electron' and little else, so nothing else may be left external.
+    entryPoints: ['main/shell/preload.ts'],
+    outfile: 'dist/shell/preload.cjs',
+    platform: 'browser',
+    format: 'cjs',
+    target: 'chrome120',
+    external: ['electron'],
+  },
+];
+
+const started = performance.now();
+let failed = false;
+await Promise.all(
+  entries.map(async ({ requires = [], ...entry }) => {
+    const source = entry.entryPoints[0];
+    const missing = [source, ...requires].filter((f) => !existsSync(resolve(root, f)));
+    if (missing.length > 0) {
+      console.log(`build: skipped ${source} (${missing.join(', ')} not written yet)`);
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      await build({ ...common, ...entry });
+      const ms = Math.round(performance.now() - t0);
+      console.log(`build: ${source} -> ${relative(root, resolve(root, entry.outfile))} (${ms} ms)`);
+    } catch (_err) {
+      // esbuild has already printed the errors with file and line.
+      console.error(`build: FAILED ${source}`);
+      failed = true;
+    }
+  }),
+);
+console.log(`build: done in ${Math.round(performance.now() - started)} ms`);
+if (failed) process.exit(1);
