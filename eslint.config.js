@@ -52,7 +52,7 @@ const restrict = (files, patterns, ignores = []) => ({
 });
 
 export default defineConfig(
-  { ignores: ['dist/**', 'release/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['dist/**', 'release/**', 'coverage/**', '**/*.d.ts', '**/.build/**'] },
   {
     files: SOURCES,
     extends: [js.configs.recommended, tseslint.configs.recommended],
@@ -75,6 +75,16 @@ export default defineConfig(
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
         performance: 'readonly',
+        URLSearchParams: 'readonly',
+        structuredClone: 'readonly',
+        setImmediate: 'readonly',
+        clearImmediate: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
       },
     },
   },
