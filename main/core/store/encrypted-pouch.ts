@@ -1,0 +1,132 @@
+/**
+ * PouchDB over SQLCipher: pouchdb-adapter-websql-core@7 (PouchDB's last SQLite adapter)
+ * driven through the sqlite-websql shim, registered as adapter 'sqlcipher' on pouchdb-core@9
+ * with the replication and http plugins, so the same class later syncs with CouchDB.
+ * Everything at rest is encrypted: ids, bodies, attachments, _local docs, the WAL
+ * (shared/FINDINGS.md, "Encryption at rest").
+ *
+ * Where things are written: only `<file>`, `<file>-wal`, `<file>-shm` (and, should a
+ * map/reduce plugin be added later, its dependent databases `<file>-mrview-*`, which come
+ * through this same adapter with the same key, in the same folder). websql-core's other
+ * side channel, localStorage, is compiled out of the Node build of pouchdb-utils@7
+ * (hasLocalStorage() returns false); SQLite temp files are kept in memory by the shim.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { SqlError, openSqlcipherDatabase, type WebSqlDatabase } from './sqlite-websql';
+
+const require = createRequire(import.meta.url);
+// CommonJS packages without type declarations (or, for pouchdb-core, typed as a global).
+const PouchDB = require('pouchdb-core') as PouchDB.Static;
+const WebSqlPouchCore = require('pouchdb-adapter-websql-core') as AdapterInit;
+PouchDB.plugin(require('pouchdb-replication') as PouchDB.Plugin);
+PouchDB.plugin(require('pouchdb-adapter-http') as PouchDB.Plugin);
+
+/** The PouchDB class the encrypted stores are made of (http adapter and replication included). */
+export const FlintPouchDB: PouchDB.Static = PouchDB;
+
+/** The store file cannot be used: wrong key, a foreign file, or it cannot be opened at all. */
+export class StoreOpenError extends Error {
+  constructor(message: string, readonly file: string, readonly code: string) {
+    super(message);
+    this.name = 'StoreOpenError';
+  }
+}
+
+const ADAPTER = 'sqlcipher';
+// PouchDB clones its options into db.__opts and hands them to dependent databases
+// (map/reduce views, destroy), so the key travels there, hex-encoded (clone() does not copy
+// Buffers faithfully). Never log db.__opts.
+const KEY_OPTION = 'flint_sqlcipher_key';
+
+type Callback = (err?: Error | null, result?: unknown) => void;
+type AdapterInit = (this: AdapterApi, opts: Record<string, unknown>, callback: Callback) => void;
+interface AdapterApi {
+  _close(callback: Callback): void;
+  _destroy(opts: unknown, callback: Callback): void;
+}
+
+function storeOpenError(err: unknown, file: string): StoreOpenError {
+  if (err instanceof StoreOpenError) return err;
+  const code = (err instanceof SqlError && err.sqliteCode) || 'SQLITE_ERROR';
+  if (code === 'SQLITE_NOTADB') {
+    return new StoreOpenError('the store could not be decrypted: wrong key or not a Flint store', file, code);
+  }
+  // Messages here come from SQLite or the adapter's setup, which handles no document content.
+  return new StoreOpenError(`the store could not be opened: ${(err as Error).message}`, file, code);
+}
+
+function SqlcipherPouch(this: AdapterApi, opts: Record<string, unknown>, callback: Callback): void {
+  const file = resolve(String(opts['name']));
+  const keyHex = opts[KEY_OPTION];
+  let handle: WebSqlDatabase;
+  try {
+    if (typeof keyHex !== 'string') throw new RangeError('a sqlcipher database needs a key');
+    handle = openSqlcipherDatabase(file, { key: Buffer.from(keyHex, 'hex') });
+  } catch (err) {
+    callback(storeOpenError(err, file));
+    return;
+  }
+  // websql-core caches opened databases by name for the life of the process, so the name it
+  // sees is the connection's id: a closed-then-reopened file gets a fresh entry instead of a
+  // closed handle. Instances sharing a connection share the name, hence live changes.
+  WebSqlPouchCore.call(this, { ...opts, name: handle.connectionId, websql: () => handle }, (err) => {
+    if (err) {
+      void handle.close();
+      callback(storeOpenError(err, file));
+    } else callback(null, this);
+  });
+
+  // websql-core's _close is a no-op (browsers own the connection); ours releases the file
+  // once queued transactions have run. PouchDB calls _destroy instead of _close on destroy().
+  this._close = (cb) => {
+    handle.close().then(() => cb(), cb);
+  };
+  const dropTables = this._destroy.bind(this);
+  this._destroy = (destroyOpts, cb) => {
+    dropTables(destroyOpts, (err, res) => {
+      handle.close().then(() => cb(err, res), cb);
+    });
+  };
+}
+SqlcipherPouch.valid = () => true;
+SqlcipherPouch.use_prefix = false;
+
+// Not preferred (false): a database only gets this adapter when asked for it by name.
+PouchDB.adapter(ADAPTER, SqlcipherPouch, false);
+
+export interface EncryptedPouchOptions {
+  /** The database file; its folder holds every file the store writes. */
+  file: string;
+  /** 32 random bytes (DataDir.purposeKey('store')). */
+  key: Buffer;
+}
+
+/**
+ * Opens (creating if needed) an encrypted PouchDB database and proves the key by reading it.
+ * Throws StoreOpenError on a wrong key or a file that is not a Flint store: never an empty
+ * store in its place. Close with db.close(): it resolves once queued transactions have run and
+ * the file is closed (unless another open database in this process shares it).
+ */
+export async function openEncryptedPouch({ file, key }: EncryptedPouchOptions): Promise<PouchDB.Database> {
+  if (key.length !== 32) throw new RangeError('the store key must be 32 bytes');
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new PouchDB(path, {
+    adapter: ADAPTER,
+    // Auto-compaction drops the bodies of non-leaf revisions on each update. Leaves, i.e. the
+    // winner and every conflicting revision, are never compacted, and the rev tree keeps
+    // every revision id, which is all replication exchanges; resource history lives in
+    // explicit version documents (documents.ts), not in old CouchDB revisions. Without it,
+    // every superseded body (old PHI included) would stay on disk for ever.
+    auto_compaction: true,
+    [KEY_OPTION]: key.toString('hex'),
+  } as PouchDB.Configuration.DatabaseConfiguration);
+  try {
+    await db.info(); // fails with the adapter's open error, if any
+  } catch (err) {
+    throw storeOpenError(err, path);
+  }
+  return db;
+}
