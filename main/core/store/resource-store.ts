@@ -1,0 +1,161 @@
+/**
+ * Versioned FHIR resources over an (encrypted) PouchDB database: heads plus immutable
+ * version documents (see documents.ts). This class knows nothing about HTTP or FHIR
+ * interactions; it commits prepared writes atomically and answers reads.
+ *
+ * Concurrency contract: callers hold `locks` over every resource key they write
+ * (`lockKey(type, id)`) from the moment they read the heads until commit returns.
+ * commit() writes all documents in one bulkDocs, which the SQLite adapter runs as one
+ * SQL transaction: all of it is durable when the promise resolves, or none of it is.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import {
+  HEAD_PREFIX,
+  RANGE_END,
+  VERSION_PREFIX,
+  headId,
+  recordOf,
+  versionId,
+  type HeadDoc,
+  type VersionDoc,
+  type VersionRecord,
+  type WriteMethod,
+} from './documents';
+import { WriteLocks } from './write-locks';
+import { makeVersionId, nextTimestamp } from './version-id';
+
+export interface PendingWrite {
+  type: string;
+  id: string;
+  method: WriteMethod;
+  /** The new content; absent for DELETE. */
+  resource?: Resource;
+}
+
+export class StoreWriteError extends Error {}
+
+const SCAN_BATCH = 500;
+
+export const lockKey = (type: string, id: string): string => `${type}/${id}`;
+
+export class ResourceStore {
+  readonly locks = new WriteLocks();
+
+  constructor(
+    private readonly db: PouchDB.Database,
+    private readonly workstationId: string,
+  ) {}
+
+  /** The head (current version or deletion marker), or undefined if never written. */
+  async head(type: string, id: string): Promise<HeadDoc | undefined> {
+    try {
+      return (await this.db.get(headId(type, id))) as unknown as HeadDoc;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async heads(keys: Array<{ type: string; id: string }>): Promise<Map<string, HeadDoc>> {
+    const out = new Map<string, HeadDoc>();
+    if (keys.length === 0) return out;
+    const res = await this.db.allDocs({ keys: keys.map((k) => headId(k.type, k.id)), include_docs: true });
+    for (const row of res.rows) {
+      if ('doc' in row && row.doc) {
+        const doc = row.doc as unknown as HeadDoc;
+        out.set(lockKey(doc.type, doc.id), doc);
+      }
+    }
+    return out;
+  }
+
+  async version(type: string, id: string, vid: string): Promise<VersionRecord | undefined> {
+    try {
+      return recordOf((await this.db.get(versionId(type, id, vid))) as unknown as VersionDoc);
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Commits writes atomically. `heads` must hold the current head of every written
+   * resource that exists (read under the caller's locks). Returns one record per write,
+   * in order, with meta.versionId/lastUpdated set on the stored resource.
+   */
+  async commit(writes: PendingWrite[], heads: Map<string, HeadDoc>): Promise<VersionRecord[]> {
+    if (writes.length === 0) return [];
+    const tx = writes.length > 1 ? { id: randomUUID(), size: writes.length * 2 } : undefined;
+    const docs: Array<HeadDoc | VersionDoc> = [];
+    const records: VersionRecord[] = [];
+    const seen = new Set<string>();
+    for (const w of writes) {
+      const key = lockKey(w.type, w.id);
+      if (seen.has(key)) throw new StoreWriteError('a resource may be written only once per commit');
+      seen.add(key);
+      const prev = heads.get(key);
+      const n = (prev?.n ?? 0) + 1;
+      const vid = makeVersionId(n, this.workstationId);
+      const ts = nextTimestamp(prev?.ts);
+      const record: VersionRecord = { type: w.type, id: w.id, vid, n, ts, method: w.method, deleted: !w.resource };
+      if (w.resource) {
+        record.resource = {
+          ...w.resource,
+          id: w.id,
+          meta: { ...w.resource.meta, versionId: vid, lastUpdated: ts },
+        } as Resource;
+      }
+      if (tx) record.tx = tx;
+      records.push(record);
+      docs.push({ ...record, _id: versionId(w.type, w.id, vid), kind: 'version' });
+      const head: HeadDoc = { ...record, _id: headId(w.type, w.id), kind: 'head' };
+      if (prev?._rev) head._rev = prev._rev;
+      docs.push(head);
+    }
+    const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
+    const failed = results.filter((r) => 'error' in r && r.error);
+    if (failed.length > 0) {
+      // Cannot happen while callers hold the locks; if it does, say so loudly (no PHI).
+      throw new StoreWriteError(`store rejected ${failed.length} of ${docs.length} documents`);
+    }
+    return records;
+  }
+
+  /** Current, non-deleted heads of one type in id order, starting after `afterId`. */
+  async *scanHeads(type: string, afterId?: string): AsyncGenerator<HeadDoc> {
+    const end = `${HEAD_PREFIX}${type}/${RANGE_END}`;
+    let startkey = afterId === undefined ? `${HEAD_PREFIX}${type}/` : headId(type, afterId);
+    let skipFirst = afterId !== undefined;
+    for (;;) {
+      const res = await this.db.allDocs({ startkey, endkey: end, include_docs: true, limit: SCAN_BATCH, skip: skipFirst ? 1 : 0 });
+      for (const row of res.rows) {
+        const doc = row.doc as unknown as HeadDoc | undefined;
+        if (doc && !doc.deleted) yield doc;
+      }
+      if (res.rows.length < SCAN_BATCH) return;
+      startkey = res.rows[res.rows.length - 1]!.id;
+      skipFirst = true;
+    }
+  }
+
+  /** Every version in scope (system, one type, or one resource), newest first. */
+  async history(scope: { type?: string; id?: string }): Promise<VersionRecord[]> {
+    let prefix = VERSION_PREFIX;
+    if (scope.type) prefix += `${scope.type}/`;
+    if (scope.type && scope.id) prefix += `${scope.id}/`;
+    const res = await this.db.allDocs({ startkey: prefix, endkey: prefix + RANGE_END, include_docs: true });
+    const out = res.rows
+      .map((row) => row.doc as unknown as VersionDoc | undefined)
+      .filter((d): d is VersionDoc => d !== undefined)
+      .map(recordOf);
+    return out.sort(newestFirst);
+  }
+}
+
+export function newestFirst(a: VersionRecord, b: VersionRecord): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? 1 : -1;
+  const ka = `${a.type}/${a.id}/${a.vid}`;
+  const kb = `${b.type}/${b.id}/${b.vid}`;
+  return ka < kb ? 1 : ka > kb ? -1 : 0;
+}
