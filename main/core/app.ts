@@ -1,0 +1,75 @@
+/**
+ * The composition root: builds every service of a workstation once, hands them to each
+ * other, and tears them down in reverse order. `flint serve` and the Electron shell both
+ * start a workstation through startWorkstation().
+ */
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, resolveDataDir } from './config';
+import { loadDefinitions } from './fhir/definitions';
+import { createRouter } from './fhir/router';
+import { createValidator } from './fhir/validation/validator';
+import { startHttpServer } from './http/fhir-http-server';
+import { ScanMatcher } from './search/scan-matcher';
+import { KeytarSecretStore } from './secrets/keytar-secret-store';
+import type { SecretStore } from './secrets/secret-store';
+import { openDataDir } from './store/data-dir';
+import { openEncryptedPouch } from './store/encrypted-pouch';
+import { ResourceStore } from './store/resource-store';
+
+export interface WorkstationOptions {
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  maxBodyBytes?: number;
+  secrets?: SecretStore;
+  log?: (line: string) => void;
+}
+
+export interface Workstation {
+  baseUrl: string;
+  dataDir: string;
+  workstationId: string;
+  close(): Promise<void>;
+}
+
+export async function startWorkstation(opts: WorkstationOptions = {}): Promise<Workstation> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = await openDataDir(resolveDataDir(opts.dataDir), opts.secrets ?? new KeytarSecretStore());
+  const cleanups: Array<() => Promise<void>> = [() => dataDir.release()];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const db = await openEncryptedPouch({ file: dataDir.storeFile('store'), key: dataDir.purposeKey('store') });
+    cleanups.push(() => db.close());
+    const store = new ResourceStore(db, dataDir.workstationId);
+    const defs = loadDefinitions();
+    const handle = createRouter(
+      {
+        store,
+        defs,
+        validator: createValidator(),
+        matcher: new ScanMatcher(store),
+        settings: { defaultPageSize: 50, maxPageSize: 1000 },
+      },
+      (fault) => log(`[fault] ${fault}`),
+    );
+    const host = opts.host ?? '127.0.0.1';
+    const http = await startHttpServer({
+      host,
+      port: opts.port ?? DEFAULT_PORT,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      handle,
+      logFault: (fault) => log(`[fault] ${fault}`),
+    });
+    cleanups.push(() => http.close());
+    return {
+      baseUrl: `${http.origin}/fhir`,
+      dataDir: dataDir.dir,
+      workstationId: dataDir.workstationId,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,62 @@
+/** Builds the CapabilityStatement from the route registry and the definitions. */
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { Definitions } from './definitions';
+import { operations, routes, type SystemInteraction, type TypeInteraction } from './registry';
+import { parseCriteria } from '../search/criteria';
+
+const SYSTEM: ReadonlySet<string> = new Set<SystemInteraction>(['transaction', 'batch', 'history-system']);
+
+export const FLINT_VERSION = '0.1.0';
+
+export function capabilityStatement(defs: Definitions, baseUrl: string): CapabilityStatement {
+  const typeInteractions = routes
+    .map((r) => r.interaction)
+    .filter((i): i is TypeInteraction => i !== undefined && !SYSTEM.has(i) && i !== 'capabilities');
+  const conditional = new Set(routes.map((r) => r.conditional).filter(Boolean));
+  const typeOps = operations.filter((o) => o.level.includes('type') || o.level.includes('instance'));
+  const resource: CapabilityStatementRestResource[] = defs.resourceTypes.map((type) => ({
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: [...new Set(typeInteractions)].map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: conditional.has('create'),
+    conditionalRead: 'not-supported',
+    conditionalUpdate: conditional.has('update'),
+    conditionalDelete: conditional.has('delete') ? 'multiple' : 'not-supported',
+    searchParam: supportedSearchParams(defs, type),
+    operation: typeOps.map((o) => ({ name: o.name, definition: o.definition })),
+  }));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: { name: 'Flint', version: FLINT_VERSION },
+    implementation: { description: 'Flint offline-first FHIR workstation', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        resource,
+        interaction: routes
+          .map((r) => r.interaction)
+          .filter((i): i is SystemInteraction => i !== undefined && SYSTEM.has(i))
+          .map((code) => ({ code: code as 'transaction' | 'batch' | 'history-system' })),
+      },
+    ],
+  };
+}
+
+/** Only the parameters the search engine actually evaluates are claimed. */
+function supportedSearchParams(defs: Definitions, type: string): CapabilityStatementRestResource['searchParam'] {
+  const out: NonNullable<CapabilityStatementRestResource['searchParam']> = [];
+  for (const p of defs.searchParams(type).values()) {
+    if (parseCriteria(defs, type, new URLSearchParams([[p.code, 'x']])).unsupported.length > 0) continue;
+    out.push({ name: p.code, type: p.type, definition: p.url });
+  }
+  return out;
+}

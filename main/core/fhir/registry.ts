@@ -1,0 +1,64 @@
+/**
+ * The one declarative table of what this server serves. The router matches requests
+ * against it and the CapabilityStatement is generated from it, so the statement cannot
+ * claim what is not routed (the Blaze model: one registry feeds both).
+ */
+import { batchOrTransaction } from './bundle/batch-or-transaction';
+import type { Handler } from './interactions/route';
+import { capabilities } from './interactions/capabilities';
+import { create } from './interactions/create';
+import { conditionalRemove, remove } from './interactions/delete';
+import { history } from './interactions/history';
+import { conditionalPatch, patch } from './interactions/patch';
+import { read } from './interactions/read';
+import { searchType } from './interactions/search-type';
+import { conditionalUpdate, update } from './interactions/update';
+import { vread } from './interactions/vread';
+import { validate } from './operations/validate';
+
+export type TypeInteraction =
+  | 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+export type SystemInteraction = 'transaction' | 'batch' | 'history-system' | 'capabilities';
+
+export interface Route {
+  method: string;
+  /** Segments; ':type', ':id', ':vid', ':op' ($name) are parameters. */
+  pattern: string[];
+  handler: Handler;
+  /** The CapabilityStatement interaction this route implements. */
+  interaction?: TypeInteraction | SystemInteraction;
+  conditional?: 'create' | 'update' | 'patch' | 'delete';
+  operation?: string;
+}
+
+export const routes: Route[] = [
+  { method: 'GET', pattern: ['metadata'], handler: capabilities, interaction: 'capabilities' },
+  { method: 'POST', pattern: [], handler: batchOrTransaction, interaction: 'transaction' },
+  { method: 'POST', pattern: [], handler: batchOrTransaction, interaction: 'batch' },
+  { method: 'GET', pattern: ['_history'], handler: history, interaction: 'history-system' },
+  { method: 'GET', pattern: [':type'], handler: searchType, interaction: 'search-type' },
+  { method: 'POST', pattern: [':type', '_search'], handler: searchType, interaction: 'search-type' },
+  { method: 'POST', pattern: [':type'], handler: create, interaction: 'create', conditional: 'create' },
+  { method: 'PUT', pattern: [':type'], handler: conditionalUpdate, conditional: 'update' },
+  { method: 'PATCH', pattern: [':type'], handler: conditionalPatch, conditional: 'patch' },
+  { method: 'DELETE', pattern: [':type'], handler: conditionalRemove, conditional: 'delete' },
+  { method: 'GET', pattern: [':type', '_history'], handler: history, interaction: 'history-type' },
+  { method: 'POST', pattern: [':type', ':op'], handler: validate, operation: 'validate' },
+  { method: 'GET', pattern: [':type', ':id'], handler: read, interaction: 'read' },
+  { method: 'PUT', pattern: [':type', ':id'], handler: update, interaction: 'update' },
+  { method: 'PATCH', pattern: [':type', ':id'], handler: patch, interaction: 'patch' },
+  { method: 'DELETE', pattern: [':type', ':id'], handler: remove, interaction: 'delete' },
+  { method: 'GET', pattern: [':type', ':id', '_history'], handler: history, interaction: 'history-instance' },
+  { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], handler: vread, interaction: 'vread' },
+  { method: 'POST', pattern: [':type', ':id', ':op'], handler: validate, operation: 'validate' },
+];
+
+export interface OperationDef {
+  name: string;
+  definition: string;
+  level: Array<'type' | 'instance'>;
+}
+
+export const operations: OperationDef[] = [
+  { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', level: ['type', 'instance'] },
+];
