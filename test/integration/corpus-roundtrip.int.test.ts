@@ -1,0 +1,111 @@
+/**
+ * Every official R4 example: PUT [type]/[id], then GET returns the same resource apart
+ * from meta.versionId / meta.lastUpdated. Two examples in the package are not valid R4
+ * (required elements missing); Flint validates every write, so those two must be
+ * rejected with a 400 OperationOutcome naming the missing element, and the test checks
+ * independently, in the raw JSON, that the element is really missing.
+ */
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS, corpusAvailable, readJson } from '../support/corpus';
+import { FhirClient, withoutServerMeta } from '../support/fhir-client';
+import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
+
+interface IndexRow {
+  file: string;
+  resourceType: string;
+  id: string;
+}
+
+/** Known-invalid official examples, with a check that reads the raw JSON. */
+interface RawExample {
+  name?: unknown;
+  status?: unknown;
+  item?: Array<{ item?: Array<{ linkId?: unknown }> }>;
+}
+
+const INVALID: Record<string, { expression: string; reallyMissing: (r: RawExample) => boolean }> = {
+  'ImplementationGuide-fhir.json': {
+    expression: 'ImplementationGuide.name',
+    reallyMissing: (r) => r.name === undefined && r.status === undefined,
+  },
+  'Questionnaire-qs1.json': {
+    expression: 'Questionnaire.item[0].item[0].linkId',
+    reallyMissing: (r) => r.item?.[0]?.item?.[0]?.linkId === undefined,
+  },
+};
+
+const available = corpusAvailable();
+
+describe.runIf(available)('R4 examples round trip', () => {
+  let ws: RunningWorkstation;
+  let client: FhirClient;
+  const rows: IndexRow[] = available
+    ? readFileSync(join(CORPUS, 'r4-examples', 'index.ndjson'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as IndexRow)
+    : [];
+
+  beforeAll(async () => {
+    ws = await startWorkstation();
+    client = new FhirClient(ws.baseUrl);
+  });
+  afterAll(async () => {
+    await ws?.stop();
+    removeDir(ws.dataDir);
+  });
+
+  it('indexes all 743 examples', () => {
+    expect(rows).toHaveLength(743);
+  });
+
+  it('PUT then GET returns each valid example unchanged; invalid ones are rejected and not stored', async () => {
+    const failures: string[] = [];
+    const queue = [...rows];
+    const worker = async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        const input = readJson<Resource>('r4-examples', row.file);
+        const path = `${row.resourceType}/${encodeURIComponent(row.id)}`;
+        const put = await client.put(path, input);
+        const invalid = INVALID[row.file];
+        if (invalid) {
+          expect(invalid.reallyMissing(input as RawExample), `${row.file} no longer lacks the element`).toBe(true);
+          expect(put.status, row.file).toBe(400);
+          const oo = put.body as OperationOutcome;
+          expect(oo.resourceType).toBe('OperationOutcome');
+          expect(oo.issue.flatMap((i) => i.expression ?? [])).toContain(invalid.expression);
+          expect((await client.get(path)).status, `${row.file} must not be stored`).toBe(404);
+          continue;
+        }
+        if (put.status !== 201) {
+          failures.push(`${row.file}: PUT ${put.status} ${JSON.stringify(put.body).slice(0, 300)}`);
+          continue;
+        }
+        const got = await client.get(path);
+        expect(got.status, row.file).toBe(200);
+        expect(got.body.meta?.versionId).toBe(put.body.meta?.versionId);
+        expect(got.headers.get('etag')).toBe(`W/"${put.body.meta?.versionId}"`);
+        try {
+          expect(withoutServerMeta(got.body)).toEqual(withoutServerMeta(input));
+        } catch {
+          failures.push(`${row.file}: GET differs from the input`);
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    expect(failures).toEqual([]);
+  });
+
+  it('lists every stored type with its count', async () => {
+    const perType = new Map<string, number>();
+    for (const r of rows) if (!INVALID[r.file]) perType.set(r.resourceType, (perType.get(r.resourceType) ?? 0) + 1);
+    for (const type of ['Patient', 'Observation', 'Bundle', 'Binary']) {
+      const res = await client.get<{ total: number }>(`${type}?_count=1`);
+      expect(res.status).toBe(200);
+      expect(res.body.total, type).toBe(perType.get(type));
+    }
+  });
+});

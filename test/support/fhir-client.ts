@@ -1,0 +1,59 @@
+/** A minimal FHIR JSON client over fetch, for tests and benchmarks. */
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+
+export interface FhirReply<T = Resource> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class FhirClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = Resource>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<FhirReply<T>> {
+    const init: RequestInit = { method, headers: { accept: 'application/fhir+json', ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/fhir+json';
+    }
+    const res = await fetch(`${this.baseUrl}${path.startsWith('/') || path === '' ? '' : '/'}${path}`, init);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  get<T = Resource>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', path, undefined, headers);
+  }
+  put<T = Resource>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PUT', path, body, headers);
+  }
+  post<T = Resource>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body, headers);
+  }
+  patch<T = Resource>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PATCH', path, body, headers);
+  }
+  delete<T = Resource>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('DELETE', path, undefined, headers);
+  }
+}
+
+export function isOutcome(body: unknown): body is OperationOutcome {
+  return !!body && (body as Resource).resourceType === 'OperationOutcome';
+}
+
+/** Strips the server-managed meta fields, for comparing a stored resource with its input. */
+export function withoutServerMeta<T extends Resource>(r: T): T {
+  const copy = structuredClone(r) as T & { meta?: Record<string, unknown> };
+  if (copy.meta) {
+    delete copy.meta.versionId;
+    delete copy.meta.lastUpdated;
+    if (Object.keys(copy.meta).length === 0) delete copy.meta;
+  }
+  return copy;
+}
