@@ -1,5 +1,5 @@
 /** Checks a request body is a valid resource of the expected type before any write. */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, invalidResource, notFound } from '../../../shared/fhir/outcome';
 import { isValidId } from '../../../shared/fhir/ids';
 import type { FhirContext } from './context';
@@ -21,8 +21,15 @@ export function requireId(id: string): void {
 /**
  * The body as a resource of `type`, validated against the R4 definitions.
  * `urlId`: for update, the id from the URL, which the body's id must equal.
+ * `issues`: the validator's verdict when it was computed beforehand (transactions).
  */
-export function validResource(ctx: FhirContext, body: unknown, type: string, urlId?: string): Resource {
+export function validResource(
+  ctx: FhirContext,
+  body: unknown,
+  type: string,
+  urlId?: string,
+  issues?: OperationOutcomeIssue[],
+): Resource {
   if (body === undefined || body === null) throw badRequest('A resource body is required');
   if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object holding a FHIR resource');
   const r = body as Partial<Resource> & Record<string, unknown>;
@@ -37,7 +44,7 @@ export function validResource(ctx: FhirContext, body: unknown, type: string, url
   if (r.id !== undefined && (typeof r.id !== 'string' || !isValidId(r.id))) {
     throw badRequest('Invalid resource id in the body', [`${type}.id`]);
   }
-  const issues = ctx.validator.validate(r as Resource);
-  if (hasErrors(issues)) throw invalidResource(issues);
+  const verdict = issues ?? ctx.validator.validate(r as Resource);
+  if (hasErrors(verdict)) throw invalidResource(verdict);
   return r as Resource;
 }

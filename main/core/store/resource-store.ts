@@ -57,16 +57,14 @@ export class ResourceStore {
     }
   }
 
+  /**
+   * Heads by key. One get per key rather than allDocs({keys}): the SQLite adapter counts
+   * every document on each allDocs call, which would make each write O(store size).
+   */
   async heads(keys: Array<{ type: string; id: string }>): Promise<Map<string, HeadDoc>> {
     const out = new Map<string, HeadDoc>();
-    if (keys.length === 0) return out;
-    const res = await this.db.allDocs({ keys: keys.map((k) => headId(k.type, k.id)), include_docs: true });
-    for (const row of res.rows) {
-      if ('doc' in row && row.doc) {
-        const doc = row.doc as unknown as HeadDoc;
-        out.set(lockKey(doc.type, doc.id), doc);
-      }
-    }
+    const found = await Promise.all(keys.map((k) => this.head(k.type, k.id)));
+    for (const doc of found) if (doc) out.set(lockKey(doc.type, doc.id), doc);
     return out;
   }
 

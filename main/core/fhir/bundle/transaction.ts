@@ -6,7 +6,7 @@
  * POST, PUT/PATCH), (4) commit every write in one atomic store commit, (5) run GETs.
  * Any failure throws before (4), so a failed transaction stores nothing.
  */
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, badRequest, multipleMatches, notFound, outcomeOf } from '../../../../shared/fhir/outcome';
 import type { HeadDoc, VersionRecord } from '../../store/documents';
 import { lockKey, type PendingWrite } from '../../store/resource-store';
@@ -29,6 +29,8 @@ interface Step {
   /** POST whose If-None-Exist matched: no write, answer with the existing resource. */
   existing?: HeadDoc;
   planned: PlannedWrite[];
+  /** The validator's verdict on entry.resource, computed before the lock. */
+  issues?: OperationOutcomeIssue[];
   response?: BundleEntry;
 }
 
@@ -42,6 +44,7 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
     atEntry(index, () => requireType(ctx, type));
     return { index, entry, target, type, ids: [], planned: [] };
   });
+  prevalidate(ctx, steps);
   return ctx.store.locks.exclusive(async () => {
     const refMap = new Map<string, string>();
     for (const step of steps) await atEntryAsync(step.index, () => resolveTarget(ctx, step, refMap));
@@ -67,6 +70,19 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
       entry: steps.map((s) => s.response as BundleEntry),
     });
   });
+}
+
+/**
+ * Validates every resource the transaction creates or replaces before the exclusive lock
+ * is taken, so other writers are not held up by it. Rewriting references later only
+ * swaps one reference string for another, which cannot change the verdict.
+ */
+function prevalidate(ctx: FhirContext, steps: Step[]): void {
+  for (const s of steps) {
+    if (s.entry.resource && (s.target.method === 'POST' || s.target.method === 'PUT')) {
+      s.issues = ctx.validator.validate(s.entry.resource);
+    }
+  }
 }
 
 /** Decides which resource(s) an entry writes, and records fullUrl -> Type/id. */
@@ -132,9 +148,9 @@ function planStep(ctx: FhirContext, step: Step, refMap: Map<string, string>, hea
       .map((i) => planDelete(type, i, heads.get(lockKey(type, i)), ifMatch))
       .filter((p): p is PlannedWrite => p !== null);
   } else if (method === 'POST' && id !== undefined) {
-    step.planned = [planCreate(type, validResource(ctx, body, type), id)];
+    step.planned = [planCreate(type, validResource(ctx, body, type, undefined, step.issues), id)];
   } else if (method === 'PUT' && id !== undefined) {
-    const resource = validResource(ctx, body, type, step.target.path.length === 2 ? id : undefined);
+    const resource = validResource(ctx, body, type, step.target.path.length === 2 ? id : undefined, step.issues);
     step.planned = [planUpdate(type, id, { ...resource, id } as Resource, heads.get(lockKey(type, id)), { ifMatch })];
   } else if (method === 'PATCH' && id !== undefined) {
     const r = entryRequest({ ...entry, ...(body ? { resource: body } : {}) }, step.target, '', step.index);
