@@ -8,7 +8,18 @@ const SYSTEM: ReadonlySet<string> = new Set<SystemInteraction>(['transaction', '
 
 export const FLINT_VERSION = '0.1.0';
 
+/** Built once per definitions and base URL: it only changes with the code. */
+const cache = new WeakMap<Definitions, Map<string, CapabilityStatement>>();
+
 export function capabilityStatement(defs: Definitions, baseUrl: string): CapabilityStatement {
+  let byBase = cache.get(defs);
+  if (!byBase) cache.set(defs, (byBase = new Map()));
+  let cs = byBase.get(baseUrl);
+  if (!cs) byBase.set(baseUrl, (cs = buildCapabilityStatement(defs, baseUrl)));
+  return cs;
+}
+
+function buildCapabilityStatement(defs: Definitions, baseUrl: string): CapabilityStatement {
   const typeInteractions = routes
     .map((r) => r.interaction)
     .filter((i): i is TypeInteraction => i !== undefined && !SYSTEM.has(i) && i !== 'capabilities');
