@@ -4,8 +4,10 @@
  * commands expected to fail, signals other than SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO } from './workstation';
+import { join, resolve } from 'node:path';
+
+/** The repository root (bin/flint.js runs from here). */
+export const REPO = resolve(import.meta.dirname, '../..');
 
 export interface ExitStatus {
   code: number | null;

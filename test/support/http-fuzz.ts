@@ -7,10 +7,15 @@
  * bad percent-encoding, very long), queries, headers (content types, Accept, If-Match,
  * If-None-Exist, Prefer, ...) and bodies (valid resources, wrong types, malformed JSON,
  * a BOM, huge strings, deep nesting, arrays, numbers, Bundles with junk entries, patches,
- * raw bytes). Each request prints as a short summary, never as a megabyte of body.
+ * raw bytes). Three in five requests are coherent FHIR interactions (matching method,
+ * path, Content-Type, mostly valid bodies over a small pool of ids, a fifth of them with a
+ * hostile body instead), so the fuzz reaches writes, conflicts and transactions; the rest
+ * combine every part at random. Each request prints as a short summary, never as a
+ * megabyte of body.
  */
 import fc from 'fast-check';
-import type { RawReply } from './raw-http';
+import { METHODS } from 'node:http';
+import type { NoResponseError, RawReply } from './raw-http';
 
 export interface FuzzRequest {
   method: string;
@@ -96,7 +101,7 @@ const methodArb = fc.oneof(
 function headersArb(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
   const etag = ctx.etags.length > 0 ? fc.constantFrom(...ctx.etags) : fc.constant('W/"1"');
   const contentType = fc.oneof(
-    { weight: 8, arbitrary: fc.constantFrom('application/fhir+json', 'application/json', 'application/fhir+json; charset=utf-8', 'application/json-patch+json') },
+    { weight: 16, arbitrary: fc.constantFrom('application/fhir+json', 'application/json', 'application/fhir+json; charset=utf-8', 'application/json-patch+json') },
     {
       weight: 3,
       arbitrary: fc.constantFrom(
@@ -107,27 +112,41 @@ function headersArb(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
     },
     { weight: 1, arbitrary: printable(40) },
   );
-  return fc.record(
-    {
-      'content-type': contentType,
+  // Mostly absent or sensible, so that most requests get past negotiation to the handlers.
+  const sometimes = <T>(absentWeight: number, arb: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: absentWeight, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+  return fc
+    .record({
+      'content-type': sometimes(1, contentType),
       accept: fc.oneof(
-        fc.constantFrom('application/fhir+json', 'application/fhir+xml', 'application/xml', 'text/html', '*/*', 'text/*', 'application/json;q=0', 'image/png', ''),
-        printable(30),
+        { weight: 14, arbitrary: fc.constant(undefined) },
+        { weight: 4, arbitrary: fc.constantFrom('application/fhir+json', 'application/json', '*/*', 'application/fhir+json;q=0.9, */*;q=0.1') },
+        { weight: 1, arbitrary: fc.constantFrom('application/fhir+xml', 'application/xml', 'text/html', 'text/*', 'application/json;q=0', 'image/png', '') },
+        { weight: 1, arbitrary: printable(30) },
       ),
-      'if-match': fc.oneof(etag, fc.constantFrom('*', 'W/"1"', '"1"', 'W/', '"', 'W/""', 'W/"1", W/"2"'), printable(30)),
-      'if-none-match': fc.oneof(etag, fc.constantFrom('*', 'W/"1"'), printable(20)),
-      'if-none-exist': fc.oneof(
-        fc.constantFrom('identifier=http://x|fuzz', 'identifier=http://x|', 'Patient?identifier=x', '_id=fz-p1', 'name=fz', 'foo=bar', '', '?', '_count=1', 'identifier='),
-        printable(40),
+      'if-match': sometimes(4, fc.oneof(etag, etag, fc.constantFrom('*', 'W/"1"', '"1"', 'W/', '"', 'W/""', 'W/"1", W/"2"'), printable(30))),
+      'if-none-match': sometimes(9, fc.oneof(etag, fc.constantFrom('*', 'W/"1"'), printable(20))),
+      'if-none-exist': sometimes(
+        4,
+        fc.oneof(
+          fc.constantFrom('identifier=http://x|fuzz', 'identifier=http://x|', 'Patient?identifier=x', '_id=fz-p1', 'name=fz', 'foo=bar', '', '?', '_count=1', 'identifier='),
+          printable(40),
+        ),
       ),
-      'if-modified-since': fc.oneof(fc.constantFrom('Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 31 Dec 9999 23:59:59 GMT', 'yesterday', ''), printable(20)),
-      prefer: fc.oneof(
-        fc.constantFrom('return=minimal', 'return=representation', 'return=OperationOutcome', 'handling=strict', 'handling=lenient', 'respond-async', 'return=', 'return="minimal"'),
-        printable(30),
+      'if-modified-since': sometimes(9, fc.oneof(fc.constantFrom('Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 31 Dec 9999 23:59:59 GMT', 'yesterday', ''), printable(20))),
+      prefer: sometimes(
+        3,
+        fc.oneof(
+          fc.constantFrom('return=minimal', 'return=representation', 'return=OperationOutcome', 'handling=strict', 'handling=lenient', 'respond-async', 'return=', 'return="minimal"'),
+          printable(30),
+        ),
       ),
-    },
-    { requiredKeys: [] },
-  );
+    })
+    .map((h) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
+      return out;
+    });
 }
 
 // ---- bodies -------------------------------------------------------------------------------
@@ -241,13 +260,10 @@ interface Body {
 const text = (kind: string, s: string): Body => ({ kind, bytes: Buffer.from(s, 'utf8') });
 const json = (kind: string, v: Json): Body => text(kind, JSON.stringify(v));
 
-function bodyArb(ctx: FuzzContext): fc.Arbitrary<Body> {
+/** Bodies no handler should choke on: malformed, huge, deeply nested, odd JSON, raw bytes. */
+function hostileBodyArb(ctx: FuzzContext): fc.Arbitrary<Body> {
   const resource = resourceArb(ctx);
   return fc.oneof(
-    { weight: 6, arbitrary: fc.constant<Body>({ kind: 'none', bytes: undefined }) },
-    { weight: 8, arbitrary: resource.map((r) => json('resource', r)) },
-    { weight: 5, arbitrary: bundleArb(ctx).map((b) => json('bundle', b)) },
-    { weight: 3, arbitrary: patchArb.map((p) => json('patch', p)) },
     { weight: 2, arbitrary: resource.map((r) => text('bom+resource', `\ufeff${JSON.stringify(r)}`)) },
     {
       weight: 3,
@@ -303,9 +319,119 @@ function bodyArb(ctx: FuzzContext): fc.Arbitrary<Body> {
   );
 }
 
-export function fuzzRequestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+function bodyArb(ctx: FuzzContext): fc.Arbitrary<Body> {
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constant<Body>({ kind: 'none', bytes: undefined }) },
+    { weight: 8, arbitrary: resourceArb(ctx).map((r) => json('resource', r)) },
+    { weight: 5, arbitrary: bundleArb(ctx).map((b) => json('bundle', b)) },
+    { weight: 3, arbitrary: patchArb.map((p) => json('patch', p)) },
+    { weight: 13, arbitrary: hostileBodyArb(ctx) },
+  );
+}
+
+// ---- coherent interactions ----------------------------------------------------------------
+// Fully random parts rarely get past routing and validation. These requests are real FHIR
+// interactions (matching method, path, Content-Type and mostly valid bodies), so they
+// write, conflict and reach the deep code; a share of them carry a hostile body instead.
+
+/** A small pool of ids, so creates, updates and deletes keep meeting each other. */
+const poolId = fc.constantFrom('fz-n0', 'fz-n1', 'fz-n2', 'fz-n3', 'fz-n4');
+const identifierValue = fc.constantFrom('a', 'b', 'c', 'd');
+const URNS = ['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001', 'urn:uuid:0a0a0a0a-0000-4000-8000-000000000002', 'urn:uuid:0a0a0a0a-0000-4000-8000-000000000003'];
+const safeText = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z '-]{0,15}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }));
+
+function validPatient(id?: string): fc.Arbitrary<Record<string, Json>> {
   return fc
-    .tuple(methodArb, pathArb(ctx), headersArb(ctx), bodyArb(ctx), fc.boolean())
+    .record(
+      {
+        name: fc.array(fc.record({ family: safeText, given: fc.array(safeText, { minLength: 1, maxLength: 2 }) }, { requiredKeys: [] }), { minLength: 1, maxLength: 2 }),
+        identifier: fc.array(fc.record({ system: fc.constant('http://x'), value: identifierValue }), { minLength: 1, maxLength: 1 }),
+        gender: fc.constantFrom('male', 'female', 'other', 'unknown'),
+        birthDate: fc.constantFrom('2000-01-01', '1970', '1999-12', '2024-02-29'),
+        active: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((r) => ({ resourceType: 'Patient', ...(id !== undefined ? { id } : {}), ...r }));
+}
+
+function validObservation(id?: string): fc.Arbitrary<Record<string, Json>> {
+  return fc
+    .record({
+      status: fc.constantFrom('final', 'preliminary', 'amended'),
+      code: fc.constantFrom({ text: 'weight' }, { coding: [{ system: 'http://loinc.org', code: '29463-7' }] }),
+      subject: fc.constantFrom({ reference: 'Patient/fz-p1' }, { reference: 'Patient/fz-n1' }, ...URNS.map((reference) => ({ reference })), { reference: 'Patient?identifier=http://x|a' }),
+      valueQuantity: fc.record({ value: fc.double({ min: 0, max: 500, noNaN: true }), unit: fc.constant('kg') }),
+    })
+    .map((r) => ({ resourceType: 'Observation', ...(id !== undefined ? { id } : {}), ...r }));
+}
+
+const validOf = (type: string, id?: string) => (type === 'Observation' ? validObservation(id) : validPatient(id));
+
+function coherentBundle(ctx: FuzzContext): fc.Arbitrary<Record<string, Json>> {
+  const entry = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...URNS), validPatient()).map(([fullUrl, resource]) => ({ fullUrl, resource, request: { method: 'POST', url: 'Patient' } })) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...URNS), validPatient(), identifierValue).map(([fullUrl, resource, v]) => ({ fullUrl, resource, request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=http://x|${v}` } })) },
+    { weight: 3, arbitrary: validObservation().map((resource) => ({ resource, request: { method: 'POST', url: 'Observation' } })) },
+    { weight: 4, arbitrary: poolId.chain((id) => validPatient(id).map((resource) => ({ resource, request: { method: 'PUT', url: `Patient/${id}` } }))) },
+    { weight: 1, arbitrary: fc.tuple(poolId, fc.constantFrom(...ctx.etags, 'W/"1"')).chain(([id, ifMatch]) => validPatient(id).map((resource) => ({ resource, request: { method: 'PUT', url: `Patient/${id}`, ifMatch } }))) },
+    { weight: 2, arbitrary: identifierValue.chain((v) => validPatient().map((resource) => ({ resource, request: { method: 'PUT', url: `Patient?identifier=http://x|${v}` } }))) },
+    { weight: 2, arbitrary: poolId.map((id) => ({ request: { method: 'DELETE', url: `Patient/${id}` } })) },
+    { weight: 1, arbitrary: identifierValue.map((v) => ({ request: { method: 'DELETE', url: `Patient?identifier=http://x|${v}` } })) },
+    { weight: 1, arbitrary: fc.constantFrom('Patient/fz-p1', 'Patient?identifier=http://x|a', 'metadata', 'Patient/fz-n0/_history').map((url) => ({ request: { method: 'GET', url } })) },
+    { weight: 1, arbitrary: poolId.map((id) => ({ resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from(JSON.stringify([{ op: 'replace', path: '/active', value: true }])).toString('base64') }, request: { method: 'PATCH', url: `Patient/${id}` } })) },
+    { weight: 2, arbitrary: bundleArb(ctx).map((b) => (Array.isArray(b.entry) && b.entry.length > 0 ? b.entry[0] : null)) },
+  );
+  return fc.record({
+    resourceType: fc.constant('Bundle'),
+    type: fc.constantFrom('transaction', 'transaction', 'batch'),
+    entry: fc.array(entry, { minLength: 1, maxLength: 6 }),
+  });
+}
+
+function coherentArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  const type = fc.constantFrom('Patient', 'Patient', 'Observation');
+  const json = (kind: string, v: unknown): Body => ({ kind, bytes: Buffer.from(JSON.stringify(v)) });
+  type Plan = { method: string; path: string; headers?: Record<string, string>; body?: fc.Arbitrary<Body> };
+  const plan: fc.Arbitrary<Plan> = fc.oneof(
+    { weight: 3, arbitrary: type.map((t) => ({ method: 'POST', path: t, body: validOf(t).map((r) => json('valid resource', r)) })) },
+    { weight: 2, arbitrary: identifierValue.map((v) => ({ method: 'POST', path: 'Patient', headers: { 'if-none-exist': `identifier=http://x|${v}` }, body: validPatient().map((r) => json('valid resource', r)) })) },
+    { weight: 4, arbitrary: fc.tuple(type, poolId).map(([t, id]) => ({ method: 'PUT', path: `${t}/${id}`, body: validOf(t, id).map((r) => json('valid resource', r)) })) },
+    { weight: 1, arbitrary: fc.tuple(poolId, fc.constantFrom(...ctx.etags, 'W/"1"', '*')).map(([id, m]) => ({ method: 'PUT', path: `Patient/${id}`, headers: { 'if-match': m }, body: validPatient(id).map((r) => json('valid resource', r)) })) },
+    { weight: 2, arbitrary: identifierValue.map((v) => ({ method: 'PUT', path: `Patient?identifier=http://x|${v}`, body: validPatient().map((r) => json('valid resource', r)) })) },
+    { weight: 2, arbitrary: poolId.map((id) => ({ method: 'PATCH', path: `Patient/${id}`, headers: { 'content-type': 'application/json-patch+json' }, body: patchArb.map((p) => json('patch', p)) })) },
+    { weight: 2, arbitrary: fc.tuple(type, poolId).map(([t, id]) => ({ method: 'DELETE', path: `${t}/${id}` })) },
+    { weight: 1, arbitrary: identifierValue.map((v) => ({ method: 'DELETE', path: `Patient?identifier=http://x|${v}` })) },
+    { weight: 3, arbitrary: fc.tuple(type, poolId, fc.constantFrom('', '/_history', '/_history/1')).map(([t, id, s]) => ({ method: 'GET', path: `${t}/${id}${s}` })) },
+    { weight: 2, arbitrary: fc.tuple(type, queryArb).map(([t, q]) => ({ method: 'GET', path: `${t}${q}` })) },
+    { weight: 1, arbitrary: fc.constantFrom('_history', 'Patient/_history', '_history?_count=2', 'metadata').map((p) => ({ method: 'GET', path: p })) },
+    { weight: 4, arbitrary: fc.constant({ method: 'POST', path: '', body: coherentBundle(ctx).map((b) => json('bundle', b)) }) },
+    { weight: 1, arbitrary: type.map((t) => ({ method: 'POST', path: `${t}/$validate`, body: validOf(t).map((r) => json('valid resource', r)) })) },
+  );
+  return fc
+    .tuple(plan, fc.nat(9), hostileBodyArb(ctx), fc.nat(9), headersArb(ctx))
+    .chain(([p, hostileRoll, hostile, headerRoll, oddHeaders]) => {
+      const body: fc.Arbitrary<Body | undefined> =
+        p.body === undefined ? fc.constant(undefined) : hostileRoll < 2 ? fc.constant(hostile) : p.body;
+      return body.map((b) => {
+        const headers: Record<string, string> = headerRoll === 0 ? { ...oddHeaders } : {};
+        if (b?.bytes !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/fhir+json';
+        Object.assign(headers, p.headers);
+        const req: FuzzRequest = { method: p.method, path: `/fhir/${p.path}`, headers, bodyKind: b?.kind ?? 'none' };
+        if (b?.bytes !== undefined) req.body = b.bytes;
+        return withSummary(req);
+      });
+    });
+}
+
+export function fuzzRequestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  return fc.oneof({ weight: 3, arbitrary: coherentArb(ctx) }, { weight: 2, arbitrary: chaoticArb(ctx) });
+}
+
+/** Every part random and independent: methods, paths, headers and bodies of all kinds. */
+function chaoticArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  return fc
+    .tuple(methodArb, pathArb(ctx), headersArb(ctx), bodyArb(ctx), fc.nat(9).map((n) => n === 0))
     .map(([method, path, headers, body, dropContentType]) => {
       const h = { ...headers };
       // A body usually comes with a sensible Content-Type; sometimes it has none at all.
@@ -329,6 +455,26 @@ function withSummary(r: FuzzRequest): FuzzRequest {
 }
 
 // ---- checks ------------------------------------------------------------------------------
+
+const NODE_METHODS = new Set(METHODS);
+/** Node's default limit on the request line plus headers (--max-http-header-size). */
+const MAX_HEAD_BYTES = 16 * 1024;
+
+/**
+ * Why a request may legitimately get no HTTP response, or undefined if it must get one.
+ * These are refusals by Node's HTTP layer before the server code runs, or an upload cut
+ * off after the server already answered; none is a server fault, and the callers still
+ * check that nothing changed and the server is up.
+ */
+export function droppedByTransport(req: FuzzRequest, error: NoResponseError): string | undefined {
+  if (!NODE_METHODS.has(req.method)) return `method ${req.method} is not an HTTP method Node parses (400, connection closed)`;
+  const head = req.method.length + req.path.length + Object.entries(req.headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+  if (head > MAX_HEAD_BYTES - 512) return `request head of ~${head} bytes exceeds Node's header limit (431, connection closed)`;
+  if ((error.code === 'EPIPE' || error.code === 'ECONNRESET') && (req.body?.length ?? 0) >= 1_000_000) {
+    return `a ${req.body!.length}-byte upload cut off (${error.code}) after an early answer`;
+  }
+  return undefined;
+}
 
 /** What is wrong with a reply under the fuzz properties; empty when it is fine. */
 export function replyProblems(req: FuzzRequest, reply: RawReply): string[] {

@@ -41,6 +41,7 @@ export function rawRequest(origin: string, req: RawRequest): Promise<RawReply> {
   if (req.chunked) headers['transfer-encoding'] = 'chunked';
   return new Promise<RawReply>((resolve, reject) => {
     let settled = false;
+    let responded = false;
     const fail = (e: NoResponseError) => {
       if (!settled) {
         settled = true;
@@ -50,6 +51,7 @@ export function rawRequest(origin: string, req: RawRequest): Promise<RawReply> {
     const r = request(
       { host: url.hostname, port: Number(url.port), method: req.method, path: req.path, headers, agent: false, setHost: true },
       (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e: NodeJS.ErrnoException) => fail(new NoResponseError(`response aborted: ${e.message}`, e.code)));
@@ -61,11 +63,21 @@ export function rawRequest(origin: string, req: RawRequest): Promise<RawReply> {
         });
       },
     );
-    r.setTimeout(req.timeoutMs ?? 30_000, () => {
-      fail(new NoResponseError(`no response within ${req.timeoutMs ?? 30_000} ms`, 'ETIMEDOUT'));
+    const timeoutMs = req.timeoutMs ?? 30_000;
+    r.setTimeout(timeoutMs, () => {
+      fail(new NoResponseError(`no response within ${timeoutMs} ms`, 'ETIMEDOUT'));
       r.destroy();
     });
-    r.on('error', (e: NodeJS.ErrnoException) => fail(new NoResponseError(e.message, e.code)));
+    r.on('error', (e: NodeJS.ErrnoException) => {
+      // A server may answer early (an error before reading the body) and close the
+      // connection while the body is still being sent: the upload then fails with EPIPE
+      // or ECONNRESET although the response is on its way. Give it a moment to arrive,
+      // as curl would read it.
+      if (responded) return; // the response's own end/error decides
+      setTimeout(() => {
+        if (!responded) fail(new NoResponseError(e.message, e.code));
+      }, 250);
+    });
     if (body !== undefined) r.end(body);
     else r.end();
   });

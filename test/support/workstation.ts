@@ -1,14 +1,15 @@
 /**
- * Starts a real workstation process (`node bin/flint.js serve`) on a fresh data dir and
+ * Starts a real workstation process (`flint serve`) on a fresh data dir and a free
  * loopback port, as an integrator would. Tests talk to it over HTTP only.
  * Requires a built dist/ (npm test builds first) and a reachable keychain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { LISTENING, REPO, spawnFlint } from './flint-process';
 
-export const REPO = resolve(import.meta.dirname, '../..');
+export { REPO };
 
 export interface RunningWorkstation {
   baseUrl: string;
@@ -34,44 +35,17 @@ export interface StartOptions {
 
 export async function startWorkstation(opts: StartOptions = {}): Promise<RunningWorkstation> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const proc = spawn(process.execPath, [join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
-    cwd: REPO,
+  const flint = spawnFlint(['serve', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const baseUrl = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`workstation did not start:\n${out}`)), opts.timeoutMs ?? 30_000);
-    const check = () => {
-      const m = /listening at (http:\/\/\S+\/fhir)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`workstation exited with ${code} before it was ready:\n${out}`));
-    });
-  });
+  const [, baseUrl] = await flint.waitFor(LISTENING, opts.timeoutMs ?? 30_000);
   return {
-    baseUrl,
+    baseUrl: baseUrl!,
     dataDir,
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
+    proc: flint.proc,
+    output: flint.output,
+    stop: async () => (await flint.stop('SIGTERM')).code,
+    kill: async () => void (await flint.stop('SIGKILL')),
   };
 }
 

@@ -15,6 +15,8 @@ export interface FhirContext {
   validator: Validator;
   matcher: ScanMatcher;
   settings: FhirSettings;
+  /** Where unexpected faults are reported (stack locations only; set by createRouter). */
+  logFault?: (message: string) => void;
   /** The router itself, for Bundle entries (set by createRouter). */
   dispatch?: (req: import('./types').FhirRequest) => Promise<import('./types').FhirResponse>;
 }

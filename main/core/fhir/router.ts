@@ -14,7 +14,7 @@ import { respond, type FhirRequest, type FhirResponse } from './types';
 export type FaultLogger = (message: string) => void;
 
 export function createRouter(services: FhirContext, logFault: FaultLogger) {
-  const ctx: FhirContext = { ...services, dispatch: handle };
+  const ctx: FhirContext = { ...services, dispatch: handle, logFault };
   return handle;
   async function handle(req: FhirRequest): Promise<FhirResponse> {
     try {

@@ -41,9 +41,32 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): { body
   if (!JSON_TYPES.has(mt.type)) {
     throw unsupportedMediaType('Unsupported Content-Type; use application/fhir+json (XML is not supported)');
   }
+  let body: unknown;
   try {
-    return { body: JSON.parse(text) as unknown, type: mt.type };
+    body = JSON.parse(text) as unknown;
   } catch {
     throw badRequest('The body is not valid JSON');
   }
+  if (depthExceeds(body, MAX_JSON_DEPTH)) throw badRequest(`The body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return { body, type: mt.type };
+}
+
+/**
+ * FHIR resources nest a few dozen levels at most; far deeper input only serves to
+ * exhaust the recursive code that walks resources (validation, reference rewriting).
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+export function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

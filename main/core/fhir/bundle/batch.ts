@@ -19,7 +19,7 @@ export async function batch(req: FhirRequest, ctx: FhirContext, bundle: Bundle):
       const inner = entryRequest(entry, target, req.baseUrl, i);
       res = await ctx.dispatch!({ ...inner, headers: { ...inner.headers, prefer: req.headers['prefer'] } });
     } catch (e) {
-      res = toResponse(e, () => undefined);
+      res = toResponse(e, ctx.logFault ?? (() => undefined));
     }
     entries.push(responseEntry(res));
   }

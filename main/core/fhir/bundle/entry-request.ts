@@ -19,6 +19,7 @@ export interface EntryTarget {
 
 /** Parses entry.request.url (relative, or absolute under this server's base). */
 export function entryTarget(entry: BundleEntry, index: number, baseUrl: string): EntryTarget {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw badRequest(`Bundle entry ${index} is not an object`);
   const method = entry.request?.method;
   let url = entry.request?.url;
   if (!method || !METHODS.has(method)) throw badRequest(`Bundle entry ${index}: request.method is missing or invalid`);
@@ -27,7 +28,12 @@ export function entryTarget(entry: BundleEntry, index: number, baseUrl: string):
   else if (/^[a-z]+:/i.test(url)) throw badRequest(`Bundle entry ${index}: request.url must be relative to this server`);
   const q = url.indexOf('?');
   const pathPart = (q < 0 ? url : url.slice(0, q)).replace(/^\/+|\/+$/g, '');
-  const path = pathPart === '' ? [] : pathPart.split('/').map(decodeURIComponent);
+  let path: string[];
+  try {
+    path = pathPart === '' ? [] : pathPart.split('/').map(decodeURIComponent);
+  } catch {
+    throw badRequest(`Bundle entry ${index}: request.url is not validly percent-encoded`);
+  }
   return { method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 
