@@ -50,7 +50,9 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
     for (const step of steps) await atEntryAsync(step.index, () => resolveTarget(ctx, step, refMap));
     await resolveConditionalReferences(ctx, steps, refMap);
     const written = new Set<string>();
-    const heads = await ctx.store.heads(steps.flatMap((s) => s.ids.map((id) => ({ type: s.type, id }))));
+    // POSTs get fresh random ids: they have no head to read.
+    const existing = steps.filter((s) => s.target.method !== 'POST');
+    const heads = await ctx.store.heads(existing.flatMap((s) => s.ids.map((id) => ({ type: s.type, id }))));
     const ordered = [...steps].sort((a, b) => (ORDER[a.target.method] ?? 9) - (ORDER[b.target.method] ?? 9) || a.index - b.index);
     for (const step of ordered) {
       atEntry(step.index, () => planStep(ctx, step, refMap, heads));
