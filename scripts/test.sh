@@ -2,9 +2,9 @@
 # What `npm test` runs: build, lint, type-check, then the vitest suites. Arguments go
 # to vitest, e.g. `npm test -- test/lint` or `npm test -- -t "history"`.
 #
-# Tests that touch the OS keychain need a Secret Service. The first pass therefore
-# starts a private D-Bus session with a gnome-keyring unlocked by a random password,
-# in a scratch HOME, and runs this script again inside it (FLINT_KEYRING_READY=1).
+# Tests that touch the OS keychain need a Secret Service. The first pass therefore runs
+# this script again inside scripts/with-keyring.sh (a private D-Bus session with an
+# unlocked gnome-keyring in a scratch HOME), which sets FLINT_KEYRING_READY=1.
 # Export FLINT_KEYRING_READY=1 yourself to skip that and use your own session.
 set -euo pipefail
 
@@ -18,34 +18,7 @@ fail() {
 }
 
 if [ -z "${FLINT_KEYRING_READY:-}" ]; then
-  for cmd in dbus-run-session gnome-keyring-daemon; do
-    command -v "$cmd" >/dev/null ||
-      fail "$cmd not found: install the system packages first (make deps, or see README.md)"
-  done
-
-  scratch=$(mktemp -d "${TMPDIR:-/tmp}/flint-test.XXXXXX")
-  trap 'rm -rf "$scratch"' EXIT
-  # The real npm cache stays in use, so npm and npx need no network for what they have.
-  export npm_config_cache="${npm_config_cache:-$HOME/.npm}"
-  export HOME="$scratch/home"
-  export XDG_DATA_HOME="$HOME/.local/share" XDG_CONFIG_HOME="$HOME/.config"
-  export XDG_CACHE_HOME="$HOME/.cache" XDG_RUNTIME_DIR="$scratch/run"
-  mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR"
-  chmod 700 "$XDG_RUNTIME_DIR"
-  export FLINT_KEYRING_READY=1
-  # Passed through the environment, not the command line, and unset before the tests.
-  FLINT_KEYRING_PASSWORD=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-  export FLINT_KEYRING_PASSWORD
-
-  status=0
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  dbus-run-session -- sh -c '
-    printf %s "$FLINT_KEYRING_PASSWORD" |
-      gnome-keyring-daemon --unlock --components=secrets >/dev/null ||
-      { echo "test.sh: gnome-keyring-daemon did not start" >&2; exit 1; }
-    unset FLINT_KEYRING_PASSWORD
-    exec bash "$0" "$@"' "$self" "$@" || status=$?
-  exit "$status"
+  exec bash "$repo/scripts/with-keyring.sh" bash "$self" "$@"
 fi
 
 [ -d node_modules ] || fail 'node_modules is missing: run `npm ci` first (or `make test`)'

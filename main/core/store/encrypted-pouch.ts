@@ -121,6 +121,9 @@ export async function openEncryptedPouch({ file, key }: EncryptedPouchOptions): 
     // explicit version documents (documents.ts), not in old CouchDB revisions. Without it,
     // every superseded body (old PHI included) would stay on disk for ever.
     auto_compaction: true,
+    // Random revision ids instead of an MD5 of every document written: CouchDB accepts
+    // either, and hashing was a measurable share of bulk-load CPU (docs/benchmarks.md).
+    deterministic_revs: false,
     [KEY_OPTION]: key.toString('hex'),
   } as PouchDB.Configuration.DatabaseConfiguration);
   try {

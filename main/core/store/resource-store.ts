@@ -41,6 +41,8 @@ export const lockKey = (type: string, id: string): string => `${type}/${id}`;
 
 export class ResourceStore {
   readonly locks = new WriteLocks();
+  private readonly queue: Array<{ docs: Array<HeadDoc | VersionDoc>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushing = false;
 
   constructor(
     private readonly db: PouchDB.Database,
@@ -111,13 +113,45 @@ export class ResourceStore {
       if (prev?._rev) head._rev = prev._rev;
       docs.push(head);
     }
-    const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
-    const failed = results.filter((r) => 'error' in r && r.error);
-    if (failed.length > 0) {
-      // Cannot happen while callers hold the locks; if it does, say so loudly (no PHI).
-      throw new StoreWriteError(`store rejected ${failed.length} of ${docs.length} documents`);
-    }
+    await this.write(docs);
     return records;
+  }
+
+  /**
+   * Group commit: while one bulkDocs is being committed, later commits queue up and go
+   * to disk together in the next one, so concurrent writers share a COMMIT (and its
+   * fsync) instead of paying one each. Callers write disjoint resources under their own
+   * locks, so sharing a SQL transaction cannot make one's documents conflict with
+   * another's; each caller is answered only once its documents are durable.
+   */
+  private write(docs: Array<HeadDoc | VersionDoc>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ docs, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        const all = batch.flatMap((b) => b.docs) as unknown as PouchDB.Core.PutDocument<object>[];
+        const results = await this.db.bulkDocs(all);
+        let offset = 0;
+        for (const b of batch) {
+          const mine = results.slice(offset, offset + b.docs.length);
+          offset += b.docs.length;
+          const failed = mine.filter((r) => 'error' in r && r.error).length;
+          // Cannot happen while callers hold the locks; if it does, say so loudly (no PHI).
+          if (failed > 0) b.reject(new StoreWriteError(`store rejected ${failed} of ${b.docs.length} documents`));
+          else b.resolve();
+        }
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.flushing = false;
   }
 
   /** Current, non-deleted heads of one type in id order, starting after `afterId`. */

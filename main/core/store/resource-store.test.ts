@@ -1,0 +1,75 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openEncryptedPouch } from './encrypted-pouch';
+import { ResourceStore, lockKey } from './resource-store';
+
+let dir: string;
+let db: PouchDB.Database;
+let store: ResourceStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'flint-store-'));
+  db = await openEncryptedPouch({ file: join(dir, 'store.db'), key: randomBytes(32) });
+  store = new ResourceStore(db, 'ws0001');
+});
+afterEach(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const basic = (text: string): Resource => ({ resourceType: 'Basic', code: { text } }) as Resource;
+
+describe('ResourceStore', () => {
+  it('numbers versions per resource, keeps every version and the deletion', async () => {
+    const [v1] = await store.commit([{ type: 'Basic', id: 'a', method: 'PUT', resource: basic('one') }], new Map());
+    expect(v1!.vid).toBe('1.ws0001');
+    const head1 = await store.head('Basic', 'a');
+    const [v2] = await store.commit([{ type: 'Basic', id: 'a', method: 'PUT', resource: basic('two') }], new Map([[lockKey('Basic', 'a'), head1!]]));
+    expect(v2!.vid).toBe('2.ws0001');
+    expect(v2!.ts > v1!.ts).toBe(true);
+    const head2 = await store.head('Basic', 'a');
+    await store.commit([{ type: 'Basic', id: 'a', method: 'DELETE' }], new Map([[lockKey('Basic', 'a'), head2!]]));
+    const history = await store.history({ type: 'Basic', id: 'a' });
+    expect(history.map((h) => [h.vid, h.deleted])).toEqual([
+      ['3.ws0001', true],
+      ['2.ws0001', false],
+      ['1.ws0001', false],
+    ]);
+    expect((await store.version('Basic', 'a', '1.ws0001'))!.resource).toMatchObject({ code: { text: 'one' } });
+    expect((await store.head('Basic', 'a'))!.deleted).toBe(true);
+  });
+
+  it('groups concurrent commits and answers each once its documents are stored', async () => {
+    const commits = Array.from({ length: 40 }, (_, i) =>
+      store.commit([{ type: 'Basic', id: `g${i}`, method: 'POST', resource: basic(`g${i}`) }], new Map()),
+    );
+    const records = await Promise.all(commits);
+    expect(records.map((r) => r[0]!.id)).toEqual(Array.from({ length: 40 }, (_, i) => `g${i}`));
+    const heads = await store.heads(records.map((r) => ({ type: 'Basic', id: r[0]!.id })));
+    expect(heads.size).toBe(40);
+  });
+
+  it('fails the commit whose document conflicts, without failing the others in its group', async () => {
+    await store.commit([{ type: 'Basic', id: 'c', method: 'PUT', resource: basic('c') }], new Map());
+    // A stale head (no _rev) makes the head document conflict: a caller that broke the
+    // locking contract must hear about it.
+    const bad = store.commit([{ type: 'Basic', id: 'c', method: 'PUT', resource: basic('c2') }], new Map());
+    const good = store.commit([{ type: 'Basic', id: 'd', method: 'PUT', resource: basic('d') }], new Map());
+    await expect(bad).rejects.toThrow(/store rejected 2 of 2 documents/);
+    await expect(good).resolves.toHaveLength(1);
+  });
+
+  it('scans current heads of one type in id order, skipping deleted ones', async () => {
+    for (const id of ['b', 'a', 'c']) await store.commit([{ type: 'Basic', id, method: 'PUT', resource: basic(id) }], new Map());
+    const b = await store.head('Basic', 'b');
+    await store.commit([{ type: 'Basic', id: 'b', method: 'DELETE' }], new Map([[lockKey('Basic', 'b'), b!]]));
+    await store.commit([{ type: 'Basics', id: 'x', method: 'PUT', resource: basic('x') }], new Map());
+    const ids: string[] = [];
+    for await (const h of store.scanHeads('Basic')) ids.push(h.id);
+    expect(ids).toEqual(['a', 'c']);
+  });
+});
