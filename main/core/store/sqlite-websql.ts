@@ -67,6 +67,9 @@ const NO_ROWS: SqlRows = { length: 0, item: () => { throw new RangeError('no row
 const connections = new Map<string, Connection>();
 let connectionSeq = 0;
 
+const CHECKPOINT_EVERY = 200;
+const CHECKPOINT_IDLE_MS = 250;
+
 class Connection {
   readonly id = `${++connectionSeq}`;
   refs = 0;
@@ -75,6 +78,9 @@ class Connection {
   private readonly closeWaiters: Array<() => void> = [];
   private scheduled = false;
   private closed = false;
+  /** Commits since the WAL was last checkpointed, and the idle timer that will do it. */
+  private uncheckpointed = 0;
+  private checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly file: string, private readonly db: Database.Database, readonly key: Buffer) {}
 
@@ -114,6 +120,7 @@ class Connection {
   private closeNow(): void {
     if (!this.closed) {
       this.closed = true;
+      clearTimeout(this.checkpointTimer);
       connections.delete(this.file);
       this.statements.clear();
       this.key.fill(0);
@@ -143,6 +150,7 @@ class Connection {
     }
     finished = true;
     if (!error) {
+      if (!readOnly) this.afterCommit();
       if (ok) invokeUser(ok);
       return;
     }
@@ -150,6 +158,30 @@ class Connection {
     if (fail) invokeUser(() => fail(error));
     // WebSQL is silent without an error callback; make the rollback visible (SQLite's text only).
     else process.emitWarning(`WebSQL transaction rolled back: ${error.message}`, 'FlintStoreWarning');
+  }
+
+  /**
+   * WAL checkpoints run when the connection is idle rather than inside the COMMIT that
+   * crosses SQLite's threshold: with SQLCipher a checkpoint re-encrypts every page it
+   * copies, which doubled the cost of that commit. Under sustained load the WAL is still
+   * checkpointed every CHECKPOINT_EVERY commits, so it cannot grow without bound.
+   */
+  private afterCommit(): void {
+    if (++this.uncheckpointed >= CHECKPOINT_EVERY) {
+      this.checkpoint();
+      return;
+    }
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = setTimeout(() => {
+      if (this.queue.length === 0 && !this.closed) this.checkpoint();
+    }, CHECKPOINT_IDLE_MS);
+    this.checkpointTimer.unref();
+  }
+
+  private checkpoint(): void {
+    clearTimeout(this.checkpointTimer);
+    this.uncheckpointed = 0;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Runs queued statements until none is left; returns the error that aborts the transaction. */
@@ -238,6 +270,7 @@ function openConnection(file: string, key: Buffer): Connection {
     const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new SqlError(`WAL mode refused (${String(mode)})`, 1, 'SQLITE_ERROR');
     db.pragma('synchronous = FULL');
+    db.pragma('wal_autocheckpoint = 0'); // see Connection.afterCommit
     // Temp tables/sorts in memory: SQLite would spill them to os.tmpdir(), outside the data
     // folder. A 16 MiB page cache keeps a 10k-document batch from spilling before COMMIT.
     db.pragma('temp_store = MEMORY');
