@@ -23,8 +23,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
-import { CORPUS, REPO, f0, f1, f3, keepAliveAgent, request, table, tempDir } from './lib.mjs';
+import { CORPUS, REPO, bundleAndImport, f0, f1, f3, keepAliveAgent, request, table, tempDir } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { limit: { type: 'string' }, top: { type: 'string' }, 'what-if': { type: 'string' }, snapshot: { type: 'boolean' }, src: { type: 'string' } },
@@ -94,19 +93,7 @@ const record = (sql, ms, rows = 0) => {
   }
 }
 
-const { build } = await import('esbuild');
-const outfile = join(REPO, 'bench/.build/app.mjs');
-await build({
-  entryPoints: [join(src, 'main/core/app.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-  plugins: whatIf.has('no-validate')
+const noValidate = whatIf.has('no-validate')
     ? [
         {
           name: 'no-validate',
@@ -120,9 +107,8 @@ await build({
           },
         },
       ]
-    : [],
-});
-const { startWorkstation } = await import(pathToFileURL(outfile).href);
+    : [];
+const { startWorkstation } = await bundleAndImport(join(src, 'main/core/app.ts'), 'app.mjs', noValidate);
 const secrets = new Map();
 const memorySecrets = {
   get: async (a) => secrets.get(a) ?? null,

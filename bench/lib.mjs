@@ -282,18 +282,27 @@ export async function importEncryptedPouch() {
 }
 
 async function bundleAndImportEncryptedPouch() {
+  return bundleAndImport(join(REPO, 'main/core/store/encrypted-pouch.ts'), 'encrypted-pouch.mjs');
+}
+
+/**
+ * Bundles a TypeScript entry of main/ (npm packages external) into bench/.build/ and
+ * imports it. Source maps let bench/profile-summary.mjs map profiles back to main/.
+ */
+export async function bundleAndImport(entry, name, plugins = []) {
   const { build: esbuild } = await import('esbuild');
-  const outfile = join(REPO, 'bench/.build/encrypted-pouch.mjs');
+  const outfile = join(REPO, 'bench/.build', name);
   await esbuild({
-    entryPoints: [join(REPO, 'main/core/store/encrypted-pouch.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    sourcemap: true, // so bench/profile-summary.mjs maps profiles of the baselines back to main/
+    sourcemap: true,
     logLevel: 'warning',
+    plugins,
   });
   return import(pathToFileURL(outfile).href);
 }

@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '@medplum/fhirtypes';
-import { FhirError } from '../../../../shared/fhir/outcome';
 import { applyJsonPatch } from './json-patch';
-
-function failure(fn: () => unknown): FhirError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FhirError) return e;
-    throw e;
-  }
-  throw new Error('expected a FhirError');
-}
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null) {
-    Object.values(v).forEach(deepFreeze);
-    Object.freeze(v);
-  }
-  return v;
-}
+import { deepFreeze, failure } from './test-helpers';
 
 // A distinctive value so tests can prove it never reaches a diagnostic.
 const SECRET = 'Zyxwvutsson';
