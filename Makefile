@@ -15,10 +15,11 @@ STAMP := node_modules/.flint-stamp
 
 .PHONY: start test deps apt-deps node-deps check-node
 
-# Headless for now: `flint serve` on the default data dir, loopback port 8787. Where
+# Headless for now: `flint serve` on the default data dir, loopback port 8787 (with a
+# keyring of its own where there is no desktop session: scripts/start.sh). Where
 # Electron can be fetched, the desktop app (main/shell) replaces this.
 start: deps
-	npm start
+	bash scripts/start.sh
 
 test: deps
 	npm test
