@@ -1,0 +1,216 @@
+/**
+ * The search index database: `<dataDir>/index.db`, SQLCipher, key purposeKey('index').
+ * Derived data (docs/search-index.md): rows plus the changes-feed checkpoint they reflect,
+ * always written in one SQL transaction, so every state on disk is self-consistent.
+ *
+ * synchronous=NORMAL (the store uses FULL): in WAL mode NORMAL cannot corrupt the file; a
+ * power loss may only drop the newest transactions, each of which carried its own
+ * checkpoint, so the survivor is an older consistent state and the indexer re-reads the
+ * rest from the feed. It saves an fsync per batch on every write's path (read-your-writes).
+ */
+import Database from 'better-sqlite3-multiple-ciphers';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { IndexRows } from './index-rows';
+import { createQueries, type IndexQueries } from './index-queries';
+import { writeRows } from './row-writer';
+import { ROW_TABLES, ensureSchema } from './schema';
+
+export type Seq = number | string;
+
+export interface IndexChange {
+  type: string;
+  id: string;
+  vid: string;
+  lastUpdated: number;
+  /** null: the resource is deleted (its rows go). */
+  rows: IndexRows | null;
+}
+
+/** A version document of a store transaction that is not complete yet. */
+export interface TxVersion {
+  txId: string;
+  size: number;
+  type: string;
+  id: string;
+  n: number;
+}
+
+/** Transaction bookkeeping written with a batch: versions seen, transactions completed. */
+export interface TxBookkeeping {
+  versions: TxVersion[];
+  done: string[];
+}
+
+export interface IndexDb extends IndexQueries {
+  readonly file: string;
+  /** True when open created the schema or wiped it (new file, format or definitions): rebuild. */
+  readonly reset: boolean;
+  checkpoint(): Seq;
+  definitionsHash(): string | null;
+  /** One resource, in its own transaction (the checkpoint does not move). */
+  replace(type: string, id: string, vid: string, lastUpdated: number, rows: IndexRows | null): void;
+  /** Changes, bookkeeping and checkpoint in ONE SQL transaction: all of it or none. */
+  applyBatch(changes: readonly IndexChange[], checkpoint: Seq, tx?: TxBookkeeping): void;
+  /** An incomplete transaction: its size and the versions seen so far. */
+  pendingTx(txId: string): { size: number; versions: Array<{ type: string; id: string; n: number }> } | undefined;
+  /** The transaction completed (and was indexed) in an earlier batch. */
+  txDone(txId: string): boolean;
+  /** Empties every table; checkpoint back to 0 (the definitions hash stays). */
+  clear(): void;
+  close(): void;
+}
+
+export interface IndexDbOptions {
+  file: string;
+  /** 32 random bytes: DataDir.purposeKey('index'). */
+  key: Buffer;
+  /** Of the search-parameter definitions; a different stored hash wipes the index. */
+  definitionsHash?: string;
+}
+
+export class IndexOpenError extends Error {
+  constructor(message: string, readonly file: string, readonly code: string) {
+    super(message);
+    this.name = 'IndexOpenError';
+  }
+}
+
+function openSqlcipher(file: string, key: Buffer): Database.Database {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600)); // owner-only; SQLite would follow the umask
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma(`cipher='sqlcipher'`);
+    db.pragma('legacy=4');
+    db.pragma(`key="x'${key.toString('hex')}'"`);
+    db.prepare('SELECT count(*) AS n FROM sqlite_master').get(); // wrong key fails here
+    const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new IndexOpenError(`WAL mode refused (${String(mode)})`, file, 'SQLITE_ERROR');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('temp_store = MEMORY'); // sorts and DISTINCT must not spill to os.tmpdir()
+    db.pragma('cache_size = -16384');
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof IndexOpenError) throw err;
+    const code = (err as { code?: string }).code ?? 'SQLITE_ERROR';
+    const why = code === 'SQLITE_NOTADB' ? 'wrong key or not an index' : (err as Error).message;
+    throw new IndexOpenError(`the search index could not be opened: ${why}`, file, code);
+  }
+}
+
+export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): IndexDb {
+  if (key.length !== 32) throw new RangeError('the index key must be 32 bytes');
+  const path = resolve(file);
+  const db = openSqlcipher(path, key);
+  const statements = new Map<string, Database.Statement>();
+  const pids = new Map<string, number>();
+
+  const stmt = (sql: string) => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  const run = (sql: string, ...args: unknown[]) => void stmt(sql).run(...args);
+  const all = <T>(sql: string, ...args: unknown[]) => stmt(sql).all(...args) as T[];
+  const getMeta = (key: string): unknown => {
+    const row = all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0];
+    return row ? JSON.parse(row.value) : undefined;
+  };
+  const setMeta = (key: string, value: unknown) =>
+    run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
+
+  const lookupPid = (type: string, code: string): number | undefined => {
+    const k = `${type}\u0000${code}`;
+    let pid = pids.get(k);
+    if (pid === undefined) {
+      pid = all<{ pid: number }>('SELECT pid FROM param WHERE type = ? AND code = ?', type, code)[0]?.pid;
+      if (pid !== undefined) pids.set(k, pid);
+    }
+    return pid;
+  };
+  const pidFor = (type: string, code: string): number => {
+    const found = lookupPid(type, code);
+    if (found !== undefined) return found;
+    const pid = Number(stmt('INSERT INTO param (type, code) VALUES (?, ?)').run(type, code).lastInsertRowid);
+    pids.set(`${type}\u0000${code}`, pid);
+    return pid;
+  };
+
+  const replaceOne = (c: IndexChange) => {
+    const rid = all<{ rid: number }>('SELECT rid FROM resource WHERE type = ? AND id = ?', c.type, c.id)[0]?.rid;
+    if (rid !== undefined) for (const t of ROW_TABLES) run(`DELETE FROM ${t} WHERE rid = ?`, rid);
+    if (!c.rows) {
+      if (rid !== undefined) run('DELETE FROM resource WHERE rid = ?', rid);
+      return;
+    }
+    let target = rid;
+    if (target === undefined) {
+      const info = stmt('INSERT INTO resource (type, id, vid, last_updated) VALUES (?, ?, ?, ?)').run(c.type, c.id, c.vid, c.lastUpdated);
+      target = Number(info.lastInsertRowid);
+    } else run('UPDATE resource SET vid = ?, last_updated = ? WHERE rid = ?', c.vid, c.lastUpdated, target);
+    writeRows({ run, pidFor }, target, c.type, c.rows);
+  };
+
+  /** A rolled-back transaction may have interned params that no longer exist: forget them. */
+  const atomically = (fn: () => void) => {
+    try {
+      db.transaction(fn).immediate();
+    } catch (err) {
+      pids.clear();
+      throw err;
+    }
+  };
+
+  let reset = ensureSchema(db);
+  if (definitionsHash !== undefined && getMeta('definitions') !== definitionsHash) {
+    if (!reset) clearAll();
+    setMeta('definitions', definitionsHash);
+    reset = true;
+  }
+
+  function clearAll(): void {
+    atomically(() => {
+      for (const t of [...ROW_TABLES, 'resource', 'param', 'tx_size', 'tx_version']) run(`DELETE FROM ${t}`);
+      run(`DELETE FROM meta WHERE key = 'checkpoint'`);
+    });
+    pids.clear();
+  }
+
+  return {
+    file: path,
+    reset,
+    ...createQueries({ all, pid: lookupPid }),
+    checkpoint: () => (getMeta('checkpoint') as Seq | undefined) ?? 0,
+    definitionsHash: () => (getMeta('definitions') as string | undefined) ?? null,
+    replace(type, id, vid, lastUpdated, rows) {
+      atomically(() => replaceOne({ type, id, vid, lastUpdated, rows }));
+    },
+    applyBatch(changes, checkpoint, tx) {
+      atomically(() => {
+        for (const c of changes) replaceOne(c);
+        for (const v of tx?.versions ?? []) {
+          run('INSERT OR IGNORE INTO tx_size (tx_id, size) VALUES (?, ?)', v.txId, v.size);
+          run('INSERT OR REPLACE INTO tx_version (tx_id, type, id, n) VALUES (?, ?, ?, ?)', v.txId, v.type, v.id, v.n);
+        }
+        for (const done of tx?.done ?? []) {
+          run('INSERT INTO tx_size (tx_id, size, done) VALUES (?, 0, 1) ON CONFLICT (tx_id) DO UPDATE SET done = 1', done);
+          run('DELETE FROM tx_version WHERE tx_id = ?', done);
+        }
+        setMeta('checkpoint', checkpoint);
+      });
+    },
+    txDone: (txId) => all('SELECT 1 FROM tx_size WHERE tx_id = ? AND done = 1', txId).length > 0,
+    pendingTx(txId) {
+      const size = all<{ size: number }>('SELECT size FROM tx_size WHERE tx_id = ? AND done = 0', txId)[0]?.size;
+      if (size === undefined) return undefined;
+      return { size, versions: all('SELECT type, id, n FROM tx_version WHERE tx_id = ? ORDER BY type, id', txId) };
+    },
+    clear: clearAll,
+    close() {
+      statements.clear();
+      if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Keeps the index up to date from the PouchDB changes feed (docs/search-index.md,
+ * "Keeping it up to date"). One page of the feed = one SQL transaction holding the rows,
+ * the transaction bookkeeping and the page's last_seq, so a crash between pages or inside
+ * one leaves the index at a consistent checkpoint and the next run re-reads from there.
+ *
+ * Runs are serialized (the index has one writer). Callers that arrive while a run is in
+ * flight share the next run, which starts after the current one ends and therefore sees
+ * every commit made before they called: that is the read-your-writes guarantee.
+ */
+import { HEAD_PREFIX, VERSION_PREFIX, headId, type HeadDoc, type VersionDoc } from '../../store/documents';
+import type { IndexChange, IndexDb, Seq, TxVersion } from './index-db';
+import type { IndexRows } from './index-rows';
+
+export const PAGE_SIZE = 500;
+
+export interface IndexerOptions {
+  db: PouchDB.Database;
+  index: IndexDb;
+  extract: (resource: NonNullable<HeadDoc['resource']>) => IndexRows;
+}
+
+export interface RebuildProgress {
+  /** Changes read so far in this rebuild. */
+  processed: number;
+  checkpoint: Seq;
+}
+
+export interface Indexer {
+  /** Indexes every change after the checkpoint; resolves with the number of changes read. */
+  catchUp(): Promise<number>;
+  /** Resolves once the index has passed `seq` (a store sequence the caller committed at). */
+  waitFor(seq: Seq): Promise<void>;
+  /** Clears the index and indexes the whole feed again. */
+  rebuild(onProgress?: (p: RebuildProgress) => void): Promise<number>;
+  /** Waits for the run in flight and refuses new ones; closes neither database. */
+  close(): Promise<void>;
+}
+
+const seqNumber = (seq: Seq) => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10));
+
+export function createIndexer({ db, index, extract }: IndexerOptions): Indexer {
+  let tail: Promise<unknown> = Promise.resolve();
+  let queued: Promise<number> | undefined;
+  let closed = false;
+
+  const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('the indexer is closed'));
+    const p = tail.then(job);
+    tail = p.catch(() => undefined);
+    return p;
+  };
+
+  const toChange = (head: HeadDoc): IndexChange => ({
+    type: head.type,
+    id: head.id,
+    vid: head.vid,
+    lastUpdated: Date.parse(head.ts),
+    rows: head.deleted || !head.resource ? null : extract(head.resource),
+  });
+
+  async function currentHead(type: string, id: string): Promise<HeadDoc | undefined> {
+    try {
+      return (await db.get(headId(type, id))) as unknown as HeadDoc;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * A store transaction is complete when all its version documents (size/2: one version and
+   * one head per write) were seen and every head is at least at that version. Versions are
+   * immutable so they always arrive; a head may have been replaced by a later write, which
+   * is why heads are checked by version number rather than by their tx mark. Returns the
+   * heads to index, or undefined while incomplete.
+   */
+  async function completeTx(txId: string, size: number, versions: Array<{ type: string; id: string; n: number }>) {
+    if (versions.length < size / 2) return undefined;
+    const heads = await Promise.all(versions.map((v) => currentHead(v.type, v.id)));
+    if (heads.some((h, i) => !h || h.n < versions[i]!.n)) return undefined;
+    // A head since rewritten by another transaction is that transaction's to expose.
+    return (heads as HeadDoc[]).filter((h) => !h.tx || h.tx.id === txId);
+  }
+
+  async function page(): Promise<{ read: number; more: boolean }> {
+    const since = index.checkpoint();
+    const res = await db.changes({ since, include_docs: true, limit: PAGE_SIZE });
+    const changes: IndexChange[] = [];
+    const versions: TxVersion[] = [];
+    const touched = new Map<string, number>();
+    for (const ch of res.results) {
+      if (ch.id.startsWith(VERSION_PREFIX)) {
+        const v = ch.doc as unknown as VersionDoc | undefined;
+        if (v?.tx && !index.txDone(v.tx.id)) {
+          versions.push({ txId: v.tx.id, size: v.tx.size, type: v.type, id: v.id, n: v.n });
+          touched.set(v.tx.id, v.tx.size);
+        }
+      } else if (ch.id.startsWith(HEAD_PREFIX)) {
+        const head = ch.doc as unknown as HeadDoc | undefined;
+        if (ch.deleted || !head) changes.push(purged(ch.id));
+        else if (!head.tx || index.txDone(head.tx.id)) changes.push(toChange(head));
+        else touched.set(head.tx.id, head.tx.size); // indexed when its transaction completes
+      }
+    }
+    const done: string[] = [];
+    for (const [txId, size] of touched) {
+      const seen = new Map((index.pendingTx(txId)?.versions ?? []).map((v) => [`${v.type}/${v.id}`, v]));
+      for (const v of versions) if (v.txId === txId) seen.set(`${v.type}/${v.id}`, v);
+      const heads = await completeTx(txId, size, [...seen.values()]);
+      if (!heads) continue;
+      done.push(txId);
+      changes.push(...heads.map(toChange));
+    }
+    index.applyBatch(changes, res.last_seq, { versions, done });
+    return { read: res.results.length, more: res.results.length >= PAGE_SIZE };
+  }
+
+  async function run(onPage?: (read: number) => void): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { read, more } = await page();
+      total += read;
+      onPage?.(total);
+      if (!more) return total;
+    }
+  }
+
+  function catchUp(): Promise<number> {
+    // A run that has not started yet will read every commit made so far: share it.
+    if (queued) return queued;
+    const p = enqueue(() => {
+      queued = undefined;
+      return run();
+    });
+    queued = p;
+    return p;
+  }
+
+  return {
+    catchUp,
+    async waitFor(seq) {
+      if (seqNumber(index.checkpoint()) >= seqNumber(seq)) return;
+      await catchUp();
+    },
+    rebuild(onProgress) {
+      return enqueue(() => {
+        index.clear();
+        return run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
+      });
+    },
+    async close() {
+      closed = true;
+      await tail;
+    },
+  };
+}
+
+/** A head removed from PouchDB itself (purge, _deleted): the resource leaves the index. */
+function purged(docId: string): IndexChange {
+  const [type = '', id = ''] = docId.slice(HEAD_PREFIX.length).split('/');
+  return { type, id, vid: '', lastUpdated: 0, rows: null };
+}

@@ -1,0 +1,90 @@
+/**
+ * The index schema (docs/search-index.md, "Tables"). The index is derived, so a format
+ * change migrates by dropping everything and rebuilding from the store: no ALTER scripts.
+ * Bump INDEX_FORMAT whenever a table, column or index changes.
+ */
+import type Database from 'better-sqlite3-multiple-ciphers';
+
+export const INDEX_FORMAT = 1;
+
+/** Row tables; every one has `rid` and `pid` and is emptied per resource by rid. */
+export const ROW_TABLES = [
+  'sp_string', 'sp_token', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'sp_composite', 'sp_present',
+] as const; // prettier-ignore
+
+const TABLES = ['meta', 'param', 'resource', ...ROW_TABLES, 'tx_size', 'tx_version'];
+
+// Indexes end in rid so a lookup is answered from the index alone (rowid tables would
+// otherwise need a second lookup per match to read rid).
+const DDL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE param (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, code TEXT NOT NULL, UNIQUE (type, code));
+CREATE TABLE resource (
+  rid INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL, vid TEXT NOT NULL,
+  last_updated INTEGER NOT NULL, UNIQUE (type, id));
+CREATE INDEX resource_updated ON resource (type, last_updated);
+
+CREATE TABLE sp_string (rid INTEGER NOT NULL, pid INTEGER NOT NULL, value TEXT NOT NULL, exact TEXT);
+CREATE INDEX sp_string_value ON sp_string (pid, value, rid);
+CREATE INDEX sp_string_exact ON sp_string (pid, exact, rid);
+
+CREATE TABLE sp_token (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, text TEXT);
+CREATE INDEX sp_token_code ON sp_token (pid, code, system, rid);
+CREATE INDEX sp_token_system ON sp_token (pid, system, rid);
+
+CREATE TABLE sp_reference (rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, version TEXT);
+CREATE INDEX sp_reference_target ON sp_reference (pid, target_id, target_type, rid);
+CREATE INDEX sp_reference_url ON sp_reference (pid, url, rid);
+
+CREATE TABLE sp_date (rid INTEGER NOT NULL, pid INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL);
+CREATE INDEX sp_date_start ON sp_date (pid, start_ms, end_ms, rid);
+CREATE INDEX sp_date_end ON sp_date (pid, end_ms, start_ms, rid);
+
+CREATE TABLE sp_number (rid INTEGER NOT NULL, pid INTEGER NOT NULL, low REAL NOT NULL, high REAL NOT NULL);
+CREATE INDEX sp_number_low ON sp_number (pid, low, high, rid);
+
+CREATE TABLE sp_quantity (
+  rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, unit TEXT, low REAL NOT NULL, high REAL NOT NULL,
+  canonical_code TEXT, canonical_low REAL, canonical_high REAL);
+CREATE INDEX sp_quantity_code ON sp_quantity (pid, code, system, low, rid);
+CREATE INDEX sp_quantity_canonical ON sp_quantity (pid, canonical_code, canonical_low, rid);
+
+CREATE TABLE sp_uri (rid INTEGER NOT NULL, pid INTEGER NOT NULL, uri TEXT NOT NULL);
+CREATE INDEX sp_uri_uri ON sp_uri (pid, uri, rid);
+
+CREATE TABLE sp_composite (
+  rid INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL, pos INTEGER NOT NULL,
+  system TEXT, code TEXT, text TEXT, low REAL, high REAL);
+CREATE INDEX sp_composite_first ON sp_composite (pid, pos, code, system, rid);
+CREATE INDEX sp_composite_element ON sp_composite (rid, pid, grp, pos);
+
+CREATE TABLE sp_present (pid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (pid, rid)) WITHOUT ROWID;
+
+-- done = 1: complete and indexed; kept so a head of it arriving late is indexed at once.
+CREATE TABLE tx_size (tx_id TEXT PRIMARY KEY, size INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE tx_version (
+  tx_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (tx_id, type, id)) WITHOUT ROWID;
+`;
+
+/** Deletes by rid; sp_present's key starts with pid, so it gets its own rid index too. */
+const RID_INDEXES = ROW_TABLES.map((t) => `CREATE INDEX ${t}_rid ON ${t} (rid);`).join('\n');
+
+function storedFormat(db: Database.Database): number | undefined {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+  if (!hasMeta) return undefined;
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined;
+  return row ? Number(JSON.parse(row.value)) : undefined;
+}
+
+/** Creates the schema, or recreates it when the file holds another format. Returns true if it (re)created. */
+export function ensureSchema(db: Database.Database): boolean {
+  if (storedFormat(db) === INDEX_FORMAT) return false;
+  db.transaction(() => {
+    for (const t of TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
+    db.exec(DDL);
+    db.exec(RID_INDEXES);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?)`).run(JSON.stringify(INDEX_FORMAT));
+  }).immediate();
+  return true;
+}
