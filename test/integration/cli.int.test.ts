@@ -111,6 +111,15 @@ describe('serve', () => {
     expect(eb.code).toBe(0);
   });
 
+  it('six workstations starting at once on fresh data dirs all start (their keychain calls do not collide)', async () => {
+    // Each first start asks the keychain for a key it does not have yet; concurrent
+    // probes of one shared keychain item used to make the Secret Service fail some.
+    const started = await Promise.all(Array.from({ length: 6 }, () => serve(newDir(), { env: cleanEnv() })));
+    expect(new Set(started.map((s) => s.port)).size).toBe(6);
+    const codes = await Promise.all(started.map((s) => s.p.stop('SIGTERM')));
+    expect(codes.map((c) => `${c.code}/${c.signal}`), started.map((s) => s.p.output()).join('\n---\n')).toEqual(Array(6).fill('0/null'));
+  });
+
   it('a second server on the same data dir fails with a clear "in use" message; the first keeps serving', async () => {
     const dir = newDir();
     const first = await serve(dir, { env: cleanEnv() });

@@ -46,12 +46,15 @@ export const serveCommand: Command = {
       port,
       ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}),
     });
-    process.stdout.write(`Flint FHIR R4 server listening at ${ws.baseUrl} (data dir ${ws.dataDir})\n`);
-    await new Promise<void>((resolve) => {
+    // Handlers first, then the ready line: whoever reads that line may signal at once,
+    // and a signal before the handlers exist would kill the process uncleanly.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.stdout.write(`Flint FHIR R4 server listening at ${ws.baseUrl} (data dir ${ws.dataDir})\n`);
+    await stopped;
     process.stdout.write('Flint: shutting down\n');
     await ws.close();
     return 0;

@@ -9,13 +9,19 @@
  * keychain refuses a throwaway write, the null meant "locked", and get() throws
  * KeychainUnavailableError instead.
  */
+import { randomBytes } from 'node:crypto';
 import keytar from 'keytar';
 import { KeychainUnavailableError, type SecretStore } from './secret-store';
 
 export { KeychainUnavailableError } from './secret-store';
 
-/** Not a valid `<workstationId>/<name>` account, so it never collides with a real secret. */
-const PROBE_ACCOUNT = '.flint-keychain-probe';
+/**
+ * Not a valid `<workstationId>/<name>` account, so it never collides with a real secret;
+ * unique per probe, because two processes probing the same item at once make the Secret
+ * Service delete the item one of them is still writing (seen as "No such interface
+ * org.freedesktop.Secret.Item" when several workstations start together).
+ */
+const probeAccount = (): string => `.flint-keychain-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 export interface KeytarSecretStoreOptions {
   /** The keychain service the accounts live under; 'flint' unless tests or side-by-side installs need another. */
@@ -52,8 +58,9 @@ export class KeytarSecretStore implements SecretStore {
   }
 
   private async probeWritable(): Promise<void> {
-    await keychain(() => keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe'));
-    await keychain(() => keytar.deletePassword(this.service, PROBE_ACCOUNT));
+    const account = probeAccount();
+    await keychain(() => keytar.setPassword(this.service, account, 'probe'));
+    await keychain(() => keytar.deletePassword(this.service, account));
   }
 }
 
@@ -61,13 +68,26 @@ function checkAccount(account: string): void {
   if (!account) throw new RangeError('the keychain account must not be empty');
 }
 
-/** keytar rejects only when the backend fails (no D-Bus, no provider, locked): map that. */
+/** D-Bus answers that mean "the item moved under us", not "the keychain is unusable". */
+const TRANSIENT = /No such interface|No such object|UnknownObject|UnknownMethod/i;
+
+/**
+ * keytar rejects only when the backend fails (no D-Bus, no provider, locked): map that.
+ * A transient Secret Service error (an item changed by another process mid-call) is
+ * retried a few times first.
+ */
 async function keychain<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    // keytar's messages name the backend failure, never the secret.
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new KeychainUnavailableError(reason, { cause: err });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      // keytar's messages name the backend failure, never the secret.
+      const reason = err instanceof Error ? err.message : String(err);
+      if (attempt < 4 && TRANSIENT.test(reason)) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      throw new KeychainUnavailableError(reason, { cause: err });
+    }
   }
 }
