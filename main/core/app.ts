@@ -8,12 +8,18 @@ import { loadDefinitions } from './fhir/definitions';
 import { createRouter } from './fhir/router';
 import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
-import { ScanMatcher } from './search/scan-matcher';
+import { createExtractor } from './search/extract/extract';
+import { openIndexDb } from './search/index/index-db';
+import { createIndexer } from './search/index/indexer';
+import { IndexSearch } from './search/index-search';
 import { KeytarSecretStore } from './secrets/keytar-secret-store';
 import type { SecretStore } from './secrets/secret-store';
 import { openDataDir } from './store/data-dir';
 import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
+
+/** Changing what the index extracts or how: bump this and every index is rebuilt. */
+const INDEX_DEFINITIONS = 'r4-medplum-4.5.2/extract-1';
 
 export interface WorkstationOptions {
   dataDir?: string;
@@ -41,14 +47,26 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
   try {
     const db = await openEncryptedPouch({ file: dataDir.storeFile('store'), key: dataDir.purposeKey('store') });
     cleanups.push(() => db.close());
-    const store = new ResourceStore(db, dataDir.workstationId);
     const defs = loadDefinitions();
+    // The search index: derived from the store's change feed, rebuilt when its format
+    // or the definitions change, caught up at startup and after every commit.
+    const index = openIndexDb({ file: dataDir.storeFile('index'), key: dataDir.purposeKey('index'), definitionsHash: INDEX_DEFINITIONS });
+    cleanups.push(async () => index.close());
+    const extractor = createExtractor(defs);
+    const indexer = createIndexer({ db, index, extract: (r) => extractor.extract(r) });
+    cleanups.push(() => indexer.close());
+    if (index.reset) await indexer.rebuild();
+    else await indexer.catchUp();
+    const store = new ResourceStore(db, dataDir.workstationId, () =>
+      indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write')),
+    );
+    let baseUrl: string | undefined;
     const handle = createRouter(
       {
         store,
         defs,
         validator: createValidator(),
-        matcher: new ScanMatcher(store),
+        search: new IndexSearch(index, () => baseUrl),
         settings: { defaultPageSize: 50, maxPageSize: 1000 },
       },
       (fault) => log(`[fault] ${fault}`),
@@ -62,8 +80,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       logFault: (fault) => log(`[fault] ${fault}`),
     });
     cleanups.push(() => http.close());
+    baseUrl = `${http.origin}/fhir`;
     return {
-      baseUrl: `${http.origin}/fhir`,
+      baseUrl,
       dataDir: dataDir.dir,
       workstationId: dataDir.workstationId,
       close: closeAll,

@@ -17,7 +17,9 @@ export async function findByCriteria(ctx: FhirContext, type: string, criteria: s
     throw badRequest(`Conditional criteria use parameters this server cannot evaluate: ${unsupported.map(safeName).join(', ')}`);
   }
   if (filters.length === 0) throw badRequest('Conditional criteria are empty: give at least one search parameter');
-  return ctx.matcher.match(type, filters);
+  const ids = ctx.search.matchIds(type, filters);
+  const heads = await ctx.store.heads(ids.map((id) => ({ type, id })));
+  return ids.map((id) => heads.get(`${type}/${id}`)).filter((h): h is HeadDoc => !!h && !h.deleted);
 }
 
 /** The criteria part of a conditional request URL, without result parameters. */

@@ -1,5 +1,5 @@
 /** What every interaction handler gets: the services built by the composition root. */
-import type { ScanMatcher } from '../search/scan-matcher';
+import type { IndexSearch } from '../search/index-search';
 import type { ResourceStore } from '../store/resource-store';
 import type { Definitions } from './definitions';
 import type { Validator } from './validation/validator';
@@ -13,7 +13,7 @@ export interface FhirContext {
   store: ResourceStore;
   defs: Definitions;
   validator: Validator;
-  matcher: ScanMatcher;
+  search: IndexSearch;
   settings: FhirSettings;
   /** Where unexpected faults are reported (stack locations only; set by createRouter). */
   logFault?: (message: string) => void;

@@ -1,5 +1,7 @@
 /**
  * Parsing search criteria (`identifier=http://x|123&name:exact=Eve`) into filters.
+ * SUPPORTED is the single list of what the search engine evaluates; the
+ * CapabilityStatement is derived from it.
  * Result parameters (_count, _sort, ...) are not filters. Parameters this engine cannot
  * evaluate are reported, so the caller can reject them (strict, or conditional writes,
  * where ignoring a criterion would touch the wrong resources) or ignore them with a
@@ -26,11 +28,13 @@ export const RESULT_PARAMS = new Set([
   '_contained', '_containedType', '_cursor',
 ]);
 
+/** What the index search evaluates, per parameter type: modifiers (undefined = none). */
 const SUPPORTED: Record<string, Set<string | undefined>> = {
-  token: new Set([undefined, 'not']),
-  string: new Set([undefined, 'exact', 'contains']),
-  reference: new Set([undefined]),
-  uri: new Set([undefined]),
+  token: new Set([undefined, 'not', 'missing']),
+  string: new Set([undefined, 'exact', 'contains', 'missing']),
+  reference: new Set([undefined, 'missing']),
+  uri: new Set([undefined, 'above', 'below', 'missing']),
+  date: new Set([undefined, 'missing']),
 };
 
 export function parseCriteria(defs: Definitions, type: string, query: URLSearchParams): ParsedCriteria {

@@ -44,9 +44,15 @@ export class ResourceStore {
   private readonly queue: Array<{ docs: Array<HeadDoc | VersionDoc>; resolve: () => void; reject: (e: unknown) => void }> = [];
   private flushing = false;
 
+  /**
+   * @param afterCommit runs after each group of commits is durable and before their
+   *   callers are answered: the composition root uses it to bring the search index up
+   *   to date, which is what makes every write visible to search when it returns.
+   */
   constructor(
     private readonly db: PouchDB.Database,
     private readonly workstationId: string,
+    private readonly afterCommit: () => Promise<unknown> = async () => undefined,
   ) {}
 
   /** The head (current version or deletion marker), or undefined if never written. */
@@ -138,6 +144,7 @@ export class ResourceStore {
       try {
         const all = batch.flatMap((b) => b.docs) as unknown as PouchDB.Core.PutDocument<object>[];
         const results = await this.db.bulkDocs(all);
+        await this.afterCommit();
         let offset = 0;
         for (const b of batch) {
           const mine = results.slice(offset, offset + b.docs.length);

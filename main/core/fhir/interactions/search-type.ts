@@ -1,8 +1,7 @@
 /**
- * search-type: GET [type]?... and POST [type]/_search. Until the persistent search
- * index (next issue) lands, this scans the heads of the type in id order and evaluates
- * the criteria the scan matcher supports; paging is by id cursor, so concurrent writes
- * neither repeat nor skip entries. Unsupported parameters: 400 under
+ * search-type: GET [type]?... and POST [type]/_search, evaluated on the search index
+ * (search/index-search.ts). Results are in id order and paged by an id cursor, so
+ * concurrent writes neither repeat nor skip entries. Unsupported parameters: 400 under
  * `Prefer: handling=strict`, otherwise ignored and reported in an OperationOutcome entry.
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
@@ -27,25 +26,23 @@ export const searchType: Handler = async (req, ctx, { type = '' }) => {
   const count = pageSize(query, ctx.settings);
   const summaryCount = query.get('_summary') === 'count';
   const after = decodeCursor(query);
+  // Ids in id order from the index; the page's resources are read from the store.
+  const ids = ctx.search.matchIds(type, filters);
+  const total = ids.length;
+  const rest = after === undefined ? ids : ids.filter((id) => id > after);
+  const pageIds = summaryCount ? [] : rest.slice(0, count);
+  const heads = await ctx.store.heads(pageIds.map((id) => ({ type, id })));
   const matches: BundleEntry[] = [];
-  let total = 0;
-  let afterCursor = 0;
-  let lastId: string | undefined;
-  for await (const head of ctx.store.scanHeads(type)) {
-    if (!head.resource || !ctx.matcher.matches(head.resource, filters)) continue;
-    total++;
-    if (summaryCount || (after !== undefined && head.id <= after)) continue;
-    afterCursor++;
-    if (matches.length < count) {
-      matches.push({
-        fullUrl: `${req.baseUrl}/${type}/${head.id}`,
-        resource: shapeResource(head.resource, query, ctx.defs.isSummary),
-        search: { mode: 'match' },
-      });
-      lastId = head.id;
-    }
+  for (const id of pageIds) {
+    const head = heads.get(`${type}/${id}`);
+    if (!head?.resource || head.deleted) continue;
+    matches.push({
+      fullUrl: `${req.baseUrl}/${type}/${id}`,
+      resource: shapeResource(head.resource, query, ctx.defs.isSummary),
+      search: { mode: 'match' },
+    });
   }
-  const next = afterCursor > matches.length && lastId !== undefined ? lastId : undefined;
+  const next = rest.length > pageIds.length && pageIds.length > 0 ? pageIds[pageIds.length - 1] : undefined;
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
