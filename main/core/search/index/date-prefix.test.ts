@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATE_PREFIXES, type DatePrefix } from './date-prefix';
 import { openIndexDb, type IndexDb } from './index-db';
+import { OPEN_HIGH } from './index-rows';
 import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
 
 const day = (m: number, d: number) => Date.UTC(2024, m - 1, d);
@@ -71,7 +72,7 @@ describe('date ranges', () => {
 
   it('a resource matches when any of its values does; open ends are unbounded', () => {
     index.replace('Encounter', 'multi', '1', 0, rows({ dates: [{ param: 'date', ...span(RANGES.D) }, { param: 'date', ...span(RANGES.A) }] }));
-    index.replace('Encounter', 'open', '1', 0, rows({ dates: [{ param: 'date', start: day(3, 20), end: null }] }));
+    index.replace('Encounter', 'open', '1', 0, rows({ dates: [{ param: 'date', start: day(3, 20), end: OPEN_HIGH }] }));
     const enc = (prefix: DatePrefix) => ids(index.date('Encounter', 'date', prefix, qs, qe, day(3, 15)));
     expect([enc('eq'), enc('eb'), enc('gt'), enc('sa'), enc('lt')]).toEqual(['multi', 'multi', 'open', '', 'multi']);
   });
