@@ -60,13 +60,15 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const store = new ResourceStore(db, dataDir.workstationId, () =>
       indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write')),
     );
-    let baseUrl: string | undefined;
+    // Known once the listener has its port; search needs it to recognise absolute
+    // references to this server.
+    const self: { baseUrl?: string } = {};
     const handle = createRouter(
       {
         store,
         defs,
         validator: createValidator(),
-        search: new IndexSearch(index, () => baseUrl),
+        search: new IndexSearch(index, () => self.baseUrl),
         settings: { defaultPageSize: 50, maxPageSize: 1000 },
       },
       (fault) => log(`[fault] ${fault}`),
@@ -80,9 +82,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       logFault: (fault) => log(`[fault] ${fault}`),
     });
     cleanups.push(() => http.close());
-    baseUrl = `${http.origin}/fhir`;
+    self.baseUrl = `${http.origin}/fhir`;
     return {
-      baseUrl,
+      baseUrl: self.baseUrl,
       dataDir: dataDir.dir,
       workstationId: dataDir.workstationId,
       close: closeAll,
