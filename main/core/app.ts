@@ -8,18 +8,13 @@ import { loadDefinitions } from './fhir/definitions';
 import { createRouter } from './fhir/router';
 import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
-import { createExtractor } from './search/extract/extract';
-import { openIndexDb } from './search/index/index-db';
-import { createIndexer } from './search/index/indexer';
+import { openSearchIndex } from './search/open-search-index';
 import { IndexSearch } from './search/index-search';
 import { KeytarSecretStore } from './secrets/keytar-secret-store';
 import type { SecretStore } from './secrets/secret-store';
 import { openDataDir } from './store/data-dir';
 import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
-
-/** Changing what the index extracts or how: bump this and every index is rebuilt. */
-const INDEX_DEFINITIONS = 'r4-medplum-4.5.2/extract-1';
 
 export interface WorkstationOptions {
   dataDir?: string;
@@ -50,11 +45,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const defs = loadDefinitions();
     // The search index: derived from the store's change feed, rebuilt when its format
     // or the definitions change, caught up at startup and after every commit.
-    const index = openIndexDb({ file: dataDir.storeFile('index'), key: dataDir.purposeKey('index'), definitionsHash: INDEX_DEFINITIONS });
-    cleanups.push(async () => index.close());
-    const extractor = createExtractor(defs);
-    const indexer = createIndexer({ db, index, extract: (r) => extractor.extract(r) });
-    cleanups.push(() => indexer.close());
+    const { index, indexer, close: closeIndex } = openSearchIndex(dataDir, db, defs);
+    cleanups.push(closeIndex);
     if (index.reset) await indexer.rebuild();
     else await indexer.catchUp();
     const store = new ResourceStore(db, dataDir.workstationId, () =>

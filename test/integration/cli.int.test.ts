@@ -7,7 +7,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,27 @@ describe('serve', () => {
     expect(new Set(started.map((s) => s.port)).size).toBe(6);
     const codes = await Promise.all(started.map((s) => s.p.stop('SIGTERM')));
     expect(codes.map((c) => `${c.code}/${c.signal}`), started.map((s) => s.p.output()).join('\n---\n')).toEqual(Array(6).fill('0/null'));
+  });
+
+  it('flint reindex rebuilds the search index of a stopped data dir, and refuses while a server has it open', async () => {
+    const dir = newDir();
+    const first = await serve(dir, { env: cleanEnv() });
+    expect((await first.client.put('Patient/rx', { resourceType: 'Patient', id: 'rx', name: [{ family: 'Reindexed' }] })).status).toBe(201);
+    const busy = await runFlint(['reindex', '--data-dir', dir], { env: cleanEnv() });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/in use/);
+    expect((await first.p.stop('SIGTERM')).code).toBe(0);
+    // Without its index the data dir still holds everything; reindex builds it anew.
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('index.db'))) rmSync(join(dir, f));
+    const done = await runFlint(['reindex', '--data-dir', dir], { env: cleanEnv() });
+    expect(existsSync(join(dir, 'index.db'))).toBe(true);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/reindex: 100% \(\d+\/\d+ changes\)/);
+    expect(done.stdout).toMatch(/Reindexed \d+ changes/);
+    const again = await serve(dir, { env: cleanEnv() });
+    const found = await again.client.get<{ total: number }>('Patient?family=reindexed');
+    expect(found.body.total).toBe(1);
+    expect((await again.p.stop('SIGTERM')).code).toBe(0);
   });
 
   it('a second server on the same data dir fails with a clear "in use" message; the first keeps serving', async () => {

@@ -2,10 +2,11 @@
  * The `flint` command. Each subcommand is its own module; this file only dispatches.
  * Every subcommand takes --data-dir (or FLINT_DATA_DIR).
  */
+import { reindexCommand } from './reindex';
 import { serveCommand } from './serve';
 import type { Command } from './command';
 
-const commands: Command[] = [serveCommand];
+const commands: Command[] = [serveCommand, reindexCommand];
 
 const USAGE = `Usage: flint <command> [options]
 

@@ -1,0 +1,81 @@
+/** `flint reindex`: rebuilds a data dir's search index from its store, with progress. */
+import { resolveDataDir } from '../config';
+import { loadDefinitions } from '../fhir/definitions';
+import { openSearchIndex } from '../search/open-search-index';
+import { KeytarSecretStore } from '../secrets/keytar-secret-store';
+import { DataDirLockedError, openDataDir } from '../store/data-dir';
+import { openEncryptedPouch } from '../store/encrypted-pouch';
+import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
+
+const USAGE = `Usage: flint reindex [--data-dir DIR]
+
+Rebuilds the search index of a data dir from its store (the index is derived data:
+nothing is lost by rebuilding it). Shows progress; stop the server on that data dir
+first, as a data dir is open in one process at a time.
+
+Options:
+  --data-dir DIR   data dir (default: FLINT_DATA_DIR, else the desktop app's)
+  -h, --help       show this help
+`;
+
+export const reindexCommand: Command = {
+  name: 'reindex',
+  summary: 'rebuild the search index from the store, with a progress bar',
+  async run(argv) {
+    const { values } = parseOptions(argv, DATA_DIR_OPTION, USAGE);
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    let dataDir;
+    try {
+      dataDir = await openDataDir(resolveDataDir(values['data-dir']), new KeytarSecretStore());
+    } catch (e) {
+      if (e instanceof DataDirLockedError) {
+        process.stderr.write(`flint reindex: ${e.message}\nStop the server on this data dir, then run flint reindex again.\n`);
+        return 1;
+      }
+      throw e;
+    }
+    try {
+      const db = await openEncryptedPouch({ file: dataDir.storeFile('store'), key: dataDir.purposeKey('store') });
+      try {
+        const search = openSearchIndex(dataDir, db, loadDefinitions());
+        try {
+          const total = Number((await db.info()).update_seq) || 0;
+          const show = progress(total);
+          const started = Date.now();
+          const processed = await search.indexer.rebuild(({ processed: n }) => show(n));
+          show(total, true);
+          const seconds = (Date.now() - started) / 1000;
+          process.stdout.write(`Reindexed ${processed} changes in ${seconds.toFixed(1)} s\n`);
+        } finally {
+          await search.close();
+        }
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await dataDir.release();
+    }
+    return 0;
+  },
+};
+
+/** A progress bar on a terminal; occasional lines otherwise (logs, CI). */
+function progress(total: number): (done: number, final?: boolean) => void {
+  const tty = process.stdout.isTTY === true;
+  let lastLine = 0;
+  return (done, final = false) => {
+    const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((pct / 100) * width);
+      process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
+      if (final) process.stdout.write('\n');
+    } else if (final || Date.now() - lastLine > 1000) {
+      lastLine = Date.now();
+      process.stdout.write(`reindex: ${pct}% (${done}/${total} changes)\n`);
+    }
+  };
+}
