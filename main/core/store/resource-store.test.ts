@@ -62,14 +62,4 @@ describe('ResourceStore', () => {
     await expect(bad).rejects.toThrow(/store rejected 2 of 2 documents/);
     await expect(good).resolves.toHaveLength(1);
   });
-
-  it('scans current heads of one type in id order, skipping deleted ones', async () => {
-    for (const id of ['b', 'a', 'c']) await store.commit([{ type: 'Basic', id, method: 'PUT', resource: basic(id) }], new Map());
-    const b = await store.head('Basic', 'b');
-    await store.commit([{ type: 'Basic', id: 'b', method: 'DELETE' }], new Map([[lockKey('Basic', 'b'), b!]]));
-    await store.commit([{ type: 'Basics', id: 'x', method: 'PUT', resource: basic('x') }], new Map());
-    const ids: string[] = [];
-    for await (const h of store.scanHeads('Basic')) ids.push(h.id);
-    expect(ids).toEqual(['a', 'c']);
-  });
 });

@@ -11,7 +11,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import {
-  HEAD_PREFIX,
   RANGE_END,
   VERSION_PREFIX,
   headId,
@@ -34,8 +33,6 @@ export interface PendingWrite {
 }
 
 export class StoreWriteError extends Error {}
-
-const SCAN_BATCH = 500;
 
 export const lockKey = (type: string, id: string): string => `${type}/${id}`;
 
@@ -159,23 +156,6 @@ export class ResourceStore {
       }
     }
     this.flushing = false;
-  }
-
-  /** Current, non-deleted heads of one type in id order, starting after `afterId`. */
-  async *scanHeads(type: string, afterId?: string): AsyncGenerator<HeadDoc> {
-    const end = `${HEAD_PREFIX}${type}/${RANGE_END}`;
-    let startkey = afterId === undefined ? `${HEAD_PREFIX}${type}/` : headId(type, afterId);
-    let skipFirst = afterId !== undefined;
-    for (;;) {
-      const res = await this.db.allDocs({ startkey, endkey: end, include_docs: true, limit: SCAN_BATCH, skip: skipFirst ? 1 : 0 });
-      for (const row of res.rows) {
-        const doc = row.doc as unknown as HeadDoc | undefined;
-        if (doc && !doc.deleted) yield doc;
-      }
-      if (res.rows.length < SCAN_BATCH) return;
-      startkey = res.rows[res.rows.length - 1]!.id;
-      skipFirst = true;
-    }
   }
 
   /** Every version in scope (system, one type, or one resource), newest first. */
