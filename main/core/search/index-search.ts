@@ -32,8 +32,18 @@ export class IndexSearch {
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  count(type: string): number {
-    return this.index.count(type);
+  /**
+   * One page of matches after the cursor `after` (an id), with the total. Without
+   * criteria the page is read straight from the index in id order, not the whole type.
+   */
+  page(type: string, filters: Filter[], after: string | undefined, count: number): { ids: string[]; total: number; more: boolean } {
+    if (filters.length === 0) {
+      const rows = this.index.listIds(type, after, count + 1);
+      return { ids: rows.slice(0, count).map((r) => r.id), total: this.index.count(type), more: rows.length > count };
+    }
+    const all = this.matchIds(type, filters);
+    const rest = after === undefined ? all : all.filter((id) => id > after);
+    return { ids: rest.slice(0, count), total: all.length, more: rest.length > count };
   }
 
   private evaluate(type: string, f: Filter): number[] {

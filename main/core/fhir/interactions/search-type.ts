@@ -27,10 +27,8 @@ export const searchType: Handler = async (req, ctx, { type = '' }) => {
   const summaryCount = query.get('_summary') === 'count';
   const after = decodeCursor(query);
   // Ids in id order from the index; the page's resources are read from the store.
-  const ids = ctx.search.matchIds(type, filters);
-  const total = ids.length;
-  const rest = after === undefined ? ids : ids.filter((id) => id > after);
-  const pageIds = summaryCount ? [] : rest.slice(0, count);
+  const { ids, total, more } = ctx.search.page(type, filters, after, summaryCount ? 0 : count);
+  const pageIds = summaryCount ? [] : ids;
   const heads = await ctx.store.heads(pageIds.map((id) => ({ type, id })));
   const matches: BundleEntry[] = [];
   for (const id of pageIds) {
@@ -42,7 +40,7 @@ export const searchType: Handler = async (req, ctx, { type = '' }) => {
       search: { mode: 'match' },
     });
   }
-  const next = rest.length > pageIds.length && pageIds.length > 0 ? pageIds[pageIds.length - 1] : undefined;
+  const next = more && pageIds.length > 0 ? pageIds[pageIds.length - 1] : undefined;
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
