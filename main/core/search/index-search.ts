@@ -1,106 +1,186 @@
 /**
- * Search over the persistent index (search/index): each parsed criterion becomes one
- * index query returning row ids; comma-separated values are OR-ed, parameters AND-ed.
- * Results are resource ids of one type in id order, which is what paging cursors use.
+ * The search engine over the persistent index (search/index): evaluates a criteria tree
+ * (search/criteria.ts) to row ids, orders the matches (`_sort`, ties broken by type and
+ * id) and cuts pages with keyset cursors, so concurrent writes neither repeat nor skip
+ * entries. Each parameter's values are OR-ed, parameters AND-ed; chains and `_has` join
+ * through the reference rows.
  */
 import { badRequest } from '../../../shared/fhir/outcome';
-import { dateRange } from '../fhir/fhir-dates';
-import { normalizeText } from './extract/text';
-import { splitToken, unescapeValue, type Filter } from './criteria';
-import { DATE_PREFIXES, type DatePrefix } from './index/date-prefix';
+import type { Criterion, ParamCriterion } from './criteria';
 import type { IndexQueries } from './index/index-queries';
+import type { JoinQueries, KeyedRid, SortValue } from './index/join-queries';
+import { PARAM_TYPES } from './params';
+import { compareKeys, type SortKey, type SortParam } from './sort';
+
+export type SearchIndexQueries = IndexQueries & JoinQueries;
+
+export interface PageRequest {
+  count: number;
+  /** Entries strictly after this key (next pages) or strictly before it (previous pages). */
+  after?: SortKey;
+  before?: SortKey;
+}
+
+export interface PageEntry extends KeyedRid {
+  key: SortKey;
+}
+
+export interface SearchPage {
+  entries: PageEntry[];
+  total: number;
+  /** Keys for the next and previous links, when there are entries beyond this page. */
+  next?: SortKey;
+  previous?: SortKey;
+}
+
+export interface TypeCriteria {
+  type: string;
+  /** AND-ed; empty: every resource of the type. */
+  criteria: Criterion[];
+}
 
 export class IndexSearch {
   constructor(
-    private readonly index: IndexQueries,
+    readonly index: SearchIndexQueries,
     /** This server's FHIR base, so absolute references to it match local ones. */
     private readonly localBase: () => string | undefined = () => undefined,
   ) {}
 
-  /** Ids of the resources of `type` matching every filter, in id order. */
-  matchIds(type: string, filters: Filter[]): string[] {
-    if (filters.length === 0) return this.index.listIds(type, undefined, Number.MAX_SAFE_INTEGER).map((r) => r.id);
+  /** Row ids of `type` matching every criterion (all of the type when there is none). */
+  matchRids(type: string, criteria: readonly Criterion[]): number[] {
+    if (criteria.length === 0) return this.index.allRids(type);
     let acc: Set<number> | undefined;
-    for (const f of filters) {
-      const rids = new Set(this.evaluate(type, f));
-      acc = acc ? new Set([...acc].filter((r) => rids.has(r))) : rids;
+    // Cheapest first would need statistics; parameters are evaluated in query order.
+    for (const c of criteria) {
+      const rids = this.evaluate(type, c);
+      acc = acc ? new Set(rids.filter((r) => acc!.has(r))) : new Set(rids);
       if (acc.size === 0) return [];
     }
+    return [...acc!];
+  }
+
+  /** Ids of the resources of `type` matching every criterion, in id order. */
+  matchIds(type: string, criteria: readonly Criterion[]): string[] {
     return this.index
-      .resolve([...acc!])
+      .keysOf(this.matchRids(type, criteria))
       .map((k) => k.id)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(byString);
   }
 
-  /**
-   * One page of matches after the cursor `after` (an id), with the total. Without
-   * criteria the page is read straight from the index in id order, not the whole type.
-   */
-  page(type: string, filters: Filter[], after: string | undefined, count: number): { ids: string[]; total: number; more: boolean } {
-    if (filters.length === 0) {
-      const rows = this.index.listIds(type, after, count + 1);
-      return { ids: rows.slice(0, count).map((r) => r.id), total: this.index.count(type), more: rows.length > count };
+  /** One page over one or more types, ordered by `sort` and then (type, id). */
+  page(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage {
+    const fast = this.fastPage(queries, sort, req);
+    if (fast) return fast;
+    const entries: PageEntry[] = [];
+    for (const q of queries) {
+      const keys = this.index.keysOf(this.matchRids(q.type, q.criteria));
+      const values = sort.map((s) => this.sortValuesOf(q.type, s, keys));
+      for (const k of keys) entries.push({ ...k, key: [...values.map((v) => v.get(k.rid) ?? null), k.type, k.id] });
     }
-    const all = this.matchIds(type, filters);
-    const rest = after === undefined ? all : all.filter((id) => id > after);
-    return { ids: rest.slice(0, count), total: all.length, more: rest.length > count };
+    const dirs = sort.map((s) => s.descending);
+    entries.sort((a, b) => compareKeys(a.key, b.key, dirs));
+    return cut(entries, req, dirs);
   }
 
-  private evaluate(type: string, f: Filter): number[] {
-    const code = f.param.code;
+  /** No criteria, no sort, one type, moving forward: read the page straight off the index. */
+  private fastPage(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage | undefined {
+    const [only] = queries;
+    if (queries.length !== 1 || !only || only.criteria.length > 0 || sort.length > 0 || req.before) return undefined;
+    const afterId = req.after ? (req.after[1] as string) : undefined;
+    if (req.after && req.after[0] !== only.type) return undefined;
+    const rows = this.index.listIds(only.type, afterId, req.count + 1);
+    const page = rows.slice(0, req.count);
+    const rids = this.index.ids(only.type, page.map((r) => r.id));
+    const keys = new Map(this.index.keysOf(rids).map((k) => [k.id, k]));
+    const entries = page.flatMap((r) => {
+      const k = keys.get(r.id);
+      return k ? [{ ...k, key: [k.type, k.id] as SortKey }] : [];
+    });
+    const out: SearchPage = { entries, total: this.index.count(only.type) };
+    const last = entries[entries.length - 1];
+    if (rows.length > req.count && last) out.next = last.key;
+    if (req.after && entries[0]) out.previous = entries[0].key;
+    return out;
+  }
+
+  private sortValuesOf(type: string, s: SortParam, keys: readonly KeyedRid[]): Map<number, SortValue> {
+    if (s.code === '_id') return new Map(keys.map((k) => [k.rid, k.id]));
+    return this.index.sortValues(type, s.code, s.paramType, keys.map((k) => k.rid), s.descending);
+  }
+
+  private evaluate(type: string, c: Criterion): number[] {
+    switch (c.kind) {
+      case 'param':
+        return this.evaluateParam(type, c);
+      case 'chain': {
+        const out = new Set<number>();
+        for (const [targetType, inner] of c.targets) {
+          const ids = this.index.keysOf(this.evaluate(targetType, inner)).map((k) => k.id);
+          for (const rid of this.index.referencing(type, c.param.code, targetType, ids)) out.add(rid);
+        }
+        return [...out];
+      }
+      case 'any': {
+        const out = new Set<number>();
+        for (const inner of c.of) for (const rid of this.evaluate(type, inner)) out.add(rid);
+        return [...out];
+      }
+      case 'rids':
+        return [...c.rids];
+      case 'has': {
+        const sources = this.evaluate(c.sourceType, c.inner);
+        const ids = new Set<string>();
+        for (const t of this.index.targetsOf(c.sourceType, c.param.code, sources)) if (t.targetType === type) ids.add(t.targetId);
+        return this.index.ids(type, [...ids]);
+      }
+    }
+  }
+
+  private evaluateParam(type: string, f: ParamCriterion): number[] {
     if (f.modifier === 'missing') {
       const v = f.values[0];
-      if (v !== 'true' && v !== 'false') throw badRequest(`:missing takes true or false`);
-      return this.index.missing(type, code, v === 'true');
+      if (f.values.length !== 1 || (v !== 'true' && v !== 'false')) throw badRequest(`:missing takes true or false`);
+      return this.index.missing(type, f.param.code, v === 'true');
     }
+    const kind = PARAM_TYPES[f.param.type];
+    if (!kind) return [];
+    const q = { index: this.index, type, param: f.param, modifier: f.modifier, localBase: this.localBase() };
     const union = new Set<number>();
-    for (const raw of f.values) for (const rid of this.one(type, f, raw)) union.add(rid);
-    if (f.modifier === 'not') {
-      // Every resource of the type (all were updated after 1970) minus the matches.
-      return this.index.lastUpdated(type, 'ge', 0, 1).filter((rid) => !union.has(rid));
-    }
+    for (const raw of f.values) for (const rid of kind.match(q, raw)) union.add(rid);
+    if (f.modifier === 'not') return this.index.allRids(type).filter((rid) => !union.has(rid));
     return [...union];
   }
+}
 
-  private one(type: string, f: Filter, raw: string): number[] {
-    const code = f.param.code;
-    switch (f.param.type) {
-      case 'token': {
-        const t = splitToken(raw);
-        const q: { system?: string | null; code?: string } = {};
-        if (t.system !== undefined) q.system = t.system === '' ? null : t.system;
-        if (t.code !== undefined) q.code = t.code;
-        return this.index.token(type, code, q);
-      }
-      case 'string': {
-        const v = unescapeValue(raw);
-        if (f.modifier === 'exact') return this.index.string(type, code, v, 'exact');
-        return this.index.string(type, code, normalizeText(v), f.modifier === 'contains' ? 'contains' : 'prefix');
-      }
-      case 'reference':
-        return this.index.reference(type, code, this.referenceQuery(unescapeValue(raw)));
-      case 'uri': {
-        const mode = f.modifier === 'above' ? 'above' : f.modifier === 'below' ? 'below' : 'eq';
-        return this.index.uri(type, code, unescapeValue(raw), mode);
-      }
-      case 'date': {
-        const m = /^([a-z]{2})?(.+)$/.exec(raw);
-        const prefix = (m?.[1] ?? 'eq') as DatePrefix;
-        if (!DATE_PREFIXES.includes(prefix)) throw badRequest(`Unknown date prefix in '${code}'`);
-        const { start, end } = dateRange(m?.[2] ?? '', code);
-        return this.index.date(type, code, prefix, start, end);
-      }
-      default:
-        return [];
-    }
-  }
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-  private referenceQuery(v: string): { targetType?: string; targetId?: string; url?: string } {
-    const base = this.localBase();
-    const local = base && v.startsWith(base + '/') ? v.slice(base.length + 1) : v;
-    if (/^[a-z][a-z0-9+.-]*:/i.test(local)) return { url: local };
-    const parts = local.split('/');
-    if (parts.length === 1) return { targetId: parts[0]! };
-    return { targetType: parts[0]!, targetId: parts[1]! };
+/** The page after `req.after`, or the `count` entries just before `req.before`, of sorted entries. */
+function cut(sorted: PageEntry[], req: PageRequest, dirs: readonly boolean[]): SearchPage {
+  let start = 0;
+  let end = sorted.length;
+  if (req.after) start = firstAfter(sorted, req.after, dirs);
+  if (req.before) {
+    end = firstAfter(sorted, req.before, dirs, true);
+    start = Math.max(0, end - req.count);
+  } else end = Math.min(sorted.length, start + req.count);
+  const entries = sorted.slice(start, end);
+  const page: SearchPage = { entries, total: sorted.length };
+  const last = entries[entries.length - 1];
+  const first = entries[0];
+  if (end < sorted.length && last) page.next = last.key;
+  if (start > 0 && first) page.previous = first.key;
+  return page;
+}
+
+/** Index of the first entry > key (or >= key with `inclusive`), by binary search. */
+function firstAfter(sorted: PageEntry[], key: SortKey, dirs: readonly boolean[], inclusive = false): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareKeys(sorted[mid]!.key, key, dirs);
+    if (c > 0 || (inclusive && c === 0)) hi = mid;
+    else lo = mid + 1;
   }
+  return lo;
 }

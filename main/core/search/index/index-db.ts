@@ -13,6 +13,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { IndexRows } from './index-rows';
 import { createQueries, type IndexQueries } from './index-queries';
+import { createJoinQueries, type JoinQueries } from './join-queries';
 import { writeRows } from './row-writer';
 import { ROW_TABLES, ensureSchema } from './schema';
 
@@ -42,7 +43,7 @@ export interface TxBookkeeping {
   done: string[];
 }
 
-export interface IndexDb extends IndexQueries {
+export interface IndexDb extends IndexQueries, JoinQueries {
   readonly file: string;
   /** True when open created the schema or wiped it (new file, format or definitions): rebuild. */
   readonly reset: boolean;
@@ -182,6 +183,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     file: path,
     reset,
     ...createQueries({ all, pid: lookupPid }),
+    ...createJoinQueries({ all, pid: lookupPid }),
     checkpoint: () => (getMeta('checkpoint') as Seq | undefined) ?? 0,
     definitionsHash: () => (getMeta('definitions') as string | undefined) ?? null,
     replace(type, id, vid, lastUpdated, rows) {
