@@ -9,6 +9,7 @@ import { createRouter } from './fhir/router';
 import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
 import { openSearchIndex } from './search/open-search-index';
+import { loadCompartments } from './search/compartments';
 import { IndexSearch } from './search/index-search';
 import { KeytarSecretStore } from './secrets/keytar-secret-store';
 import type { SecretStore } from './secrets/secret-store';
@@ -61,6 +62,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         defs,
         validator: createValidator(),
         search: new IndexSearch(index, () => self.baseUrl),
+        compartments: loadCompartments(defs),
         settings: { defaultPageSize: 50, maxPageSize: 1000 },
       },
       (fault) => log(`[fault] ${fault}`),

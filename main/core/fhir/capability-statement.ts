@@ -4,22 +4,22 @@ import type { Definitions } from './definitions';
 import { operations, routes, type SystemInteraction, type TypeInteraction } from './registry';
 import { parseCriteria } from '../search/criteria';
 
-const SYSTEM: ReadonlySet<string> = new Set<SystemInteraction>(['transaction', 'batch', 'history-system']);
+const SYSTEM: ReadonlySet<string> = new Set<SystemInteraction>(['transaction', 'batch', 'history-system', 'search-system']);
 
 export const FLINT_VERSION = '0.1.0';
 
 /** Built once per definitions and base URL: it only changes with the code. */
 const cache = new WeakMap<Definitions, Map<string, CapabilityStatement>>();
 
-export function capabilityStatement(defs: Definitions, baseUrl: string): CapabilityStatement {
+export function capabilityStatement(defs: Definitions, baseUrl: string, compartments: readonly string[] = []): CapabilityStatement {
   let byBase = cache.get(defs);
   if (!byBase) cache.set(defs, (byBase = new Map()));
   let cs = byBase.get(baseUrl);
-  if (!cs) byBase.set(baseUrl, (cs = buildCapabilityStatement(defs, baseUrl)));
+  if (!cs) byBase.set(baseUrl, (cs = buildCapabilityStatement(defs, baseUrl, compartments)));
   return cs;
 }
 
-function buildCapabilityStatement(defs: Definitions, baseUrl: string): CapabilityStatement {
+function buildCapabilityStatement(defs: Definitions, baseUrl: string, compartments: readonly string[]): CapabilityStatement {
   const typeInteractions = routes
     .map((r) => r.interaction)
     .filter((i): i is TypeInteraction => i !== undefined && !SYSTEM.has(i) && i !== 'capabilities');
@@ -37,7 +37,7 @@ function buildCapabilityStatement(defs: Definitions, baseUrl: string): Capabilit
     conditionalUpdate: conditional.has('update'),
     conditionalDelete: conditional.has('delete') ? 'multiple' : 'not-supported',
     searchParam: supportedSearchParams(defs, type),
-    operation: typeOps.map((o) => ({ name: o.name, definition: o.definition })),
+    operation: typeOps.filter((o) => !o.types || o.types.includes(type)).map((o) => ({ name: o.name, definition: o.definition })),
   }));
   return {
     resourceType: 'CapabilityStatement',
@@ -56,7 +56,8 @@ function buildCapabilityStatement(defs: Definitions, baseUrl: string): Capabilit
         interaction: routes
           .map((r) => r.interaction)
           .filter((i): i is SystemInteraction => i !== undefined && SYSTEM.has(i))
-          .map((code) => ({ code: code as 'transaction' | 'batch' | 'history-system' })),
+          .map((code) => ({ code: code as 'transaction' | 'batch' | 'history-system' | 'search-system' })),
+        compartment: [...compartments],
       },
     ],
   };

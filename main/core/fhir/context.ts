@@ -1,4 +1,5 @@
 /** What every interaction handler gets: the services built by the composition root. */
+import type { Compartments } from '../search/compartments';
 import type { IndexSearch } from '../search/index-search';
 import type { ResourceStore } from '../store/resource-store';
 import type { Definitions } from './definitions';
@@ -14,6 +15,7 @@ export interface FhirContext {
   defs: Definitions;
   validator: Validator;
   search: IndexSearch;
+  compartments: Compartments;
   settings: FhirSettings;
   /** Where unexpected faults are reported (stack locations only; set by createRouter). */
   logFault?: (message: string) => void;

@@ -11,14 +11,17 @@ import { conditionalRemove, remove } from './interactions/delete';
 import { history } from './interactions/history';
 import { conditionalPatch, patch } from './interactions/patch';
 import { read } from './interactions/read';
+import { searchCompartment } from './interactions/search-compartment';
+import { searchSystem } from './interactions/search-system';
 import { searchType } from './interactions/search-type';
 import { conditionalUpdate, update } from './interactions/update';
 import { vread } from './interactions/vread';
+import { everything } from './operations/everything';
 import { validate } from './operations/validate';
 
 export type TypeInteraction =
   | 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
-export type SystemInteraction = 'transaction' | 'batch' | 'history-system' | 'capabilities';
+export type SystemInteraction = 'transaction' | 'batch' | 'history-system' | 'search-system' | 'capabilities';
 
 export interface Route {
   method: string;
@@ -36,6 +39,8 @@ export const routes: Route[] = [
   { method: 'POST', pattern: [], handler: batchOrTransaction, interaction: 'transaction' },
   { method: 'POST', pattern: [], handler: batchOrTransaction, interaction: 'batch' },
   { method: 'GET', pattern: ['_history'], handler: history, interaction: 'history-system' },
+  { method: 'GET', pattern: [], handler: searchSystem, interaction: 'search-system' },
+  { method: 'POST', pattern: ['_search'], handler: searchSystem, interaction: 'search-system' },
   { method: 'GET', pattern: [':type'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type', '_search'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type'], handler: create, interaction: 'create', conditional: 'create' },
@@ -51,14 +56,21 @@ export const routes: Route[] = [
   { method: 'GET', pattern: [':type', ':id', '_history'], handler: history, interaction: 'history-instance' },
   { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], handler: vread, interaction: 'vread' },
   { method: 'POST', pattern: [':type', ':id', ':op'], handler: validate, operation: 'validate' },
+  { method: 'GET', pattern: [':type', ':id', ':op'], handler: everything, operation: 'everything' },
+  { method: 'POST', pattern: [':type', ':id', ':op'], handler: everything, operation: 'everything' },
+  { method: 'GET', pattern: [':type', ':id', ':target'], handler: searchCompartment },
+  { method: 'POST', pattern: [':type', ':id', ':target', '_search'], handler: searchCompartment },
 ];
 
 export interface OperationDef {
   name: string;
   definition: string;
   level: Array<'type' | 'instance'>;
+  /** Resource types it is defined on; all when absent. */
+  types?: string[];
 }
 
 export const operations: OperationDef[] = [
   { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', level: ['type', 'instance'] },
+  { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', level: ['instance'], types: ['Patient'] },
 ];

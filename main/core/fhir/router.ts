@@ -66,6 +66,10 @@ function bind(route: Route, path: string[]): RouteParams | undefined {
       if (got.startsWith('$') || got.startsWith('_')) return undefined;
       params.id = got;
     } else if (want === ':vid') params.vid = got;
+    else if (want === ':target') {
+      if (got !== '*' && !TYPE_PATTERN.test(got)) return undefined;
+      params.target = got;
+    }
     else if (want === ':op') {
       if (got !== `$${route.operation}`) return undefined;
       params.operation = route.operation as string;

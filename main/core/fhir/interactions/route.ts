@@ -7,6 +7,8 @@ export interface RouteParams {
   id?: string;
   vid?: string;
   operation?: string;
+  /** The resource type searched inside a compartment, or '*'. */
+  target?: string;
 }
 
 export type Handler = (req: FhirRequest, ctx: FhirContext, route: RouteParams) => Promise<FhirResponse>;
