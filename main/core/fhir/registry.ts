@@ -17,6 +17,7 @@ import { searchType } from './interactions/search-type';
 import { conditionalUpdate, update } from './interactions/update';
 import { vread } from './interactions/vread';
 import { everything } from './operations/everything';
+import { reindexOperation } from './operations/reindex';
 import { validate } from './operations/validate';
 
 export type TypeInteraction =
@@ -41,6 +42,7 @@ export const routes: Route[] = [
   { method: 'GET', pattern: ['_history'], handler: history, interaction: 'history-system' },
   { method: 'GET', pattern: [], handler: searchSystem, interaction: 'search-system' },
   { method: 'POST', pattern: ['_search'], handler: searchSystem, interaction: 'search-system' },
+  { method: 'POST', pattern: [':op'], handler: reindexOperation, operation: 'reindex' },
   { method: 'GET', pattern: [':type'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type', '_search'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type'], handler: create, interaction: 'create', conditional: 'create' },
@@ -65,12 +67,13 @@ export const routes: Route[] = [
 export interface OperationDef {
   name: string;
   definition: string;
-  level: Array<'type' | 'instance'>;
+  level: Array<'system' | 'type' | 'instance'>;
   /** Resource types it is defined on; all when absent. */
   types?: string[];
 }
 
 export const operations: OperationDef[] = [
   { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', level: ['type', 'instance'] },
+  { name: 'reindex', definition: 'http://flint.local/OperationDefinition/reindex', level: ['system'] },
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', level: ['instance'], types: ['Patient'] },
 ];

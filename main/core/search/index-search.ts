@@ -5,7 +5,7 @@
  * entries. Each parameter's values are OR-ed, parameters AND-ed; chains and `_has` join
  * through the reference rows.
  */
-import { badRequest } from '../../../shared/fhir/outcome';
+import { badRequest, serviceUnavailable } from '../../../shared/fhir/outcome';
 import type { Criterion, ParamCriterion } from './criteria';
 import type { IndexQueries } from './index/index-queries';
 import type { JoinQueries, KeyedRid, SortValue } from './index/join-queries';
@@ -40,14 +40,29 @@ export interface TypeCriteria {
 }
 
 export class IndexSearch {
+  /** Set while the index is being rebuilt: searching a partial index would give wrong answers. */
+  private rebuilding = false;
+
   constructor(
     readonly index: SearchIndexQueries,
     /** This server's FHIR base, so absolute references to it match local ones. */
     private readonly localBase: () => string | undefined = () => undefined,
   ) {}
 
+  /** While `fn` runs (a rebuild), searches answer 503 instead of reading a partial index. */
+  async whileRebuilding<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.rebuilding) throw serviceUnavailable('The search index is already being rebuilt');
+    this.rebuilding = true;
+    try {
+      return await fn();
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
   /** Row ids of `type` matching every criterion (all of the type when there is none). */
   matchRids(type: string, criteria: readonly Criterion[]): number[] {
+    if (this.rebuilding) throw serviceUnavailable('The search index is being rebuilt; try again shortly');
     if (criteria.length === 0) return this.index.allRids(type);
     let acc: Set<number> | undefined;
     // Cheapest first would need statistics; parameters are evaluated in query order.
@@ -69,6 +84,7 @@ export class IndexSearch {
 
   /** One page over one or more types, ordered by `sort` and then (type, id). */
   page(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage {
+    if (this.rebuilding) throw serviceUnavailable('The search index is being rebuilt; try again shortly');
     const fast = this.fastPage(queries, sort, req);
     if (fast) return fast;
     const entries: PageEntry[] = [];

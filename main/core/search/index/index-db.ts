@@ -57,8 +57,14 @@ export interface IndexDb extends IndexQueries, JoinQueries {
   pendingTx(txId: string): { size: number; versions: Array<{ type: string; id: string; n: number }> } | undefined;
   /** The transaction completed (and was indexed) in an earlier batch. */
   txDone(txId: string): boolean;
-  /** Empties every table; checkpoint back to 0 (the definitions hash stays). */
-  clear(): void;
+  /**
+   * Empties every table; checkpoint back to 0 (the definitions hash stays). With
+   * `custom`, records in the same transaction the custom search parameters the rows are
+   * about to be rebuilt with, so a crash mid-rebuild resumes with the same ones.
+   */
+  clear(custom?: unknown): void;
+  /** The custom search parameters the rows were built with (as given to clear), if any. */
+  customParams(): unknown;
   close(): void;
 }
 
@@ -171,10 +177,11 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     reset = true;
   }
 
-  function clearAll(): void {
+  function clearAll(custom?: unknown): void {
     atomically(() => {
       for (const t of [...ROW_TABLES, 'resource', 'param', 'tx_size', 'tx_version']) run(`DELETE FROM ${t}`);
       run(`DELETE FROM meta WHERE key = 'checkpoint'`);
+      if (custom !== undefined) setMeta('custom', custom);
     });
     pids.clear();
   }
@@ -210,6 +217,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       return { size, versions: all('SELECT type, id, n FROM tx_version WHERE tx_id = ? ORDER BY type, id', txId) };
     },
     clear: clearAll,
+    customParams: () => getMeta('custom'),
     close() {
       statements.clear();
       if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm

@@ -31,8 +31,8 @@ export interface Indexer {
   catchUp(): Promise<number>;
   /** Resolves once the index has passed `seq` (a store sequence the caller committed at). */
   waitFor(seq: Seq): Promise<void>;
-  /** Clears the index and indexes the whole feed again. */
-  rebuild(onProgress?: (p: RebuildProgress) => void): Promise<number>;
+  /** Clears the index and indexes the whole feed again (recording `custom`: IndexDb.clear). */
+  rebuild(onProgress?: (p: RebuildProgress) => void, custom?: unknown): Promise<number>;
   /** Waits for the run in flight and refuses new ones; closes neither database. */
   close(): Promise<void>;
 }
@@ -143,9 +143,9 @@ export function createIndexer({ db, index, extract }: IndexerOptions): Indexer {
       if (seqNumber(index.checkpoint()) >= seqNumber(seq)) return;
       await catchUp();
     },
-    rebuild(onProgress) {
+    rebuild(onProgress, custom) {
       return enqueue(() => {
-        index.clear();
+        index.clear(custom);
         return run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
       });
     },

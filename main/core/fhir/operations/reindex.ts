@@ -1,0 +1,29 @@
+/**
+ * POST [base]/$reindex: rebuilds the search index from the store, taking in every active
+ * custom SearchParameter (search/custom-params.ts). Searches answer 503 while it runs;
+ * writes go on and are indexed after it. Answers with an OperationOutcome saying what
+ * was indexed and which stored SearchParameters were not used, and why.
+ */
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { notSupported, outcomeOf } from '../../../../shared/fhir/outcome';
+import type { Handler } from '../interactions/route';
+import { respond } from '../types';
+
+export const reindexOperation: Handler = async (_req, ctx) => {
+  if (!ctx.reindex) throw notSupported('$reindex is not available in this process');
+  const reindex = ctx.reindex;
+  const result = await ctx.search.whileRebuilding(() => reindex());
+  // Every handler shares this context: later requests see the new parameters.
+  ctx.defs = result.definitions;
+  const issues: OperationOutcomeIssue[] = [
+    {
+      severity: 'information',
+      code: 'informational',
+      diagnostics: `Reindexed ${result.processed} changes; custom search parameters in use: ${result.params.join(', ') || 'none'}`,
+    },
+    ...result.skipped.map(
+      (s): OperationOutcomeIssue => ({ severity: 'warning', code: 'not-supported', diagnostics: `SearchParameter/${s.id} not used: ${s.reason}` }),
+    ),
+  ];
+  return respond(200, outcomeOf(issues));
+};
