@@ -29,6 +29,10 @@ export async function searchBundle(req: FhirRequest, ctx: FhirContext, query: UR
   for (const t of types) for (const k of parseCriteria(ctx.defs, t, query).unsupported) unsupported.add(k);
   const includes = parseIncludes(ctx.defs, query);
   for (const u of includes.unsupported) unsupported.add(u);
+  // Contained resources are not indexed apart from their container: only the default is served.
+  for (const [k, v] of query) {
+    if ((k === '_contained' && v !== 'false') || (k === '_containedType' && v !== 'container')) unsupported.add(k);
+  }
   if (isStrict(req) && unsupported.size > 0) {
     throw badRequest(`Unknown or unsupported search parameters: ${[...unsupported].map(safeName).join(', ')}`);
   }

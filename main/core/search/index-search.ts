@@ -87,6 +87,8 @@ export class IndexSearch {
     if (this.rebuilding) throw serviceUnavailable('The search index is being rebuilt; try again shortly');
     const fast = this.fastPage(queries, sort, req);
     if (fast) return fast;
+    // A count needs no keys, order or page.
+    if (req.count === 0) return { entries: [], total: queries.reduce((n, q) => n + this.matchRids(q.type, q.criteria).length, 0) };
     const entries: PageEntry[] = [];
     for (const q of queries) {
       const keys = this.index.keysOf(this.matchRids(q.type, q.criteria));
