@@ -139,6 +139,11 @@ describe('createExtractor', () => {
     expect(plan.references.filter((r) => r.param === 'depends-on')).toEqual([
       { param: 'depends-on', targetType: 'Library', targetId: 'lib', url: 'http://example.org/Library/lib', version: '1.2' },
     ]);
+    // A bare id (R4 example Library-library-fhir-helpers): searchable the way R4 reads `predecessor=<id>`.
+    const lib = x.extract({ resourceType: 'Library', status: 'active', type: {}, relatedArtifact: [{ type: 'predecessor', resource: 'lib-v1' }] });
+    expect(lib.references.filter((r) => r.param === 'predecessor')).toEqual([
+      { param: 'predecessor', targetType: null, targetId: 'lib-v1', url: 'lib-v1', version: null },
+    ]);
   });
 
   it('turns dates, partial dates, zones, Periods and Timings into ranges', () => {

@@ -11,6 +11,8 @@ const ID = '[A-Za-z0-9\\-.]{1,64}';
 /** `[base/]Type/id[/_history/vid]`; the type is checked against the R4 resource types. */
 const LITERAL = new RegExp(`^(?:(.*)/)?([A-Z][A-Za-z]+)/(${ID})(?:/_history/(${ID}))?$`);
 
+const BARE_ID = new RegExp(`^${ID}$`);
+
 export type IsResourceType = (type: string) => boolean;
 
 export function referenceRows(param: string, v: FhirValue, isResourceType: IsResourceType): ReferenceRow[] {
@@ -53,6 +55,9 @@ export function literalRow(param: string, reference: string, isResourceType: IsR
       url: absolute ? `${base}/${type}/${id}` : null,
     };
   }
+  // A bare id (`lib-v1`, seen in canonicals): the query side reads a search value without
+  // '/' or scheme as an id, so only targetId makes it findable; url keeps it as written.
+  if (BARE_ID.test(reference)) return { param, targetType: null, targetId: reference, url: reference };
   // urn:uuid:, urn:oid:, conditional or otherwise unparsable references: keep as written.
   return { param, targetType: null, targetId: null, url: reference };
 }
