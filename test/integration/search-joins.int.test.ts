@@ -5,7 +5,7 @@
  * Patient/$everything. Every expectation is computed in the test from the raw resources
  * the server returned when the bundles were loaded.
  */
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusAvailable, listJson, readJson } from '../support/corpus';
 import { FhirClient } from '../support/fhir-client';
@@ -202,5 +202,19 @@ describe.runIf(available)('search across resources on Synthea data', () => {
     const typed = keys(await walk(`Patient/${p.id}/$everything?_type=Encounter&_count=500`), 'match');
     expect(typed).toEqual([...expected].filter((k) => k.startsWith('Encounter/')).sort());
     expect((await c.get('Patient/does-not-exist/$everything')).status).toBe(404);
+  });
+
+  it('bad search input gets a 400 OperationOutcome or a warning, never a fault', async () => {
+    for (const q of ['Patient?_cursor=n.!!!', 'Patient?_cursor=x', 'Patient?_sort=no-such-param', 'Patient?_total=maybe', 'Patient?_count=-1', '?_type=NoSuchType']) {
+      const r = await c.get<OperationOutcome>(q);
+      expect(r.status, q).toBe(400);
+      expect(r.body.resourceType, q).toBe('OperationOutcome');
+    }
+    for (const q of ['Patient?_include=Patient:no-such-ref', 'Patient?_revinclude=Nothing:x', 'Patient?_contained=true', 'Observation?subject.no-such=1', 'Patient?_has:Observation:code:code=x']) {
+      const lenient = await c.get<Bundle>(q);
+      expect(lenient.status, q).toBe(200);
+      expect(lenient.body.entry?.some((e) => e.search?.mode === 'outcome'), q).toBe(true);
+      expect((await c.get(q, { prefer: 'handling=strict' })).status, q).toBe(400);
+    }
   });
 });
