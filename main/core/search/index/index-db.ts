@@ -8,9 +8,9 @@
  * checkpoint, so the survivor is an older consistent state and the indexer re-reads the
  * rest from the feed. It saves an fsync per batch on every write's path (read-your-writes).
  */
-import Database from 'better-sqlite3-multiple-ciphers';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { resolve } from 'node:path';
+import { SqlcipherOpenError, openSqlcipherFile } from '../../store/sqlcipher-file';
 import type { IndexRows } from './index-rows';
 import { createQueries, type IndexQueries } from './index-queries';
 import { createJoinQueries, type JoinQueries } from './join-queries';
@@ -84,26 +84,11 @@ export class IndexOpenError extends Error {
 }
 
 function openSqlcipher(file: string, key: Buffer): Database.Database {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  closeSync(openSync(file, 'a', 0o600)); // owner-only; SQLite would follow the umask
-  const db = new Database(file, { timeout: 5000 });
   try {
-    db.pragma(`cipher='sqlcipher'`);
-    db.pragma('legacy=4');
-    db.pragma(`key="x'${key.toString('hex')}'"`);
-    db.prepare('SELECT count(*) AS n FROM sqlite_master').get(); // wrong key fails here
-    const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new IndexOpenError(`WAL mode refused (${String(mode)})`, file, 'SQLITE_ERROR');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('temp_store = MEMORY'); // sorts and DISTINCT must not spill to os.tmpdir()
-    db.pragma('cache_size = -16384');
-    return db;
+    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index' });
   } catch (err) {
-    db.close();
-    if (err instanceof IndexOpenError) throw err;
-    const code = (err as { code?: string }).code ?? 'SQLITE_ERROR';
-    const why = code === 'SQLITE_NOTADB' ? 'wrong key or not an index' : (err as Error).message;
-    throw new IndexOpenError(`the search index could not be opened: ${why}`, file, code);
+    if (err instanceof SqlcipherOpenError) throw new IndexOpenError(err.message, err.file, err.code);
+    throw err;
   }
 }
 
