@@ -1,11 +1,12 @@
 /**
  * index-db: schema, replace/delete, query primitives (token, string, reference, uri,
- * missing, _id, count/listIds), reopening, format and definitions changes.
+ * missing, _id, count/listIds, the columns of :of-type, :identifier and composites),
+ * reopening, format and definitions changes.
  */
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IndexOpenError, openIndexDb, type IndexDb } from './index-db';
-import { uriAncestors } from './index-queries';
+import { uriAncestors, type QuantityUnit } from './index-queries';
 import { INDEX_FORMAT } from './schema';
 import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
 
@@ -161,6 +162,32 @@ describe('queries', () => {
     expect(index.count('Patient')).toBe(1);
     expect(index.string('Patient', 'family', 'sch')).toEqual([]);
     expect(index.ids('Patient', ['p1'])).toEqual([]);
+  });
+
+  it('writes the columns of :of-type, :identifier and composite quantities (unit, canonical)', () => {
+    index.replace('Patient', 'p3', '1.ws', 7000, rows({
+      tokens: [{ param: 'identifier', system: 'http://ssa', code: '9', text: null, ofTypeSystem: 'http://v2', ofTypeCode: 'SS' }],
+    })); // prettier-ignore
+    expect(ids(index.tokenOfType('Patient', 'identifier', { typeSystem: 'http://v2', typeCode: 'SS', value: '9' }))).toEqual(['Patient/p3']);
+    expect(index.tokenOfType('Patient', 'identifier', { typeSystem: 'http://v2', typeCode: 'MR', value: '9' })).toEqual([]);
+    index.replace('Observation', 'o2', '1.ws', 7000, rows({
+      references: [{ param: 'subject', targetType: null, targetId: null, url: null, identifierSystem: 'http://sys', identifierValue: '7' }],
+      composites: [{ param: 'code-value-quantity', components: [
+        { param: 'code', type: 'token', rows: [{ param: 'code', system: 'http://loinc.org', code: '2823-3', text: null }] },
+        { param: 'value-quantity', type: 'quantity', rows: [{
+          param: 'value-quantity', system: 'http://unitsofmeasure.org', code: 'mmol/L', unit: 'millimoles', low: 5.85, high: 5.95,
+          canonicalCode: 'mol.m-3', canonicalLow: 5.85, canonicalHigh: 5.95 }] },
+      ] }],
+    })); // prettier-ignore
+    expect(ids(index.referenceIdentifier('Observation', 'subject', { system: 'http://sys', code: '7' }))).toEqual(['Observation/o2']);
+    expect(index.reference('Observation', 'subject', { targetId: '7' })).toEqual([]);
+    const potassium = { type: 'token', q: { system: 'http://loinc.org', code: '2823-3' } } as const;
+    const composite = (unit: QuantityUnit, low: number) =>
+      ids(index.composite('Observation', 'code-value-quantity', [potassium, { type: 'quantity', q: { prefix: 'gt', low, high: low, unit } }]));
+    expect(composite({ match: 'canonical', code: 'mol.m-3' }, 5.5)).toEqual(['Observation/o2']);
+    expect(composite({ match: 'canonical', code: 'mol.m-3' }, 6)).toEqual([]);
+    expect(composite({ match: 'code-or-unit', unit: 'millimoles' }, 5.5)).toEqual(['Observation/o2']);
+    expect(composite({ match: 'code-or-unit', unit: 'mol' }, 5.5)).toEqual([]);
   });
 
   it('clear empties everything and resets the checkpoint', () => {

@@ -4,7 +4,9 @@
  * chaining, sorting) is the search engine's job. SQL per docs/search-index.md, "Queries".
  * SQL texts are constant (lists go through json_each), so every statement is prepared once.
  */
-import { prefixConditions, renderGroup, type DatePrefix } from './date-prefix';
+import { and, componentCond, cond, prefixEnd, QUANTITY, quantityAlternatives, ranges, tokenCond, type Cond } from './conditions';
+import { prefixConditions, type DatePrefix } from './date-prefix';
+import { numberConditions } from './number-prefix';
 
 export interface QueryContext {
   all<T>(sql: string, ...args: unknown[]): T[];
@@ -24,6 +26,38 @@ export interface ReferenceQuery {
   targetId?: string;
   url?: string;
 }
+/** token `:of-type`: Identifier.type's system and code, and Identifier.value. */
+export interface OfTypeQuery {
+  typeSystem: string;
+  typeCode: string;
+  value: string;
+}
+/** A number search value reduced to what its prefix compares against (params/number.ts). */
+export interface RangeQuery {
+  prefix: DatePrefix;
+  /** [low, high): the implicit range (eq, ne), widened (ap); low = high: the exact value (the others). */
+  low: number;
+  high: number;
+}
+/** The units a quantity search accepts. `canonical`: UCUM base units, the bounds converted to them. */
+export type QuantityUnit =
+  | { match: 'any' }
+  | { match: 'code'; system: string; code: string }
+  | { match: 'system'; system: string }
+  | { match: 'code-or-unit'; unit: string }
+  | { match: 'canonical'; code: string };
+export interface QuantityQuery extends RangeQuery {
+  unit: QuantityUnit;
+}
+/** One component of a composite search value, in its own type's terms (string: normalized). */
+export type ComponentQuery =
+  | { type: 'token'; q: TokenQuery }
+  | { type: 'string'; value: string }
+  | { type: 'uri'; uri: string }
+  | { type: 'reference'; q: ReferenceQuery }
+  | { type: 'date'; prefix: DatePrefix; start: number; end: number; now?: number }
+  | { type: 'number'; q: RangeQuery }
+  | { type: 'quantity'; q: QuantityQuery };
 export interface ResourceKey {
   type: string;
   id: string;
@@ -36,11 +70,20 @@ export interface IndexedResource {
 
 export interface IndexQueries {
   token(type: string, param: string, q: TokenQuery): number[];
+  /** token `:text`: display or text (normalized) starting with `text`. */
+  tokenText(type: string, param: string, text: string): number[];
+  tokenOfType(type: string, param: string, q: OfTypeQuery): number[];
   string(type: string, param: string, value: string, mode?: StringMode): number[];
   reference(type: string, param: string, q: ReferenceQuery): number[];
+  /** reference `:identifier`: Reference.identifier, searched like a token. */
+  referenceIdentifier(type: string, param: string, q: TokenQuery): number[];
   /** [start, end) is the search value's implicit range in ms. */
   date(type: string, param: string, prefix: DatePrefix, start: number, end: number, now?: number): number[];
   uri(type: string, param: string, uri: string, mode?: UriMode): number[];
+  number(type: string, param: string, q: RangeQuery): number[];
+  quantity(type: string, param: string, q: QuantityQuery): number[];
+  /** Every component matches within one element (same `grp`), each by its own type's rules. */
+  composite(type: string, param: string, components: readonly ComponentQuery[]): number[];
   /** missing=true: resources of the type without a value for the param. */
   missing(type: string, param: string, missing: boolean): number[];
   ids(type: string, ids: readonly string[]): number[];
@@ -51,9 +94,6 @@ export interface IndexQueries {
   /** Resources of the type in id order (BINARY, i.e. UTF-8 byte order), after `afterId`. */
   listIds(type: string, afterId: string | undefined, limit: number): IndexedResource[];
 }
-
-/** Just above every string starting with `prefix` (U+10FFFF is the largest code point). */
-const prefixEnd = (prefix: string) => `${prefix}\u{10FFFF}`;
 
 const RID = (rows: Array<{ rid: number }>) => rows.map((r) => r.rid);
 
@@ -76,20 +116,27 @@ export function createQueries(ctx: QueryContext): IndexQueries {
     return rids(`SELECT DISTINCT rid FROM ${table} WHERE pid = ? AND ${where} ORDER BY rid`, pid, ...args);
   };
 
-  const rangeUnion = (groups: ReturnType<typeof prefixConditions>, from: string, scope: unknown, start: string, end: string | null) => {
-    const parts = groups.map((g) => renderGroup(g, start, end));
-    const sql = parts.map((p) => `SELECT rid FROM ${from} AND ${p.sql}`).join(' UNION ');
-    return rids(`${sql} ORDER BY rid`, ...parts.flatMap((p) => [scope, ...p.args]));
+  /** `from` ends in `WHERE <scope> = ?`; one SELECT per alternative, so each can use its own index. */
+  const union = (from: string, scope: unknown, alts: Cond[]) => {
+    if (alts.length === 1) return rids(`SELECT DISTINCT rid FROM ${from} AND ${alts[0]!.sql} ORDER BY rid`, scope, ...alts[0]!.args);
+    const sql = alts.map((a) => `SELECT rid FROM ${from} AND ${a.sql}`).join(' UNION ');
+    return rids(`${sql} ORDER BY rid`, ...alts.flatMap((a) => [scope, ...a.args]));
+  };
+  const byPid = (table: string, type: string, param: string, alts: Cond[]) => {
+    const pid = ctx.pid(type, param);
+    return pid === undefined ? [] : union(`${table} WHERE pid = ?`, pid, alts);
   };
 
   return {
-    token(type, param, { system, code }) {
-      if (code === undefined) {
-        if (typeof system !== 'string') throw new RangeError('a token search needs a code or a system');
-        return byParam('sp_token', type, param, 'system = ?', system);
-      }
-      if (system === undefined) return byParam('sp_token', type, param, 'code = ?', code);
-      return byParam('sp_token', type, param, 'code = ? AND system IS ?', code, system);
+    token(type, param, q) {
+      const c = tokenCond(q, 'system', 'code');
+      return byParam('sp_token', type, param, c.sql, ...c.args);
+    },
+    tokenText(type, param, text) {
+      return byParam('sp_token', type, param, 'text >= ? AND text < ?', text, prefixEnd(text));
+    },
+    tokenOfType(type, param, { typeSystem, typeCode, value }) {
+      return byParam('sp_token', type, param, 'code = ? AND of_type_code = ? AND of_type_system = ?', value, typeCode, typeSystem);
     },
     string(type, param, value, mode = 'prefix') {
       if (mode === 'exact') return byParam('sp_string', type, param, 'exact = ?', value);
@@ -102,10 +149,37 @@ export function createQueries(ctx: QueryContext): IndexQueries {
       if (targetType === undefined) return byParam('sp_reference', type, param, 'target_id = ?', targetId);
       return byParam('sp_reference', type, param, 'target_id = ? AND target_type = ?', targetId, targetType);
     },
+    referenceIdentifier(type, param, q) {
+      // `system|` alone: an identifier without a value identifies nothing, and saying so
+      // lets the partial index (identifier_value IS NOT NULL) serve.
+      const c = and(q.code === undefined ? cond('identifier_value IS NOT NULL') : cond(''), tokenCond(q, 'identifier_system', 'identifier_value'));
+      return byParam('sp_reference', type, param, c.sql, ...c.args);
+    },
     date(type, param, prefix, start, end, now) {
+      return byPid('sp_date', type, param, ranges(prefixConditions(prefix, start, end, now), 'start_ms', 'end_ms'));
+    },
+    number(type, param, q) {
+      return byPid('sp_number', type, param, ranges(numberConditions(q.prefix, q.low, q.high), 'low', 'high'));
+    },
+    quantity(type, param, q) {
+      return byPid('sp_quantity', type, param, quantityAlternatives(q, QUANTITY));
+    },
+    composite(type, param, components) {
       const pid = ctx.pid(type, param);
-      if (pid === undefined) return [];
-      return rangeUnion(prefixConditions(prefix, start, end, now), 'sp_date WHERE pid = ?', pid, 'start_ms', 'end_ms');
+      if (pid === undefined || components.length === 0) return [];
+      const conds = components.map((c, i) => componentCond(c, `c${i}`));
+      // Component 0 (the code, in nearly every R4 composite) drives: CROSS JOIN keeps that order.
+      // The others are looked up per element; without INDEXED BY, SQLite may prefer a covering
+      // walk over every row with their code to the element index.
+      const joins = components
+        .slice(1)
+        .map((_, j) => {
+          const c = `c${j + 1}`;
+          return ` CROSS JOIN sp_composite ${c} INDEXED BY sp_composite_element ON ${c}.rid = c0.rid AND ${c}.pid = c0.pid AND ${c}.grp = c0.grp AND ${c}.pos = ${j + 1}`;
+        })
+        .join('');
+      const where = and(cond('c0.pid = ? AND c0.pos = 0', pid), ...conds);
+      return rids(`SELECT DISTINCT c0.rid AS rid FROM sp_composite c0${joins} WHERE ${where.sql} ORDER BY c0.rid`, ...where.args);
     },
     uri(type, param, uri, mode = 'eq') {
       if (mode === 'below') return byParam('sp_uri', type, param, 'uri >= ? AND uri < ?', uri, prefixEnd(uri));
@@ -131,7 +205,7 @@ export function createQueries(ctx: QueryContext): IndexQueries {
       );
     },
     lastUpdated(type, prefix, start, end, now) {
-      return rangeUnion(prefixConditions(prefix, start, end, now), 'resource WHERE type = ?', type, 'last_updated', null);
+      return union('resource WHERE type = ?', type, ranges(prefixConditions(prefix, start, end, now), 'last_updated', null));
     },
     resolve(list) {
       return ctx.all<ResourceKey>(

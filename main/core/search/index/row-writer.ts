@@ -19,12 +19,17 @@ export function writeRows(sql: SqlRunner, rid: number, type: string, rows: Index
   const p = (code: string) => sql.pidFor(type, code);
   for (const r of rows.strings) sql.run('INSERT INTO sp_string (rid, pid, value, exact) VALUES (?, ?, ?, ?)', rid, p(r.param), r.value, orNull(r.exact));
   for (const r of rows.tokens) {
-    sql.run('INSERT INTO sp_token (rid, pid, system, code, text) VALUES (?, ?, ?, ?, ?)', rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.text));
+    sql.run(
+      'INSERT INTO sp_token (rid, pid, system, code, text, of_type_system, of_type_code) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.text), orNull(r.ofTypeSystem), orNull(r.ofTypeCode),
+    ); // prettier-ignore
   }
   for (const r of rows.references) {
     sql.run(
-      'INSERT INTO sp_reference (rid, pid, target_type, target_id, url, version) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO sp_reference (rid, pid, target_type, target_id, url, version, identifier_system, identifier_value)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       rid, p(r.param), orNull(r.targetType), orNull(r.targetId), orNull(r.url), orNull(r.version),
+      orNull(r.identifierSystem), orNull(r.identifierValue),
     ); // prettier-ignore
   }
   for (const r of rows.dates) sql.run('INSERT INTO sp_date (rid, pid, start_ms, end_ms) VALUES (?, ?, ?, ?)', rid, p(r.param), lo(r.start), hi(r.end));
@@ -43,8 +48,9 @@ export function writeRows(sql: SqlRunner, rid: number, type: string, rows: Index
       for (const row of component.rows) {
         const v = componentValues(component.type, row);
         sql.run(
-          'INSERT INTO sp_composite (rid, pid, grp, pos, system, code, text, low, high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          rid, p(c.param), grp, pos, v.system, v.code, v.text, v.low, v.high,
+          `INSERT INTO sp_composite (rid, pid, grp, pos, system, code, text, low, high, canonical_code, canonical_low, canonical_high)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          rid, p(c.param), grp, pos, v.system, v.code, v.text, v.low, v.high, v.canonicalCode, v.canonicalLow, v.canonicalHigh,
         ); // prettier-ignore
       }
     });
@@ -58,11 +64,16 @@ interface ComponentValues {
   text: string | null;
   low: number | null;
   high: number | null;
+  canonicalCode: string | null;
+  canonicalLow: number | null;
+  canonicalHigh: number | null;
 }
 
 /** One generic shape per component value (docs/search-index.md, sp_composite). */
 function componentValues(type: SimpleParamType, row: ComponentRow): ComponentValues {
-  const v: ComponentValues = { system: null, code: null, text: null, low: null, high: null };
+  const v: ComponentValues = {
+    system: null, code: null, text: null, low: null, high: null, canonicalCode: null, canonicalLow: null, canonicalHigh: null,
+  }; // prettier-ignore
   const r = row as unknown as Record<string, unknown>;
   const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : null);
   const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : null);
@@ -82,7 +93,13 @@ function componentValues(type: SimpleParamType, row: ComponentRow): ComponentVal
       return { ...v, low: lo(num('start')), high: hi(num('end')) };
     case 'number':
       return { ...v, low: lo(num('low')), high: hi(num('high')) };
-    case 'quantity':
-      return { ...v, system: str('system'), code: str('code'), low: lo(num('low')), high: hi(num('high')) };
+    // text holds the unit as written, for `||unit`; canonical_* as in sp_quantity.
+    case 'quantity': {
+      const canonicalCode = str('canonicalCode');
+      return {
+        ...v, system: str('system'), code: str('code'), text: str('unit'), low: lo(num('low')), high: hi(num('high')),
+        canonicalCode, canonicalLow: canonicalCode ? lo(num('canonicalLow')) : null, canonicalHigh: canonicalCode ? hi(num('canonicalHigh')) : null,
+      }; // prettier-ignore
+    }
   }
 }

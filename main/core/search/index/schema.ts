@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 
 /** Row tables; every one has `rid` and `pid` and is emptied per resource by rid. */
 export const ROW_TABLES = [
@@ -15,7 +15,9 @@ export const ROW_TABLES = [
 const TABLES = ['meta', 'param', 'resource', ...ROW_TABLES, 'tx_size', 'tx_version'];
 
 // Indexes end in rid so a lookup is answered from the index alone (rowid tables would
-// otherwise need a second lookup per match to read rid).
+// otherwise need a second lookup per match to read rid). Indexes for columns most rows
+// leave NULL (display text, Identifier.type, Reference.identifier, units) are partial:
+// a query comparing the column implies IS NOT NULL, so SQLite still uses them.
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE param (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, code TEXT NOT NULL, UNIQUE (type, code));
@@ -28,13 +30,20 @@ CREATE TABLE sp_string (rid INTEGER NOT NULL, pid INTEGER NOT NULL, value TEXT N
 CREATE INDEX sp_string_value ON sp_string (pid, value, rid);
 CREATE INDEX sp_string_exact ON sp_string (pid, exact, rid);
 
-CREATE TABLE sp_token (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, text TEXT);
+CREATE TABLE sp_token (
+  rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, text TEXT, of_type_system TEXT, of_type_code TEXT);
 CREATE INDEX sp_token_code ON sp_token (pid, code, system, rid);
 CREATE INDEX sp_token_system ON sp_token (pid, system, rid);
+CREATE INDEX sp_token_text ON sp_token (pid, text, rid) WHERE text IS NOT NULL;
+CREATE INDEX sp_token_of_type ON sp_token (pid, code, of_type_code, of_type_system, rid) WHERE of_type_code IS NOT NULL;
 
-CREATE TABLE sp_reference (rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, version TEXT);
+CREATE TABLE sp_reference (
+  rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, version TEXT,
+  identifier_system TEXT, identifier_value TEXT);
 CREATE INDEX sp_reference_target ON sp_reference (pid, target_id, target_type, rid);
 CREATE INDEX sp_reference_url ON sp_reference (pid, url, rid);
+CREATE INDEX sp_reference_identifier ON sp_reference (pid, identifier_value, identifier_system, rid)
+  WHERE identifier_value IS NOT NULL;
 
 CREATE TABLE sp_date (rid INTEGER NOT NULL, pid INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL);
 CREATE INDEX sp_date_start ON sp_date (pid, start_ms, end_ms, rid);
@@ -42,20 +51,24 @@ CREATE INDEX sp_date_end ON sp_date (pid, end_ms, start_ms, rid);
 
 CREATE TABLE sp_number (rid INTEGER NOT NULL, pid INTEGER NOT NULL, low REAL NOT NULL, high REAL NOT NULL);
 CREATE INDEX sp_number_low ON sp_number (pid, low, high, rid);
+CREATE INDEX sp_number_high ON sp_number (pid, high, low, rid);
 
 CREATE TABLE sp_quantity (
   rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, unit TEXT, low REAL NOT NULL, high REAL NOT NULL,
   canonical_code TEXT, canonical_low REAL, canonical_high REAL);
-CREATE INDEX sp_quantity_code ON sp_quantity (pid, code, system, low, rid);
-CREATE INDEX sp_quantity_canonical ON sp_quantity (pid, canonical_code, canonical_low, rid);
+CREATE INDEX sp_quantity_code ON sp_quantity (pid, code, system, low, high, rid);
+CREATE INDEX sp_quantity_unit ON sp_quantity (pid, unit, low, high, rid) WHERE unit IS NOT NULL;
+CREATE INDEX sp_quantity_canonical ON sp_quantity (pid, canonical_code, canonical_low, canonical_high, rid)
+  WHERE canonical_code IS NOT NULL;
 
 CREATE TABLE sp_uri (rid INTEGER NOT NULL, pid INTEGER NOT NULL, uri TEXT NOT NULL);
 CREATE INDEX sp_uri_uri ON sp_uri (pid, uri, rid);
 
 CREATE TABLE sp_composite (
   rid INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL, pos INTEGER NOT NULL,
-  system TEXT, code TEXT, text TEXT, low REAL, high REAL);
-CREATE INDEX sp_composite_first ON sp_composite (pid, pos, code, system, rid);
+  system TEXT, code TEXT, text TEXT, low REAL, high REAL, canonical_code TEXT, canonical_low REAL, canonical_high REAL);
+-- grp after rid: the join to the other components reads it from the index too.
+CREATE INDEX sp_composite_first ON sp_composite (pid, pos, code, system, rid, grp);
 CREATE INDEX sp_composite_element ON sp_composite (rid, pid, grp, pos);
 
 CREATE TABLE sp_present (pid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (pid, rid)) WITHOUT ROWID;

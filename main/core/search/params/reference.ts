@@ -1,16 +1,22 @@
 /**
  * reference: `id`, `Type/id`, an absolute URL (this server's base is stripped, so it
- * matches local references), and the `:[type]` modifier (`subject:Patient=123`).
+ * matches local references), the `:[type]` modifier (`subject:Patient=123`), and
+ * `:identifier` (`subject:identifier=http://sys|123`: Reference.identifier as a token).
  * Chained parameters (`subject.name=...`) are the engine's: they end in these queries.
  */
 import { unescapeValue } from '../query-values';
 import type { ReferenceQuery } from '../index/index-queries';
 import { ENGINE_MODIFIERS, type ParamType } from './param-type';
+import { tokenQuery } from './token';
 
 export const reference: ParamType = {
   accepts: (modifier, param, defs) =>
-    modifier === undefined || ENGINE_MODIFIERS.has(modifier) || isTargetType(modifier, param.targets, defs.isResourceType),
+    modifier === undefined ||
+    modifier === 'identifier' ||
+    ENGINE_MODIFIERS.has(modifier) ||
+    isTargetType(modifier, param.targets, defs.isResourceType),
   match({ index, type, param, modifier, localBase }, raw) {
+    if (modifier === 'identifier') return index.referenceIdentifier(type, param.code, tokenQuery(raw, param.code));
     const q = referenceQuery(unescapeValue(raw), localBase);
     if (modifier && !ENGINE_MODIFIERS.has(modifier)) {
       // `:Patient=123` means `Patient/123`; `:Patient=Practitioner/1` cannot match.
