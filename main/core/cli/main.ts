@@ -2,11 +2,14 @@
  * The `flint` command. Each subcommand is its own module; this file only dispatches.
  * Every subcommand takes --data-dir (or FLINT_DATA_DIR).
  */
+import { appCommand } from './app';
+import type { Command } from './command';
 import { reindexCommand } from './reindex';
 import { serveCommand } from './serve';
-import type { Command } from './command';
+import { tokenCommand } from './token';
+import { userCommand } from './user';
 
-const commands: Command[] = [serveCommand, reindexCommand];
+const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand];
 
 const USAGE = `Usage: flint <command> [options]
 

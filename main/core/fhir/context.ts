@@ -1,5 +1,6 @@
 /** What every interaction handler gets: the services built by the composition root. */
 import type { Compartments } from '../search/compartments';
+import type { RequestAccess } from './access-guard';
 import type { IndexSearch } from '../search/index-search';
 import type { ResourceStore } from '../store/resource-store';
 import type { Definitions } from './definitions';
@@ -19,6 +20,15 @@ export interface FhirContext {
   settings: FhirSettings;
   /** Rebuilds the search index with the stored custom SearchParameters; returns what it did. */
   reindex?: () => Promise<{ definitions: Definitions; processed: number; params: string[]; skipped: Array<{ id: string; reason: string }> }>;
+  /**
+   * Set when every request must carry a principal (the HTTP layer authenticates); the
+   * router then answers 401 without one and runs the access guard with one.
+   */
+  accessControl?: boolean;
+  /** The caller's access for this request (set by the router when there is a principal). */
+  access?: RequestAccess;
+  /** Serve these definitions from now on (after $reindex; set by createRouter). */
+  useDefinitions?: (defs: Definitions) => void;
   /** Where unexpected faults are reported (stack locations only; set by createRouter). */
   logFault?: (message: string) => void;
   /** The router itself, for Bundle entries (set by createRouter). */

@@ -3,7 +3,8 @@
  * the registry, checks the resource type, runs the handler and turns every error into
  * an OperationOutcome response; it never throws.
  */
-import { FhirError, internalError, methodNotAllowed, notFound } from '../../../shared/fhir/outcome';
+import { FhirError, internalError, methodNotAllowed, notFound, unauthorized } from '../../../shared/fhir/outcome';
+import { checkRoute, filterResponse, guardedContext } from './access-guard';
 import { TYPE_PATTERN } from '../../../shared/fhir/ids';
 import type { FhirContext } from './context';
 import type { RouteParams } from './interactions/route';
@@ -14,7 +15,7 @@ import { respond, type FhirRequest, type FhirResponse } from './types';
 export type FaultLogger = (message: string) => void;
 
 export function createRouter(services: FhirContext, logFault: FaultLogger) {
-  const ctx: FhirContext = { ...services, dispatch: handle, logFault };
+  const ctx: FhirContext = { ...services, dispatch: handle, logFault, useDefinitions: (defs) => void (ctx.defs = defs) };
   return handle;
   async function handle(req: FhirRequest): Promise<FhirResponse> {
     try {
@@ -23,7 +24,15 @@ export function createRouter(services: FhirContext, logFault: FaultLogger) {
       if (!found) throw notFound(`No route for ${safeName(req.method)} ${req.path.map(safeName).join('/')}`);
       if ('allowed' in found) throw methodNotAllowed(`Method not allowed here; allowed: ${found.allowed.join(', ')}`);
       if (found.params.type !== undefined) requireType(ctx, found.params.type);
-      return await found.route.handler(req, ctx, found.params);
+      const principal = req.principal;
+      if (!principal) {
+        if (ctx.accessControl && found.route.interaction !== 'capabilities') throw unauthorized('A bearer token is required');
+        return await found.route.handler(req, ctx, found.params);
+      }
+      // Access control wraps the handler: decision before, a guarded store during, filtering after.
+      await checkRoute(ctx, req, principal, found.route, found.params);
+      const res = await found.route.handler(req, guardedContext(ctx, principal), found.params);
+      return filterResponse(ctx, principal, res);
     } catch (e) {
       return toResponse(e, logFault);
     }

@@ -6,7 +6,7 @@
  * otherwise ignored, reported in an OperationOutcome entry and left out of `self`.
  */
 import type { Bundle, BundleEntry, BundleLink } from '@medplum/fhirtypes';
-import { badRequest, outcome } from '../../../shared/fhir/outcome';
+import { badRequest, forbidden, outcome } from '../../../shared/fhir/outcome';
 import { parseCriteria, type Criterion } from '../search/criteria';
 import { parseIncludes, resolveIncludes, type IncludeSpec } from '../search/includes';
 import type { KeyedRid } from '../search/index/join-queries';
@@ -39,11 +39,15 @@ export async function searchBundle(req: FhirRequest, ctx: FhirContext, query: UR
   const applied = new URLSearchParams();
   for (const [k, v] of query) if (!unsupported.has(k) && !unsupported.has(`${k}=${v}`)) applied.append(k, v);
   // A parameter unknown for one of several types is dropped for all: it cannot mean the same thing.
-  const queries: TypeCriteria[] = types.map((type) => ({
+  // Access control: a single type the caller may not search is 403; several are narrowed.
+  const access = ctx.access;
+  const searched = access && types.length > 1 ? types.filter((t) => access.maySearch(t)) : types;
+  if (searched.length === 0) throw forbidden('You are not permitted to do this');
+  const queries: TypeCriteria[] = searched.map((type) => ({
     type,
-    criteria: [...parseCriteria(ctx.defs, type, applied).filters, ...(scope?.(type) ?? [])],
+    criteria: [...parseCriteria(ctx.defs, type, applied).filters, ...(scope?.(type) ?? []), ...(access?.scopeFor(type) ?? [])],
   }));
-  const sort = parseSort(ctx.defs, types, applied.get('_sort'));
+  const sort = parseSort(ctx.defs, searched, applied.get('_sort'));
   return pagedBundle(req, ctx, applied, queries, { sort, includes: includes.specs, unsupported: [...unsupported] });
 }
 

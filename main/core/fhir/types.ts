@@ -1,5 +1,6 @@
 /** The transport-free request/response of the FHIR router (http/ adapts to these). */
 import type { Resource } from '@medplum/fhirtypes';
+import type { Principal } from '../auth/principal';
 
 export interface FhirRequest {
   method: string;
@@ -14,6 +15,8 @@ export interface FhirRequest {
   contentType?: string;
   /** Absolute FHIR base URL without trailing slash, e.g. http://127.0.0.1:8787/fhir */
   baseUrl: string;
+  /** Who is calling, resolved from the bearer token; absent when authentication is off. */
+  principal?: Principal;
 }
 
 export interface FhirResponse {

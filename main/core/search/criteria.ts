@@ -45,13 +45,19 @@ export interface AnyCriterion {
   of: Criterion[];
 }
 
+/** Every one of several criteria (one access grant: in the patient's compartment and matching its query). */
+export interface AllCriterion {
+  kind: 'all';
+  of: Criterion[];
+}
+
 /** Exactly these rows (built by operations such as $everything, never parsed from a query). */
 export interface RidsCriterion {
   kind: 'rids';
   rids: readonly number[];
 }
 
-export type Criterion = ParamCriterion | ChainCriterion | HasCriterion | AnyCriterion | RidsCriterion;
+export type Criterion = ParamCriterion | ChainCriterion | HasCriterion | AnyCriterion | AllCriterion | RidsCriterion;
 /** Kept under its historical name: a criterion on one parameter. */
 export type Filter = ParamCriterion;
 

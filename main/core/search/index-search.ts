@@ -143,6 +143,8 @@ export class IndexSearch {
         for (const inner of c.of) for (const rid of this.evaluate(type, inner)) out.add(rid);
         return [...out];
       }
+      case 'all':
+        return this.matchRids(type, c.of);
       case 'rids':
         return [...c.rids];
       case 'has': {

@@ -64,10 +64,19 @@ const FORMAT = 1;
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const STORE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-export async function openDataDir(dir: string, secrets: SecretStore): Promise<DataDir> {
+export interface OpenOptions {
+  /**
+   * Without the lock, for commands that only use databases several processes may share
+   * (auth.db through SQLite's own locking) while a server holds the data dir. A data dir
+   * that does not exist yet is still created under the lock.
+   */
+  shared?: boolean;
+}
+
+export async function openDataDir(dir: string, secrets: SecretStore, opts: OpenOptions = {}): Promise<DataDir> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const unlock = acquireLock(root);
+  const unlock = opts.shared && readConfig(root) !== null ? () => undefined : acquireLock(root);
   try {
     const hasStores = readdirSync(root).some((f) => /\.db($|-)/.test(f));
     let workstationId = readConfig(root);

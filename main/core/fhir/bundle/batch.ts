@@ -16,7 +16,7 @@ export async function batch(req: FhirRequest, ctx: FhirContext, bundle: Bundle):
     try {
       const target = entryTarget(entry, i, req.baseUrl);
       if (target.path.length === 0) throw new FhirError(400, badNested(i));
-      const inner = entryRequest(entry, target, req.baseUrl, i);
+      const inner = entryRequest(entry, target, req, i);
       res = await ctx.dispatch!({ ...inner, headers: { ...inner.headers, prefer: req.headers['prefer'] } });
     } catch (e) {
       res = toResponse(e, ctx.logFault ?? (() => undefined));

@@ -37,8 +37,12 @@ export function entryTarget(entry: BundleEntry, index: number, baseUrl: string):
   return { method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 
-/** The router request for an entry (PATCH bodies: Binary with JSON Patch, or Parameters). */
-export function entryRequest(entry: BundleEntry, target: EntryTarget, baseUrl: string, index: number): FhirRequest {
+/**
+ * The router request for an entry (PATCH bodies: Binary with JSON Patch, or Parameters).
+ * It runs as the Bundle's caller: the parent's principal goes with it.
+ */
+export function entryRequest(entry: BundleEntry, target: EntryTarget, parent: Pick<FhirRequest, 'baseUrl' | 'principal'>, index: number): FhirRequest {
+  const { baseUrl } = parent;
   const headers: Record<string, string | undefined> = {
     'if-match': entry.request?.ifMatch,
     'if-none-match': entry.request?.ifNoneMatch,
@@ -46,6 +50,7 @@ export function entryRequest(entry: BundleEntry, target: EntryTarget, baseUrl: s
     'if-modified-since': entry.request?.ifModifiedSince,
   };
   const req: FhirRequest = { method: target.method, path: target.path, query: target.query, headers, baseUrl };
+  if (parent.principal) req.principal = parent.principal;
   let body: unknown = entry.resource;
   let contentType = 'application/fhir+json';
   if (target.method === 'PATCH' && entry.resource?.resourceType === 'Binary') {

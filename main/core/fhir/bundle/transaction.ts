@@ -155,7 +155,7 @@ function planStep(ctx: FhirContext, step: Step, refMap: Map<string, string>, hea
     const resource = validResource(ctx, body, type, step.target.path.length === 2 ? id : undefined, step.issues);
     step.planned = [planUpdate(type, id, { ...resource, id } as Resource, heads.get(lockKey(type, id)), { ifMatch })];
   } else if (method === 'PATCH' && id !== undefined) {
-    const r = entryRequest({ ...entry, ...(body ? { resource: body } : {}) }, step.target, '', step.index);
+    const r = entryRequest({ ...entry, ...(body ? { resource: body } : {}) }, step.target, { baseUrl: '' }, step.index);
     step.planned = [planPatch(ctx, type, id, heads.get(lockKey(type, id)), { contentType: r.contentType ?? '', body: r.body }, ifMatch)];
   }
 }
@@ -163,7 +163,7 @@ function planStep(ctx: FhirContext, step: Step, refMap: Map<string, string>, hea
 async function respondStep(req: FhirRequest, ctx: FhirContext, step: Step, byKey: Map<string, VersionRecord>): Promise<BundleEntry> {
   const { method } = step.target;
   if (method === 'GET' || method === 'HEAD') {
-    return responseEntry(await ctx.dispatch!(entryRequest(step.entry, step.target, req.baseUrl, step.index)));
+    return responseEntry(await ctx.dispatch!(entryRequest(step.entry, step.target, req, step.index)));
   }
   if (step.existing) return writtenEntry(req, step.existing, 200);
   if (method === 'DELETE') return { response: { status: step.planned.length > 0 ? '200 OK' : '204 No Content' } };

@@ -13,8 +13,8 @@ export const reindexOperation: Handler = async (_req, ctx) => {
   if (!ctx.reindex) throw notSupported('$reindex is not available in this process');
   const reindex = ctx.reindex;
   const result = await ctx.search.whileRebuilding(() => reindex());
-  // Every handler shares this context: later requests see the new parameters.
-  ctx.defs = result.definitions;
+  // Later requests see the new parameters.
+  ctx.useDefinitions?.(result.definitions);
   const issues: OperationOutcomeIssue[] = [
     {
       severity: 'information',

@@ -1,0 +1,39 @@
+/**
+ * The access decision: may this principal do `interaction` on resources of `type`, and
+ * under which restrictions? The effective right is the intersection of the user's roles
+ * (roles.ts) and the token's scopes (scopes.ts). A scope may restrict the grant to the
+ * launch patient's compartment (`patient/...`) and/or to a query (`?category=...`); the
+ * grants that apply are OR-ed, the parts of one grant AND-ed. Pure: no I/O.
+ */
+import type { Principal } from './principal';
+import { allows, type Interaction } from './roles';
+import { grantsFor } from './scopes';
+
+export interface Restriction {
+  /** Only resources in Patient/<id>'s compartment. */
+  patient?: string;
+  /** Only resources matching this search query. */
+  query?: URLSearchParams;
+}
+
+export type Decision = { allow: false } | { allow: true; restrictions?: Restriction[] };
+
+export const DENY: Decision = { allow: false };
+
+export function decide(p: Principal, type: string, interaction: Interaction): Decision {
+  if (!allows(p.permissions, type, interaction)) return DENY;
+  const grants = grantsFor(p.scopes, type, interaction);
+  if (grants.length === 0) return DENY;
+  const restrictions: Restriction[] = [];
+  for (const g of grants) {
+    const r: Restriction = {};
+    if (g.context === 'patient') {
+      if (!p.patient) continue; // a patient/ scope without a launch patient grants nothing
+      r.patient = p.patient;
+    }
+    if (g.query) r.query = g.query;
+    if (r.patient === undefined && r.query === undefined) return { allow: true }; // one unrestricted grant suffices
+    restrictions.push(r);
+  }
+  return restrictions.length > 0 ? { allow: true, restrictions } : DENY;
+}

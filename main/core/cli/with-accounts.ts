@@ -1,0 +1,87 @@
+/**
+ * Opens a data dir's accounts database for `flint user|role|app|token`, whether or not a
+ * server is running on the data dir (auth.db is shared through SQLite's locking; the
+ * store is not touched), and reads secrets from stdin, never from arguments.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { openAccounts, type Accounts } from '../auth/accounts';
+import { AccountError } from '../auth/users';
+import { resolveDataDir } from '../config';
+import { KeytarSecretStore } from '../secrets/keytar-secret-store';
+import { openDataDir } from '../store/data-dir';
+import { UsageError } from './command';
+
+export async function withAccounts<T>(dataDirOption: string | undefined, fn: (accounts: Accounts) => Promise<T>): Promise<T> {
+  const dataDir = await openDataDir(resolveDataDir(dataDirOption), new KeytarSecretStore(), { shared: true });
+  try {
+    const accounts = openAccounts(dataDir);
+    try {
+      return await fn(accounts);
+    } finally {
+      accounts.close();
+    }
+  } finally {
+    await dataDir.release();
+  }
+}
+
+/** parseArgs with positionals, and a usage error instead of a stack trace. */
+export function parseWithPositionals<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+  }
+}
+
+/** A password from the terminal (not echoed) or the first line of stdin (scripts). */
+export async function readSecret(prompt: string): Promise<string> {
+  if (process.stdin.isTTY) {
+    process.stderr.write(prompt);
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    let value = '';
+    return new Promise((resolve, reject) => {
+      const onData = (buf: Buffer) => {
+        for (const ch of buf.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') {
+            stdin.setRawMode(false);
+            stdin.off('data', onData);
+            stdin.pause();
+            process.stderr.write('\n');
+            resolve(value);
+            return;
+          }
+          if (ch === '\u0003') {
+            stdin.setRawMode(false);
+            reject(new AccountError('cancelled'));
+            return;
+          }
+          value = ch === '\u007f' ? value.slice(0, -1) : value + ch;
+        }
+      };
+      stdin.on('data', onData);
+      stdin.resume();
+    });
+  }
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
+  throw new AccountError('no password on stdin');
+}
+
+/** Runs a command body, printing account errors as one line (exit 1) instead of a stack. */
+export async function reportAccountErrors(name: string, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof AccountError) {
+      process.stderr.write(`flint ${name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
