@@ -49,10 +49,11 @@ export function tempDir(prefix) {
 /**
  * Starts `node bin/flint.js serve` on a fresh data dir and port 0. The keychain must be
  * reachable (on a headless box: run the bench under scripts/with-keyring.sh). With cpuProfDir, the
- * server runs under --cpu-prof and writes its profile there on a clean stop.
+ * server runs under --cpu-prof and writes its profile there on a clean stop. With dataDir, the
+ * server opens that dir instead of a fresh one, and stop() leaves it in place (the caller owns it).
  */
-export async function startFlint({ cpuProfDir } = {}) {
-  const dataDir = tempDir('flint-bench-');
+export async function startFlint({ cpuProfDir, dataDir: givenDataDir } = {}) {
+  const dataDir = givenDataDir ?? tempDir('flint-bench-');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : [];
   const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0'], {
     cwd: REPO,
@@ -89,7 +90,7 @@ export async function startFlint({ cpuProfDir } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const code = await exited;
       clearTimeout(killer);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (givenDataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
