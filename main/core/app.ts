@@ -49,7 +49,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     // or the definitions change, caught up at startup and after every commit.
     // A fresh or wiped index is rebuilt with the stored custom SearchParameters; an
     // existing one keeps the custom parameters it was built with (until $reindex).
-    const searchIndex = openSearchIndex(dataDir, db, defs);
+    // Heads the change feed brings (replicated ones too) leave the store's head cache.
+    const holder: { store?: ResourceStore } = {};
+    const searchIndex = openSearchIndex(dataDir, db, defs, (type, id) => holder.store?.forget(type, id));
     const { index, indexer } = searchIndex;
     cleanups.push(() => searchIndex.close());
     if (index.reset) await reindex(searchIndex, db, defs);
@@ -57,6 +59,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const store = new ResourceStore(db, dataDir.workstationId, () =>
       indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write')),
     );
+    holder.store = store;
     // Known once the listener has its port; search needs it to recognise absolute
     // references to this server.
     const self: { baseUrl?: string } = {};

@@ -22,12 +22,12 @@ export interface SearchIndex {
   close(): Promise<void>;
 }
 
-export function openSearchIndex(dataDir: DataDir, db: PouchDB.Database, base: Definitions): SearchIndex {
+export function openSearchIndex(dataDir: DataDir, db: PouchDB.Database, base: Definitions, onHead?: (type: string, id: string) => void): SearchIndex {
   const index = openIndexDb({ file: dataDir.storeFile('index'), key: dataDir.purposeKey('index'), definitionsHash: INDEX_DEFINITIONS });
   const recorded = index.customParams();
   let defs = withCustomParams(base, Array.isArray(recorded) ? recorded : []);
   let extractor: Extractor = createExtractor(defs);
-  const indexer = createIndexer({ db, index, extract: (r) => extractor.extract(r) });
+  const indexer = createIndexer({ db, index, extract: (r) => extractor.extract(r), ...(onHead ? { onHead } : {}) });
   return {
     index,
     indexer,

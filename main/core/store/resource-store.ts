@@ -21,6 +21,7 @@ import {
   type VersionRecord,
   type WriteMethod,
 } from './documents';
+import { HeadCache } from './head-cache';
 import { WriteLocks } from './write-locks';
 import { makeVersionId, nextTimestamp } from './version-id';
 
@@ -40,6 +41,7 @@ export class ResourceStore {
   readonly locks = new WriteLocks();
   private readonly queue: Array<{ docs: Array<HeadDoc | VersionDoc>; resolve: () => void; reject: (e: unknown) => void }> = [];
   private flushing = false;
+  private readonly cache = new HeadCache();
 
   /**
    * @param afterCommit runs after each group of commits is durable and before their
@@ -52,10 +54,16 @@ export class ResourceStore {
     private readonly afterCommit: () => Promise<unknown> = async () => undefined,
   ) {}
 
-  /** The head (current version or deletion marker), or undefined if never written. */
+  /** The head (current version or deletion marker), or undefined if never written. Shared: do not mutate. */
   async head(type: string, id: string): Promise<HeadDoc | undefined> {
+    const key = lockKey(type, id);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const began = this.cache.begin();
     try {
-      return (await this.db.get(headId(type, id))) as unknown as HeadDoc;
+      const doc = (await this.db.get(headId(type, id))) as unknown as HeadDoc;
+      this.cache.offer(key, doc, began);
+      return doc;
     } catch (e) {
       if ((e as { status?: number }).status === 404) return undefined;
       throw e;
@@ -116,8 +124,19 @@ export class ResourceStore {
       if (prev?._rev) head._rev = prev._rev;
       docs.push(head);
     }
-    await this.write(docs);
+    // Before the write: a read racing with it must not cache what it replaces.
+    for (const w of writes) this.cache.invalidate(lockKey(w.type, w.id));
+    try {
+      await this.write(docs);
+    } finally {
+      for (const w of writes) this.cache.invalidate(lockKey(w.type, w.id));
+    }
     return records;
+  }
+
+  /** Something other than commit changed this resource's head (replication): forget it. */
+  forget(type: string, id: string): void {
+    this.cache.invalidate(lockKey(type, id));
   }
 
   /**

@@ -18,6 +18,8 @@ export interface IndexerOptions {
   db: PouchDB.Database;
   index: IndexDb;
   extract: (resource: NonNullable<HeadDoc['resource']>) => IndexRows;
+  /** Told of every head the feed brings (a replicated change too), e.g. to drop cached copies. */
+  onHead?: (type: string, id: string) => void;
 }
 
 export interface RebuildProgress {
@@ -39,7 +41,7 @@ export interface Indexer {
 
 const seqNumber = (seq: Seq) => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10));
 
-export function createIndexer({ db, index, extract }: IndexerOptions): Indexer {
+export function createIndexer({ db, index, extract, onHead }: IndexerOptions): Indexer {
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<number> | undefined;
   let closed = false;
@@ -51,13 +53,16 @@ export function createIndexer({ db, index, extract }: IndexerOptions): Indexer {
     return p;
   };
 
-  const toChange = (head: HeadDoc): IndexChange => ({
-    type: head.type,
-    id: head.id,
-    vid: head.vid,
-    lastUpdated: Date.parse(head.ts),
-    rows: head.deleted || !head.resource ? null : extract(head.resource),
-  });
+  const toChange = (head: HeadDoc): IndexChange => {
+    onHead?.(head.type, head.id);
+    return {
+      type: head.type,
+      id: head.id,
+      vid: head.vid,
+      lastUpdated: Date.parse(head.ts),
+      rows: head.deleted || !head.resource ? null : extract(head.resource),
+    };
+  };
 
   async function currentHead(type: string, id: string): Promise<HeadDoc | undefined> {
     try {
