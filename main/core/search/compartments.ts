@@ -17,6 +17,8 @@ export interface Compartments {
   readonly urls: readonly string[];
   /** Resource types that can be in the compartment (the compartment type included). */
   memberTypes(compartment: string): readonly string[];
+  /** Every (type, reference parameter) that places a resource in a compartment of this type. */
+  memberParams(compartment: string): ReadonlyArray<readonly [string, string]>;
   /** What places a resource of `type` in `compartment/id`; undefined: `type` is never in it. */
   membership(compartment: string, id: string, type: string): Criterion | undefined;
 }
@@ -35,6 +37,7 @@ export function loadCompartments(defs: Definitions): Compartments {
     types: [def.code],
     urls: [def.url],
     memberTypes: (compartment) => [...(byCompartment.get(compartment)?.keys() ?? [])],
+    memberParams: (compartment) => [...(byCompartment.get(compartment) ?? [])].flatMap(([t, codes]) => codes.map((c) => [t, c] as const)),
     membership(compartment, id, type) {
       const params = byCompartment.get(compartment)?.get(type);
       if (params === undefined) return undefined;

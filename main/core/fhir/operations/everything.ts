@@ -45,24 +45,32 @@ export const everything: Handler = async (req, ctx, { type = '', id = '' }) => {
     for (const r of rids) set.add(r);
     byType.set(t, set);
   };
-  const members: number[] = [];
-  for (const t of ctx.compartments.memberTypes(type)) {
-    const m = ctx.compartments.membership(type, id, t);
-    if (!m) continue;
-    const rids = ctx.search.matchRids(t, [m, ...filters(t), ...careDates(ctx, t, query)]);
-    members.push(...rids);
-    add(t, rids);
+  // Members in one index query over every compartment parameter, plus the patient itself.
+  const index = ctx.search.index;
+  const members = [...index.referencingAny(ctx.compartments.memberParams(type), type, id), ...index.ids(type, [id])];
+  const memberTypes = new Map<string, number[]>();
+  for (const k of index.keysOf(members)) {
+    const list = memberTypes.get(k.type) ?? [];
+    list.push(k.rid);
+    memberTypes.set(k.type, list);
+  }
+  const kept: number[] = [];
+  for (const [t, rids] of memberTypes) {
+    const extra = [...filters(t), ...careDates(ctx, t, query)];
+    const inRange = extra.length > 0 ? ctx.search.matchRids(t, [{ kind: 'rids', rids }, ...extra]) : rids;
+    kept.push(...inRange);
+    add(t, inRange);
   }
   const targets = new Map<string, Set<string>>();
   // Without a parameter, targetsOf reads every reference row of the rids, whatever their type.
-  for (const r of ctx.search.index.targetsOf(type, undefined, members)) {
+  for (const r of index.targetsOf(type, undefined, kept)) {
     const ids = targets.get(r.targetType) ?? new Set<string>();
     ids.add(r.targetId);
     targets.set(r.targetType, ids);
   }
   for (const [t, ids] of targets) {
     if (!types.has(t)) continue;
-    const found = ctx.search.index.ids(t, [...ids]);
+    const found = index.ids(t, [...ids]);
     add(t, since ? ctx.search.matchRids(t, [{ kind: 'rids', rids: found }, ...filters(t)]) : found);
   }
   const queries: TypeCriteria[] = [...byType].map(([t, rids]) => ({ type: t, criteria: [{ kind: 'rids', rids: [...rids] }] }));

@@ -28,6 +28,8 @@ export interface JoinQueries {
   keysOf(rids: readonly number[]): KeyedRid[];
   /** rids of `type` whose `param` points to `targetType/<one of ids>`. */
   referencing(type: string, param: string, targetType: string, ids: readonly string[]): number[];
+  /** rids of any of `params` (type, code) pointing to `targetType/targetId`: one query for a whole compartment. */
+  referencingAny(params: ReadonlyArray<readonly [string, string]>, targetType: string, targetId: string): number[];
   /** What `param` (every reference param when undefined) of these rids points to (type and id known). */
   targetsOf(type: string, param: string | undefined, rids: readonly number[]): ReferenceTarget[];
   /**
@@ -68,6 +70,19 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
            WHERE pid = ? AND target_id IN (SELECT value FROM json_each(?)) AND target_type = ? ORDER BY rid`,
           pid,
           json(ids),
+          targetType,
+        )
+        .map((r) => r.rid);
+    },
+    referencingAny(params, targetType, targetId) {
+      const pids = params.map(([t, code]) => ctx.pid(t, code)).filter((p): p is number => p !== undefined);
+      if (pids.length === 0) return [];
+      return ctx
+        .all<{ rid: number }>(
+          `SELECT DISTINCT rid FROM sp_reference
+           WHERE pid IN (SELECT value FROM json_each(?)) AND target_id = ? AND target_type = ? ORDER BY rid`,
+          json(pids),
+          targetId,
           targetType,
         )
         .map((r) => r.rid);
