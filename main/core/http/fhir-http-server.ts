@@ -1,17 +1,37 @@
 /**
- * The loopback HTTP listener: a thin adapter from node:http to the FHIR router. It owns
- * transport concerns only: URL parsing, body limits and decoding, content negotiation,
- * serialization and headers. Nothing here knows a FHIR interaction.
+ * The loopback HTTP listener: a thin adapter from node:http to the FHIR router and the
+ * auth handler. It owns transport concerns only: the Host and Origin checks, CORS, bearer
+ * authentication, rate limits, URL parsing, body limits and decoding, content
+ * negotiation, serialization and headers. Nothing here knows a FHIR interaction.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FhirError, badRequest, notFound } from '../../../shared/fhir/outcome';
+import { FhirError, badRequest, methodNotAllowed, notFound } from '../../../shared/fhir/outcome';
 import { toResponse, type FaultLogger } from '../fhir/router';
+import type { Principal } from '../auth/principal';
 import type { FhirRequest, FhirResponse } from '../fhir/types';
+import { AUTH_PREFIX, serveAuth, type AuthHandler, type AuthResponse } from './auth-routes';
+import { authenticateBearer, isPublic, type Authenticate } from './bearer';
+import { checkOrigin, corsHeaders, isPreflight, originDenied, preflightHeaders } from './cors';
+import { checkedHost, misdirected } from './host-check';
 import { checkAcceptable } from './negotiate';
+import { RateLimiter, clientKey, type BucketConfig } from './rate-limit';
 import { decodeBody, readBody } from './read-body';
+import { withSecurityHeaders } from './security-headers';
 
 export const FHIR_PREFIX = '/fhir';
+
+export interface RateLimits {
+  /** Per endpoint and client: POST /auth/authorize, /auth/token, /auth/introspect, /auth/revoke. */
+  auth: BucketConfig;
+  /** Per client: requests with a bad bearer token. */
+  bearerFailures: BucketConfig;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  auth: { burst: 10, perSecond: 1 },
+  bearerFailures: { burst: 50, perSecond: 50 / 60 },
+};
 
 export interface HttpOptions {
   host: string;
@@ -19,6 +39,17 @@ export interface HttpOptions {
   maxBodyBytes: number;
   handle: (req: FhirRequest) => Promise<FhirResponse>;
   logFault: FaultLogger;
+  /** Registered app origins, the only cross-origin callers served (read per request). None when absent. */
+  allowedOrigins?: () => ReadonlySet<string>;
+  /** Bearer token -> principal. When absent, FHIR requests need no token (and get no principal). */
+  authenticate?: Authenticate;
+  /** Serves /auth and /auth/*; those are 404 (not found outside /fhir) when absent. */
+  authHandler?: AuthHandler;
+  /** The document at GET /fhir/.well-known/smart-configuration; 404 there when absent. */
+  smartConfiguration?: () => Record<string, unknown>;
+  rateLimits?: Partial<RateLimits>;
+  /** The limiters' clock (tests). */
+  now?: () => number;
 }
 
 export interface RunningServer {
@@ -28,19 +59,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const BASE_HEADERS: Record<string, string> = {
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-};
+interface Limiters {
+  auth: RateLimiter;
+  bearerFailures: RateLimiter;
+}
+
+const NO_ORIGINS: () => ReadonlySet<string> = () => new Set();
 
 export async function startHttpServer(opts: HttpOptions): Promise<RunningServer> {
-  const server = createServer((req, res) => {
-    void serve(req, res, opts).catch(() => {
+  const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const limiters: Limiters = {
+    auth: new RateLimiter(limits.auth, opts.now),
+    bearerFailures: new RateLimiter(limits.bearerFailures, opts.now),
+  };
+  // Node would answer a request without Host with its own bare 400; the Host check
+  // answers it instead, as every other foreign Host (421, with our headers).
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    void serve(req, res, opts, limiters).catch(() => {
       // serve() answers every error itself; this only guards a broken socket.
-      if (!res.headersSent) res.writeHead(500).end();
+      if (!res.headersSent) res.writeHead(500, withSecurityHeaders({})).end();
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -52,7 +89,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
   return {
     server,
     port,
-    origin: `http://${opts.host}:${port}`,
+    origin: originOf(opts.host, port),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -61,33 +98,77 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOptions): Promise<void> {
-  let response: FhirResponse;
-  let pretty = false;
+const originOf = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOptions, limiters: Limiters): Promise<void> {
+  const port = req.socket.localPort ?? opts.port;
+  const head = req.method === 'HEAD';
+  // First, with the body unread: a page reaching us through DNS rebinding, or a page
+  // of an unregistered origin, gets nothing but the refusal.
+  const host = checkedHost(req, port);
+  if (!host) return sendFhir(req, res, errorResponse(misdirected(port)));
+  const cors = checkOrigin(req, host, opts.allowedOrigins ?? NO_ORIGINS);
+  if (cors.kind === 'denied') return sendFhir(req, res, errorResponse(originDenied()));
+  if (cors.kind === 'allowed' && isPreflight(req)) {
+    res.writeHead(204, withSecurityHeaders(preflightHeaders(req, cors))).end();
+    return;
+  }
+  const extra = corsHeaders(cors);
+  // The base URL comes from the socket, never from the client's Host header.
+  const origin = originOf(opts.host, port);
+  const url = new URL(req.url ?? '/', origin);
+  // Without an auth handler /auth/ is just another path outside /fhir (404), as before.
+  if (opts.authHandler && (url.pathname === AUTH_PREFIX || url.pathname.startsWith(`${AUTH_PREFIX}/`))) {
+    const client = clientKey(req.socket.remoteAddress);
+    const ctx = { handler: opts.authHandler, origin, maxBodyBytes: opts.maxBodyBytes, limiter: limiters.auth, client, logFault: opts.logFault };
+    return sendAuth(req, res, await serveAuth(req, url, ctx), extra);
+  }
+  const pretty = url.searchParams.get('_pretty') === 'true';
   try {
-    // The base URL comes from the socket, never from the client's Host header.
-    const origin = `http://${opts.host}:${req.socket.localPort ?? opts.port}`;
-    const url = new URL(req.url ?? '/', origin);
-    pretty = url.searchParams.get('_pretty') === 'true';
     const path = fhirPath(url.pathname);
+    let principal: Principal | undefined;
+    if (opts.authenticate && !isPublic(req.method ?? 'GET', path)) {
+      const client = clientKey(req.socket.remoteAddress);
+      const result = await authenticateBearer(req.headers.authorization, opts.authenticate, limiters.bearerFailures, client);
+      if ('response' in result) return sendFhir(req, res, result.response, { pretty, extra });
+      principal = result.principal;
+    }
+    if (path.length === 2 && path[0] === '.well-known' && path[1] === 'smart-configuration') {
+      return sendJson(res, head, 200, extra, smartConfiguration(req, opts), 'application/json; charset=utf-8', pretty);
+    }
     checkAcceptable(req.headers.accept, url.searchParams.get('_format'));
-    const raw = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
+    const raw = req.method === 'GET' || head ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
     const decoded = decodeBody(raw, req.headers['content-type']);
     const fhirReq: FhirRequest = {
       method: req.method ?? 'GET',
       path,
       query: url.searchParams,
-      headers: req.headers as Record<string, string | undefined>,
+      headers: routerHeaders(req, principal !== undefined),
       baseUrl: `${origin}${FHIR_PREFIX}`,
     };
     if (decoded.body !== undefined) fhirReq.body = decoded.body;
     if (decoded.type !== undefined) fhirReq.contentType = decoded.type;
-    response = await opts.handle(fhirReq);
+    if (principal) fhirReq.principal = principal;
+    sendFhir(req, res, await opts.handle(fhirReq), { pretty, extra });
   } catch (e) {
-    response = toResponse(e, opts.logFault);
-    if (e instanceof FhirError && e.status === 413) res.setHeader('Connection', 'close');
+    sendFhir(req, res, toResponse(e, opts.logFault), { pretty, extra });
   }
-  send(res, req.method === 'HEAD', response, pretty);
+}
+
+const errorResponse = (e: FhirError): FhirResponse => ({ status: e.status, headers: {}, body: e.outcome });
+
+function smartConfiguration(req: IncomingMessage, opts: HttpOptions): Record<string, unknown> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed('Method not allowed here; allowed: GET');
+  if (!opts.smartConfiguration) throw notFound('SMART on FHIR is not enabled on this server');
+  return opts.smartConfiguration();
+}
+
+/** Once the token is resolved the router has the principal; the secret itself stays here. */
+function routerHeaders(req: IncomingMessage, authenticated: boolean): Record<string, string | undefined> {
+  const headers = req.headers as Record<string, string | undefined>;
+  if (!authenticated) return headers;
+  const { authorization: _token, ...rest } = headers;
+  return rest;
 }
 
 function fhirPath(pathname: string): string[] {
@@ -101,14 +182,58 @@ function fhirPath(pathname: string): string[] {
   }
 }
 
-function send(res: ServerResponse, head: boolean, response: FhirResponse, pretty: boolean): void {
-  const headers: Record<string, string> = { ...BASE_HEADERS, ...response.headers };
+interface SendOptions {
+  pretty?: boolean;
+  /** CORS headers. */
+  extra?: Record<string, string>;
+}
+
+function sendFhir(req: IncomingMessage, res: ServerResponse, response: FhirResponse, o: SendOptions = {}): void {
+  const headers = { ...response.headers, ...o.extra };
+  if (mustClose(req, response.status)) headers['Connection'] = 'close';
+  const body = response.status === 304 ? undefined : response.body;
+  sendJson(res, req.method === 'HEAD', response.status, headers, body, 'application/fhir+json; charset=utf-8', o.pretty ?? false);
+}
+
+function sendJson(
+  res: ServerResponse,
+  head: boolean,
+  status: number,
+  own: Record<string, string>,
+  body: unknown,
+  contentType: string,
+  pretty: boolean,
+): void {
+  const headers = withSecurityHeaders(own);
   let payload: Buffer | undefined;
-  if (response.body !== undefined && response.status !== 304) {
-    payload = Buffer.from(JSON.stringify(response.body, null, pretty ? 2 : undefined), 'utf8');
-    headers['Content-Type'] = 'application/fhir+json; charset=utf-8';
+  if (body !== undefined) {
+    payload = Buffer.from(JSON.stringify(body, null, pretty ? 2 : undefined), 'utf8');
+    headers['Content-Type'] = contentType;
+    headers['Content-Length'] = String(payload.length);
+  }
+  res.writeHead(status, headers);
+  res.end(head ? undefined : payload);
+}
+
+/** Auth responses are the handler's own bytes (HTML, JSON, redirects); its page policy wins. */
+function sendAuth(req: IncomingMessage, res: ServerResponse, response: AuthResponse, cors: Record<string, string>): void {
+  const headers = withSecurityHeaders({ ...response.headers, ...cors }, true);
+  if (mustClose(req, response.status)) headers['Connection'] = 'close';
+  let payload: Buffer | undefined;
+  if (response.body !== undefined) {
+    payload = Buffer.from(response.body, 'utf8');
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'text/plain; charset=utf-8';
     headers['Content-Length'] = String(payload.length);
   }
   res.writeHead(response.status, headers);
-  res.end(head ? undefined : payload);
+  res.end(req.method === 'HEAD' ? undefined : payload);
+}
+
+/**
+ * A refusal answered before the body was read (or mid-way, 413) hangs up: node would
+ * otherwise read and discard the rest, however large, to reach the next request.
+ */
+function mustClose(req: IncomingMessage, status: number): boolean {
+  const declaresBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return status === 413 || (declaresBody && !req.readableEnded);
 }
