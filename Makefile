@@ -5,9 +5,9 @@
 # Needs Node.js 20.19+ with npm; uses sudo for apt-get unless run as root.
 
 # System packages: libsecret + gnome-keyring + dbus for the OS keychain (keytar builds
-# against libsecret with node-gyp, hence build-essential and python3).
-# Browser tests will add: chromium xvfb xauth
-APT_PACKAGES := libsecret-1-dev gnome-keyring dbus dbus-x11 build-essential python3
+# against libsecret with node-gyp, hence build-essential and python3); Debian's Chromium
+# for the browser tests (Playwright drives it: its own browser download cannot work here).
+APT_PACKAGES := libsecret-1-dev gnome-keyring dbus dbus-x11 build-essential python3 chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Rebuilt when package-lock.json is newer than the last `npm ci`.

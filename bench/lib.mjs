@@ -78,10 +78,13 @@ export async function startFlint({ cpuProfDir, dataDir: givenDataDir } = {}) {
     });
   });
   const url = new URL(baseUrl);
+  // Every FHIR request needs a bearer token: mint one as an integrator would.
+  const token = await mintToken(dataDir);
   return {
     baseUrl,
     host: url.hostname,
     port: Number(url.port),
+    token,
     dataDir,
     pid: proc.pid,
     output: () => out,
@@ -147,8 +150,27 @@ export async function startBareChild(status, headers, body) {
   };
 }
 
-/** One request over an agent; resolves with { status, headers, body: Buffer }. */
-export function request(agent, { host, port }, method, path, body, headers = {}) {
+/** An all-scopes administrator token for a data dir (`flint token create`). */
+export async function mintToken(dataDir) {
+  const proc = spawn(process.execPath, [join(REPO, 'bin/flint.js'), 'token', 'create', '--scope', 'user/*.cruds', '--ttl', '1d', '--data-dir', dataDir], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (err += d));
+  const code = await new Promise((r) => proc.once('exit', r));
+  if (code !== 0) throw new Error(`flint token create failed (${code}): ${err}`);
+  return out.trim();
+}
+
+/**
+ * One request over an agent; resolves with { status, headers, body: Buffer }. A target
+ * with a `token` (a Flint server) gets it as the bearer token; bare servers have none.
+ */
+export function request(agent, { host, port, token }, method, path, body, headers = {}) {
+  if (token) headers = { authorization: `Bearer ${token}`, ...headers };
   return new Promise((ok, fail) => {
     const req = http.request({ agent, host, port, method, path, headers }, (res) => {
       const chunks = [];

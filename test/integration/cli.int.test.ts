@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FhirClient } from '../support/fhir-client';
 import { LISTENING, runFlint, spawnFlint, type FlintProcess } from '../support/flint-process';
 import { deleteMasterKey, forgetDataDir, getMasterKey, setMasterKey, workstationIdOf } from '../support/keychain';
-import { tempDataDir } from '../support/workstation';
+import { adminToken, tempDataDir } from '../support/workstation';
 
 const dirs: string[] = [];
 const procs: FlintProcess[] = [];
@@ -33,7 +33,9 @@ async function serve(dataDir: string | undefined, opts: { args?: string[]; env?:
   procs.push(p);
   const m = await p.waitFor(LISTENING, 30_000);
   const baseUrl = m[1]!;
-  return { p, baseUrl, client: new FhirClient(baseUrl), port: Number(new URL(baseUrl).port) };
+  const env = { ...process.env, ...opts.env };
+  const token = await adminToken(dataDir ?? env.FLINT_DATA_DIR ?? '', env);
+  return { p, baseUrl, client: new FhirClient(baseUrl, token), port: Number(new URL(baseUrl).port) };
 }
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ let client: FhirClient;
 
 beforeAll(async () => {
   ws = await startWorkstation();
-  client = new FhirClient(ws.baseUrl);
+  client = ws.client();
   // Background data: conditional writes search it, so "search, then write" takes long
   // enough for racing requests to overlap (without it, a missing lock can go unnoticed).
   for (let batch = 0; batch < 3; batch++) {

@@ -51,7 +51,7 @@ describe.runIf(available)('R4 examples round trip', () => {
 
   beforeAll(async () => {
     ws = await startWorkstation();
-    client = new FhirClient(ws.baseUrl);
+    client = ws.client();
   });
   afterAll(async () => {
     await ws?.stop();

@@ -170,7 +170,7 @@ interface StreamStats {
 /** Runs WORKERS clients against the server until it is killed; returns once all stopped. */
 async function streamAndKill(round: number): Promise<StreamStats> {
   const server = ws();
-  const client = new FhirClient(server.baseUrl);
+  const client = server.client();
   const stats: StreamStats = { started: 0, acked: 0, interrupted: 0, inFlightAtKill: 0, unexpected: [] };
   let inFlight = 0;
   let killed = false;
@@ -413,7 +413,7 @@ describe('crash safety under SIGKILL', () => {
 
       // The restarted server is checked, then takes the next round's stream.
       running = await startWorkstation({ dataDir });
-      const { checkedVersions } = await verify(new FhirClient(running.baseUrl), `after the kill of round ${round}`);
+      const { checkedVersions } = await verify(running.client(), `after the kill of round ${round}`);
       summary.push(
         `round ${round}: ${stats.started} requests, ${stats.acked} acknowledged, ${stats.inFlightAtKill} in flight at the kill, ` +
           `${stats.interrupted} cut off; ${checkedVersions} versions checked`,

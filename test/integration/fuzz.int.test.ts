@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FhirClient } from '../support/fhir-client';
 import { describeRequest, droppedByTransport, fuzzRequestArb, replyProblems, type FuzzContext, type FuzzRequest } from '../support/http-fuzz';
 import { forgetDataDir } from '../support/keychain';
-import { jsonOf, NoResponseError, originOf, rawRequest, type RawReply } from '../support/raw-http';
+import { jsonOf, NoResponseError, originOf, rawRequest, type RawReply, type RawRequest } from '../support/raw-http';
 import { startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const RUNS = Number(process.env.FLINT_FUZZ_RUNS ?? 500);
@@ -26,11 +26,16 @@ const TIME_LIMIT_MS = 60_000;
 let ws: RunningWorkstation;
 let origin: string;
 let client: FhirClient;
+/** Bearer tokens by origin: every request is authenticated unless it sends its own Authorization. */
+const tokens = new Map<string, string>();
+const raw = (o: string, req: RawRequest) =>
+  rawRequest(o, { ...req, headers: { authorization: `Bearer ${tokens.get(o) ?? ''}`, ...req.headers } });
 
 beforeAll(async () => {
   ws = await startWorkstation();
   origin = originOf(ws.baseUrl);
-  client = new FhirClient(ws.baseUrl);
+  tokens.set(origin, ws.token);
+  client = ws.client();
 });
 afterAll(async () => {
   await ws?.stop();
@@ -39,7 +44,7 @@ afterAll(async () => {
 
 /** The state fingerprint: system history total and its newest entry. */
 async function snapshot(): Promise<string> {
-  const res = await rawRequest(origin, { method: 'GET', path: '/fhir/_history?_count=1', headers: { accept: 'application/fhir+json' } });
+  const res = await raw(origin, { method: 'GET', path: '/fhir/_history?_count=1', headers: { accept: 'application/fhir+json' } });
   expect(res.status, `history snapshot: ${res.text.slice(0, 200)}`).toBe(200);
   const b = JSON.parse(res.text) as Bundle;
   const e = b.entry?.[0];
@@ -48,7 +53,7 @@ async function snapshot(): Promise<string> {
 
 async function alive(): Promise<void> {
   expect(ws.proc.exitCode, `server exited:\n${ws.output().slice(-2000)}`).toBeNull();
-  const meta = await rawRequest(origin, { method: 'GET', path: '/fhir/metadata', timeoutMs: 10_000 });
+  const meta = await raw(origin, { method: 'GET', path: '/fhir/metadata', timeoutMs: 10_000 });
   expect(meta.status).toBe(200);
   expect((jsonOf(meta) as { resourceType?: string }).resourceType).toBe('CapabilityStatement');
 }
@@ -63,7 +68,7 @@ function expectOutcome(reply: RawReply, status: number): OperationOutcome {
 }
 
 const send = (req: Omit<FuzzRequest, 'bodyKind'> & { chunked?: boolean }) =>
-  rawRequest(origin, { ...req, timeoutMs: 30_000 });
+  raw(origin, { ...req, timeoutMs: 30_000 });
 
 /** Sends a request that must be rejected with `status` and change nothing. */
 async function expectRejected(req: Omit<FuzzRequest, 'bodyKind'>, status: number): Promise<OperationOutcome> {
@@ -123,7 +128,7 @@ describe('property: random requests', () => {
         }
         if (ws.proc.exitCode !== null || ws.proc.signalCode !== null) problems.push('the server process exited');
         else {
-          const meta = await rawRequest(origin, { method: 'GET', path: '/fhir/metadata', timeoutMs: 10_000 }).catch(() => undefined);
+          const meta = await raw(origin, { method: 'GET', path: '/fhir/metadata', timeoutMs: 10_000 }).catch(() => undefined);
           if (meta?.status !== 200) problems.push(`metadata answered ${meta?.status ?? 'nothing'} afterwards`);
         }
         if (problems.length > 0) {
@@ -245,6 +250,7 @@ describe('--max-body-bytes', () => {
   beforeAll(async () => {
     small = await startWorkstation({ args: ['--max-body-bytes', String(LIMIT)] });
     smallOrigin = originOf(small.baseUrl);
+    tokens.set(smallOrigin, small.token);
   });
   afterAll(async () => {
     await small?.stop();
@@ -256,7 +262,7 @@ describe('--max-body-bytes', () => {
     return Buffer.from(JSON.stringify({ resourceType: 'Patient', id, name: [{ family: 'x'.repeat(size - shell.length) }] }));
   };
   const historyTotal = async () => {
-    const r = await rawRequest(smallOrigin, { method: 'GET', path: '/fhir/_history?_count=1' });
+    const r = await raw(smallOrigin, { method: 'GET', path: '/fhir/_history?_count=1' });
     return (jsonOf(r) as Bundle).total;
   };
 
@@ -265,24 +271,24 @@ describe('--max-body-bytes', () => {
     expect(body.length).toBeGreaterThan(LIMIT);
     const before = await historyTotal();
     for (const chunked of [false, true]) {
-      const reply = await rawRequest(smallOrigin, { method: 'PUT', path: '/fhir/Patient/big-1', headers: FHIR_JSON, body, chunked });
+      const reply = await raw(smallOrigin, { method: 'PUT', path: '/fhir/Patient/big-1', headers: FHIR_JSON, body, chunked });
       expectOutcome(reply, 413);
     }
     const tx = json({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: JSON.parse(body.toString()), request: { method: 'PUT', url: 'Patient/big-1' } }] });
-    expectOutcome(await rawRequest(smallOrigin, { method: 'POST', path: '/fhir', headers: FHIR_JSON, body: tx }), 413);
+    expectOutcome(await raw(smallOrigin, { method: 'POST', path: '/fhir', headers: FHIR_JSON, body: tx }), 413);
     expect(await historyTotal()).toBe(before);
-    const read = await rawRequest(smallOrigin, { method: 'GET', path: '/fhir/Patient/big-1' });
+    const read = await raw(smallOrigin, { method: 'GET', path: '/fhir/Patient/big-1' });
     expect(read.status).toBe(404);
-    const meta = await rawRequest(smallOrigin, { method: 'GET', path: '/fhir/metadata' });
+    const meta = await raw(smallOrigin, { method: 'GET', path: '/fhir/metadata' });
     expect(meta.status).toBe(200);
   });
 
   it('a body just under the limit is accepted (the limit is the configured one)', async () => {
     const body = patientOfSize('fits-1', LIMIT - 10);
     expect(body.length).toBeLessThanOrEqual(LIMIT);
-    const reply = await rawRequest(smallOrigin, { method: 'PUT', path: '/fhir/Patient/fits-1', headers: FHIR_JSON, body });
+    const reply = await raw(smallOrigin, { method: 'PUT', path: '/fhir/Patient/fits-1', headers: FHIR_JSON, body });
     expect(reply.status, reply.text.slice(0, 200)).toBe(201);
     const over = patientOfSize('fits-2', LIMIT + 1);
-    expectOutcome(await rawRequest(smallOrigin, { method: 'PUT', path: '/fhir/Patient/fits-2', headers: FHIR_JSON, body: over }), 413);
+    expectOutcome(await raw(smallOrigin, { method: 'PUT', path: '/fhir/Patient/fits-2', headers: FHIR_JSON, body: over }), 413);
   });
 });

@@ -136,7 +136,7 @@ describe('no plaintext in the data dir', () => {
 
   beforeAll(async () => {
     ws = await startWorkstation({ dataDir });
-    client = new FhirClient(ws.baseUrl);
+    client = ws.client();
     const ok = (status: number, what: string) => expect(status, what).toBeLessThan(300);
 
     ok((await client.put(`Patient/${ids.patient}`, marked(ids.patient))).status, 'PUT marked patient');
@@ -240,7 +240,7 @@ describe('no plaintext in the data dir', () => {
     expect(hits, `files: ${JSON.stringify(files)}`).toEqual([]);
 
     ws = await startWorkstation({ dataDir });
-    client = new FhirClient(ws.baseUrl);
+    client = ws.client();
     const bin = await client.get<Binary>(`Binary/${ids.binary}`);
     expect(bin.status).toBe(200);
     expect(Buffer.from(bin.body.data ?? '', 'base64').toString('utf8')).toBe(MARKER);

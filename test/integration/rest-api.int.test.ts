@@ -14,7 +14,7 @@ let c: FhirClient;
 
 beforeAll(async () => {
   ws = await startWorkstation({ args: ['--max-body-bytes', '200000'] });
-  c = new FhirClient(ws.baseUrl);
+  c = ws.client();
 });
 afterAll(async () => {
   await ws?.stop();
@@ -321,7 +321,7 @@ describe('$validate and metadata', () => {
     expect(patientRes.interaction.map((i) => i.code).sort()).toEqual(
       ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'],
     );
-    expect(cs.body.rest[0]!.interaction.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'transaction']);
+    expect(cs.body.rest[0]!.interaction.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
   });
 });
 

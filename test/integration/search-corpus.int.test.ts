@@ -85,7 +85,7 @@ describe.runIf(available)('search by every value of every R4 example', () => {
 
   beforeAll(async () => {
     ws = await startWorkstation();
-    client = new FhirClient(ws.baseUrl);
+    client = ws.client();
     const rows = readFileSync(join(CORPUS, 'r4-examples', 'index.ndjson'), 'utf8')
       .split('\n')
       .filter((l) => l.trim())

@@ -38,7 +38,7 @@ describe('custom search parameters', () => {
 
   it('are searchable only after $reindex, then on every later write and after a restart', async () => {
     ws = await startWorkstation({ dataDir });
-    let c = new FhirClient(ws.baseUrl);
+    let c = ws.client();
     for (const colour of ['blue', 'blue', 'brown']) expect((await c.post('Patient', patient(colour))).status).toBe(201);
     expect((await c.post('SearchParameter', searchParameter)).status).toBe(201);
     // A second one that cannot be used: reported by $reindex, never applied.
@@ -69,7 +69,7 @@ describe('custom search parameters', () => {
     // A restart keeps the parameters the index was built with.
     await ws.stop();
     ws = await startWorkstation({ dataDir });
-    c = new FhirClient(ws.baseUrl);
+    c = ws.client();
     expect((await count(c, 'Patient?eye-colour=blue', { prefer: 'handling=strict' })).body.total).toBe(3);
 
     // Changing the definition takes effect at the next reindex, here `flint reindex` offline.
@@ -82,7 +82,7 @@ describe('custom search parameters', () => {
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stdout).toMatch(/Custom search parameters in use: iris/);
     ws = await startWorkstation({ dataDir });
-    c = new FhirClient(ws.baseUrl);
+    c = ws.client();
     expect((await count(c, 'Patient?iris=blue', { prefer: 'handling=strict' })).body.total).toBe(3);
     expect((await count(c, 'Patient?eye-colour=blue', { prefer: 'handling=strict' })).status).toBe(400);
   });

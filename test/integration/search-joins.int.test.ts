@@ -29,7 +29,7 @@ describe.runIf(available)('search across resources on Synthea data', () => {
 
   beforeAll(async () => {
     ws = await startWorkstation();
-    c = new FhirClient(ws.baseUrl);
+    c = ws.client();
     for (const file of listJson(SMART).slice(0, BUNDLES)) {
       const res = await c.post<Bundle>('', readJson<Bundle>(SMART, file), { prefer: 'return=representation' });
       expect(res.status).toBe(200);

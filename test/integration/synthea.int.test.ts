@@ -43,7 +43,7 @@ describe.runIf(available)('Synthea smart-2019 transactions', () => {
   let client: FhirClient;
   beforeAll(async () => {
     ws = await startWorkstation();
-    client = new FhirClient(ws.baseUrl);
+    client = ws.client();
   });
   afterAll(async () => {
     await ws?.stop();
@@ -98,7 +98,7 @@ describe.runIf(available)('Synthea HIV bundles with conditional references', () 
   it('fails a patient bundle whole when its conditional references cannot resolve', async () => {
     const ws = await startWorkstation();
     try {
-      const client = new FhirClient(ws.baseUrl);
+      const client = ws.client();
       const res = await client.post('', readJson<Bundle>(HIV, patients[0]!));
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
@@ -114,7 +114,7 @@ describe.runIf(available)('Synthea HIV bundles with conditional references', () 
   it('loads the info batches, then every patient bundle, resolving every conditional reference', async () => {
     const ws = await startWorkstation();
     try {
-      const client = new FhirClient(ws.baseUrl);
+      const client = ws.client();
       expect(info).toHaveLength(2);
       expect(patients).toHaveLength(6);
       for (const file of info) {

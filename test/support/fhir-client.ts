@@ -8,7 +8,11 @@ export interface FhirReply<T = Resource> {
 }
 
 export class FhirClient {
-  constructor(readonly baseUrl: string) {}
+  /** `token`: a bearer token for every request (startWorkstation mints one: `ws.token`). */
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
 
   async request<T = Resource>(
     method: string,
@@ -16,7 +20,8 @@ export class FhirClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<FhirReply<T>> {
-    const init: RequestInit = { method, headers: { accept: 'application/fhir+json', ...headers } };
+    const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const init: RequestInit = { method, headers: { accept: 'application/fhir+json', ...auth, ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/fhir+json';

@@ -27,12 +27,13 @@ export interface FlintProcess {
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
-export function spawnFlint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): FlintProcess {
+export function spawnFlint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): FlintProcess {
   const proc = spawn(process.execPath, [join(REPO, 'bin/flint.js'), ...args], {
     cwd: opts.cwd ?? REPO,
     env: opts.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (opts.input !== undefined) proc.stdin!.end(opts.input);
   let out = '';
   let err = '';
   let all = '';
@@ -97,7 +98,7 @@ export function spawnFlint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
 /** Runs `flint args...` to completion (killed after timeoutMs). */
 export async function runFlint(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<ExitStatus & { stdout: string; stderr: string }> {
   const p = spawnFlint(args, opts);
   const timer = setTimeout(() => p.proc.kill('SIGKILL'), opts.timeoutMs ?? 30_000);

@@ -7,12 +7,17 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LISTENING, REPO, spawnFlint } from './flint-process';
+import { FhirClient } from './fhir-client';
+import { LISTENING, REPO, runFlint, spawnFlint } from './flint-process';
 
 export { REPO };
 
 export interface RunningWorkstation {
   baseUrl: string;
+  /** An administrator's bearer token (`flint token create`, all scopes) for this data dir. */
+  token: string;
+  /** A client that sends `token`. */
+  client(): FhirClient;
   dataDir: string;
   proc: ChildProcess;
   output: () => string;
@@ -39,14 +44,24 @@ export async function startWorkstation(opts: StartOptions = {}): Promise<Running
     env: { ...process.env, ...opts.env },
   });
   const [, baseUrl] = await flint.waitFor(LISTENING, opts.timeoutMs ?? 30_000);
+  const token = await adminToken(dataDir, { ...process.env, ...opts.env });
   return {
     baseUrl: baseUrl!,
+    token,
+    client: () => new FhirClient(baseUrl!, token),
     dataDir,
     proc: flint.proc,
     output: flint.output,
     stop: async () => (await flint.stop('SIGTERM')).code,
     kill: async () => void (await flint.stop('SIGKILL')),
   };
+}
+
+/** An all-scopes administrator token for a data dir, minted by the CLI as an integrator would. */
+export async function adminToken(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const r = await runFlint(['token', 'create', '--scope', 'user/*.cruds system/*.cruds', '--ttl', '1d', '--data-dir', dataDir], { env });
+  if (r.code !== 0) throw new Error(`flint token create failed: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 export function removeDir(dir: string): void {

@@ -43,9 +43,11 @@ export function openAccounts(dataDir: AccountsDataDir, now: () => number = Date.
       if (claims.sub === CLI_SUBJECT && claims.client_id === CLI_CLIENT_ID) {
         return { ...base, ...context, subject: claims.sub, permissions: admin.permissions, admin: true };
       }
-      const app = apps.active(claims.client_id);
-      if (!app) return undefined;
+      // `flint token create --user`: the CLI is not a registered app; the user's roles apply.
+      const app = claims.client_id === CLI_CLIENT_ID ? undefined : apps.active(claims.client_id);
+      if (!app && claims.client_id !== CLI_CLIENT_ID) return undefined;
       if (claims.sub.startsWith('client:')) {
+        if (!app) return undefined;
         if (claims.sub !== `client:${app.clientId}` || !app.role) return undefined;
         const role = users.roles().find((r) => r.name === app.role);
         if (!role) return undefined;

@@ -9,13 +9,14 @@ import { AccountError } from '../auth/users';
 import type { Command } from './command';
 import { parseWithPositionals, reportAccountErrors, withAccounts } from './with-accounts';
 
-const USAGE = `Usage: flint token create --scope "SCOPES" [--ttl 1h] [--patient ID]
+const USAGE = `Usage: flint token create --scope "SCOPES" [--user USERNAME] [--ttl 1h] [--patient ID]
 
 Prints a bearer token for the FHIR API of a data dir (running server or not), e.g.
   flint token create --scope "user/*.cruds" --ttl 8h
   curl -H "Authorization: Bearer $(flint token create --scope 'user/Patient.rs')" ...
-The token acts as the administrator, limited to SCOPES; --patient sets the patient of
-patient/ scopes. --ttl: a number with s, m, h or d (default 1h, at most 30d).
+The token acts as the administrator, limited to SCOPES, or with --user as that user
+(their roles apply, limited to SCOPES); --patient sets the patient of patient/ scopes.
+--ttl: a number with s, m, h or d (default 1h, at most 30d).
 
 Options:
   --data-dir DIR   data dir (default: FLINT_DATA_DIR, else the desktop app's)
@@ -27,6 +28,7 @@ const OPTIONS = {
   scope: { type: 'string' },
   ttl: { type: 'string' },
   patient: { type: 'string' },
+  user: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,8 +44,14 @@ export const tokenCommand: Command = {
       }
       if (!values.scope || parseScopes(values.scope).grants.length === 0) throw new AccountError('--scope needs at least one resource scope, e.g. "user/*.rs"');
       const ttl = parseTtl(values.ttl ?? '1h');
-      return withAccounts(values['data-dir'], async ({ tokens }) => {
-        const claims: Parameters<typeof tokens.issueAccess>[0] = { sub: CLI_SUBJECT, client_id: CLI_CLIENT_ID, scope: values.scope! };
+      return withAccounts(values['data-dir'], async ({ tokens, users }) => {
+        let sub = CLI_SUBJECT;
+        if (values.user) {
+          const user = users.byName(values.user);
+          if (!user || user.disabled) throw new AccountError(`no active user ${values.user}`);
+          sub = user.id;
+        }
+        const claims: Parameters<typeof tokens.issueAccess>[0] = { sub, client_id: CLI_CLIENT_ID, scope: values.scope! };
         if (values.patient) claims.patient = values.patient;
         const { token } = await tokens.issueAccess(claims, ttl);
         process.stdout.write(`${token}\n`);

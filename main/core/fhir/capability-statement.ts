@@ -53,10 +53,9 @@ function buildCapabilityStatement(defs: Definitions, baseUrl: string, compartmen
       {
         mode: 'server',
         resource,
-        interaction: routes
-          .map((r) => r.interaction)
-          .filter((i): i is SystemInteraction => i !== undefined && SYSTEM.has(i))
-          .map((code) => ({ code: code as 'transaction' | 'batch' | 'history-system' | 'search-system' })),
+        interaction: [...new Set(routes.map((r) => r.interaction).filter((i): i is SystemInteraction => i !== undefined && SYSTEM.has(i)))].map(
+          (code) => ({ code: code as 'transaction' | 'batch' | 'history-system' | 'search-system' }),
+        ),
         compartment: [...compartments],
         operation: operations.filter((o) => o.level.includes('system')).map((o) => ({ name: o.name, definition: o.definition })),
       },
