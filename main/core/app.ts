@@ -9,7 +9,10 @@ import { createRouter } from './fhir/router';
 import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
 import { openSearchIndex } from './search/open-search-index';
+import { openAccounts } from './auth/accounts';
+import { capabilitySecurity, createAuthHandler, smartConfiguration } from './auth/smart';
 import { loadCompartments } from './search/compartments';
+import { patientChoices } from './search/patient-choices';
 import { reindex } from './search/custom-params';
 import { IndexSearch } from './search/index-search';
 import { KeytarSecretStore } from './secrets/keytar-secret-store';
@@ -62,14 +65,20 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     holder.store = store;
     // Known once the listener has its port; search needs it to recognise absolute
     // references to this server.
-    const self: { baseUrl?: string } = {};
+    const self: { baseUrl?: string; origin?: string } = {};
+    const accounts = openAccounts(dataDir);
+    cleanups.push(async () => accounts.close());
+    const search = new IndexSearch(index, () => self.baseUrl);
     const handle = createRouter(
       {
         store,
         defs: searchIndex.defs,
         validator: createValidator(),
-        search: new IndexSearch(index, () => self.baseUrl),
+        search,
         compartments: loadCompartments(defs),
+        // Every request needs a bearer token (the HTTP layer resolves it to a principal).
+        accessControl: true,
+        capabilitySecurity: (baseUrl) => capabilitySecurity(new URL(baseUrl).origin),
         reindex: async () => {
           const r = await reindex(searchIndex, db, defs);
           return { definitions: r.defs, processed: r.processed, params: r.params.map((p) => p.code), skipped: r.skipped };
@@ -78,6 +87,13 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       },
       (fault) => log(`[fault] ${fault}`),
     );
+    const patients = patientChoices(search, store, () => searchIndex.defs);
+    const authHandler = createAuthHandler({
+      accounts,
+      findPatients: (q) => patients.find(q),
+      patientExists: (id) => patients.exists(id),
+      logFault: (fault) => log(`[fault] ${fault}`),
+    });
     const host = opts.host ?? '127.0.0.1';
     const http = await startHttpServer({
       host,
@@ -85,9 +101,17 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       handle,
       logFault: (fault) => log(`[fault] ${fault}`),
+      allowedOrigins: () => accounts.apps.origins(),
+      authenticate: (token) => accounts.authenticate(token),
+      authHandler,
+      smartConfiguration: () => smartConfiguration(self.origin!),
     });
     cleanups.push(() => http.close());
+    self.origin = http.origin;
     self.baseUrl = `${http.origin}/fhir`;
+    if (accounts.users.count() === 0) {
+      log('No user accounts yet: create the first administrator with `flint user add NAME --role admin`.');
+    }
     return {
       baseUrl: self.baseUrl,
       dataDir: dataDir.dir,

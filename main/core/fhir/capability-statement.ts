@@ -1,5 +1,5 @@
 /** Builds the CapabilityStatement from the route registry and the definitions. */
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { Definitions } from './definitions';
 import { operations, routes, type SystemInteraction, type TypeInteraction } from './registry';
 import { parseCriteria } from '../search/criteria';
@@ -11,15 +11,25 @@ export const FLINT_VERSION = '0.1.0';
 /** Built once per definitions and base URL: it only changes with the code. */
 const cache = new WeakMap<Definitions, Map<string, CapabilityStatement>>();
 
-export function capabilityStatement(defs: Definitions, baseUrl: string, compartments: readonly string[] = []): CapabilityStatement {
+export function capabilityStatement(
+  defs: Definitions,
+  baseUrl: string,
+  compartments: readonly string[] = [],
+  security?: CapabilityStatementRestSecurity,
+): CapabilityStatement {
   let byBase = cache.get(defs);
   if (!byBase) cache.set(defs, (byBase = new Map()));
   let cs = byBase.get(baseUrl);
-  if (!cs) byBase.set(baseUrl, (cs = buildCapabilityStatement(defs, baseUrl, compartments)));
+  if (!cs) byBase.set(baseUrl, (cs = buildCapabilityStatement(defs, baseUrl, compartments, security)));
   return cs;
 }
 
-function buildCapabilityStatement(defs: Definitions, baseUrl: string, compartments: readonly string[]): CapabilityStatement {
+function buildCapabilityStatement(
+  defs: Definitions,
+  baseUrl: string,
+  compartments: readonly string[],
+  security: CapabilityStatementRestSecurity | undefined,
+): CapabilityStatement {
   const typeInteractions = routes
     .map((r) => r.interaction)
     .filter((i): i is TypeInteraction => i !== undefined && !SYSTEM.has(i) && i !== 'capabilities');
@@ -52,6 +62,7 @@ function buildCapabilityStatement(defs: Definitions, baseUrl: string, compartmen
     rest: [
       {
         mode: 'server',
+        ...(security ? { security } : {}),
         resource,
         interaction: [...new Set(routes.map((r) => r.interaction).filter((i): i is SystemInteraction => i !== undefined && SYSTEM.has(i)))].map(
           (code) => ({ code: code as 'transaction' | 'batch' | 'history-system' | 'search-system' }),

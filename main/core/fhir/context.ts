@@ -1,4 +1,5 @@
 /** What every interaction handler gets: the services built by the composition root. */
+import type { CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { Compartments } from '../search/compartments';
 import type { RequestAccess } from './access-guard';
 import type { IndexSearch } from '../search/index-search';
@@ -27,6 +28,8 @@ export interface FhirContext {
   accessControl?: boolean;
   /** The caller's access for this request (set by the router when there is a principal). */
   access?: RequestAccess;
+  /** The CapabilityStatement's `rest.security` (SMART endpoints) for a base URL. */
+  capabilitySecurity?: (baseUrl: string) => CapabilityStatementRestSecurity;
   /** Serve these definitions from now on (after $reindex; set by createRouter). */
   useDefinitions?: (defs: Definitions) => void;
   /** Where unexpected faults are reported (stack locations only; set by createRouter). */
