@@ -123,8 +123,16 @@ function readableEntries(ctx: FhirContext, principal: Principal, entries: Bundle
   const byType = new Map<string, BundleEntry[]>();
   for (const e of entries) {
     const r = e.resource;
-    if (!r || r.resourceType === 'OperationOutcome') {
-      if (r) keep.add(e);
+    if (r?.resourceType === 'OperationOutcome') {
+      keep.add(e);
+      continue;
+    }
+    if (!r) {
+      // A history entry of a deletion has no resource: its type is in the request URL.
+      // Kept only for callers whose rights on the type are unrestricted (nothing to check it against).
+      const type = /^([A-Z][A-Za-z]+)\//.exec(e.request?.url ?? '')?.[1];
+      const d = type ? decide(principal, type, interaction === 'history' ? 'history' : 'read') : undefined;
+      if (d?.allow && !d.restrictions) keep.add(e);
       continue;
     }
     const list = byType.get(r.resourceType) ?? [];
