@@ -8,28 +8,9 @@ import { toResponse, type FaultLogger } from '../fhir/router';
 import type { RateLimiter } from './rate-limit';
 import { FORM_TYPE, mediaType, readBody } from './read-body';
 
-// The shapes of main/core/auth/smart/types.ts, kept here until that file is committed;
-// then import them from there instead.
-export interface AuthRequest {
-  method: string;
-  /** Path segments after /auth, e.g. ['token']. */
-  path: string[];
-  query: URLSearchParams;
-  /** Lower-case header names. */
-  headers: Readonly<Record<string, string | undefined>>;
-  /** The decoded application/x-www-form-urlencoded body, when there is one. */
-  form?: URLSearchParams;
-  /** This server's origin, e.g. http://127.0.0.1:8787 (from the socket, not from Host). */
-  origin: string;
-}
-
-export interface AuthResponse {
-  status: number;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export type AuthHandler = (req: AuthRequest) => Promise<AuthResponse>;
+// The transport-free shapes of the SMART authorization server, which this adapts to.
+export type { AuthHandler, AuthRequest, AuthResponse } from '../auth/smart/types';
+import type { AuthHandler, AuthRequest, AuthResponse } from '../auth/smart/types';
 
 export const AUTH_PREFIX = '/auth';
 
