@@ -3,13 +3,14 @@
  * Every subcommand takes --data-dir (or FLINT_DATA_DIR).
  */
 import { appCommand } from './app';
+import { auditCommand } from './audit';
 import type { Command } from './command';
 import { reindexCommand } from './reindex';
 import { serveCommand } from './serve';
 import { tokenCommand } from './token';
 import { userCommand } from './user';
 
-const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand];
+const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, auditCommand];
 
 const USAGE = `Usage: flint <command> [options]
 
