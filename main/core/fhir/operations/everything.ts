@@ -6,7 +6,8 @@
  *   _type    only these resource types
  *   start/end  care dates: members with a `date` search parameter must fall in the range;
  *            members without one are kept (the definition leaves their dates unstated)
- *   _count   page size; paging follows `next` links
+ *   _count   page size (default: the server's largest, so that one request normally
+ *            brings the whole record; larger records page by `next` links)
  */
 import { badRequest, gone, notFound } from '../../../../shared/fhir/outcome';
 import type { Criterion, ParamCriterion } from '../../search/criteria';
@@ -62,8 +63,7 @@ export const everything: Handler = async (req, ctx, { type = '', id = '' }) => {
     add(t, inRange);
   }
   const targets = new Map<string, Set<string>>();
-  // Without a parameter, targetsOf reads every reference row of the rids, whatever their type.
-  for (const r of index.targetsOf(type, undefined, kept)) {
+  for (const r of index.distinctTargets(kept)) {
     const ids = targets.get(r.targetType) ?? new Set<string>();
     ids.add(r.targetId);
     targets.set(r.targetType, ids);
@@ -74,6 +74,7 @@ export const everything: Handler = async (req, ctx, { type = '', id = '' }) => {
     add(t, since ? ctx.search.matchRids(t, [{ kind: 'rids', rids: found }, ...filters(t)]) : found);
   }
   const queries: TypeCriteria[] = [...byType].map(([t, rids]) => ({ type: t, criteria: [{ kind: 'rids', rids: [...rids] }] }));
+  if (!query.has('_count')) query.set('_count', String(ctx.settings.maxPageSize));
   return respond(200, await pagedBundle(req, ctx, query, queries));
 };
 

@@ -30,6 +30,8 @@ export interface JoinQueries {
   referencing(type: string, param: string, targetType: string, ids: readonly string[]): number[];
   /** rids of any of `params` (type, code) pointing to `targetType/targetId`: one query for a whole compartment. */
   referencingAny(params: ReadonlyArray<readonly [string, string]>, targetType: string, targetId: string): number[];
+  /** The distinct (type, id) that any reference row of these rids points to. */
+  distinctTargets(rids: readonly number[]): Array<{ targetType: string; targetId: string }>;
   /** What `param` (every reference param when undefined) of these rids points to (type and id known). */
   targetsOf(type: string, param: string | undefined, rids: readonly number[]): ReferenceTarget[];
   /**
@@ -86,6 +88,14 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
           targetType,
         )
         .map((r) => r.rid);
+    },
+    distinctTargets(rids) {
+      if (rids.length === 0) return [];
+      return ctx.all<{ targetType: string; targetId: string }>(
+        `SELECT DISTINCT target_type AS targetType, target_id AS targetId FROM sp_reference
+         WHERE rid IN (SELECT value FROM json_each(?)) AND target_type IS NOT NULL AND target_id IS NOT NULL`,
+        json(rids),
+      );
     },
     targetsOf(type, param, rids) {
       if (rids.length === 0) return [];
