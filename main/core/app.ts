@@ -10,6 +10,10 @@ import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
 import { openSearchIndex } from './search/open-search-index';
 import { openAccounts } from './auth/accounts';
+import { auditedAccounts } from './auth/audited-accounts';
+import { AuditReadStore, openAuditIndex } from './audit/audit-reader';
+import { openAuditLogOf } from './audit/audit-log';
+import { AuditTrail } from './audit/audit-trail';
 import { capabilitySecurity, createAuthHandler, smartConfiguration } from './auth/smart';
 import { loadCompartments } from './search/compartments';
 import { patientChoices } from './search/patient-choices';
@@ -27,6 +31,8 @@ export interface WorkstationOptions {
   host?: string;
   maxBodyBytes?: number;
   secrets?: SecretStore;
+  /** false: no audit trail (`flint serve --no-audit`, for the audit-cost benchmark only). */
+  audit?: boolean;
   log?: (line: string) => void;
 }
 
@@ -39,7 +45,8 @@ export interface Workstation {
 
 export async function startWorkstation(opts: WorkstationOptions = {}): Promise<Workstation> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const dataDir = await openDataDir(resolveDataDir(opts.dataDir), opts.secrets ?? new KeytarSecretStore());
+  const secrets = opts.secrets ?? new KeytarSecretStore();
+  const dataDir = await openDataDir(resolveDataDir(opts.dataDir), secrets);
   const cleanups: Array<() => Promise<void>> = [() => dataDir.release()];
   const closeAll = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -66,9 +73,18 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     // Known once the listener has its port; search needs it to recognise absolute
     // references to this server.
     const self: { baseUrl?: string; origin?: string } = {};
-    const accounts = openAccounts(dataDir);
-    cleanups.push(async () => accounts.close());
     const search = new IndexSearch(index, () => self.baseUrl);
+    // The audit trail: its own encrypted, chained log, and a search index derived from it.
+    const auditLog = await openAuditLogOf(dataDir, secrets);
+    cleanups.push(() => auditLog.close());
+    const auditIndex = openAuditIndex(dataDir.storeFile('audit-index'), dataDir.purposeKey('audit-index'), auditLog, defs);
+    cleanups.push(async () => auditIndex.close());
+    const audit = opts.audit === false ? undefined : new AuditTrail(auditLog, dataDir.workstationId, () => self.baseUrl);
+    if (!audit) log('WARNING: the audit trail is off (--no-audit): accesses are not recorded. For benchmarks only.');
+    // Logins, tokens, users and apps are recorded by the accounts service itself.
+    const rawAccounts = openAccounts(dataDir);
+    cleanups.push(async () => rawAccounts.close());
+    const accounts = audit ? auditedAccounts(rawAccounts, audit, () => log('[fault] a security audit record could not be written')) : rawAccounts;
     const handle = createRouter(
       {
         store,
@@ -78,6 +94,13 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         compartments: loadCompartments(defs),
         // Every request needs a bearer token (the HTTP layer resolves it to a principal).
         accessControl: true,
+        ...(audit ? { audit } : {}),
+        auditView: {
+          // Read-only: the router refuses every AuditEvent write before it reaches a store.
+          store: new AuditReadStore(auditLog) as unknown as ResourceStore,
+          search: new IndexSearch(auditIndex.index, () => self.baseUrl),
+          ready: () => auditIndex.catchUp(),
+        },
         capabilitySecurity: (baseUrl) => capabilitySecurity(new URL(baseUrl).origin),
         reindex: async () => {
           const r = await reindex(searchIndex, db, defs);
@@ -103,6 +126,10 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       logFault: (fault) => log(`[fault] ${fault}`),
       allowedOrigins: () => accounts.apps.origins(),
       authenticate: (token) => accounts.authenticate(token),
+      // Refused for want of a token: recorded too (a failure to record changes nothing: the request was refused).
+      onRefused: async (a) => {
+        await audit?.record([{ interaction: a.method === 'GET' ? 'read' : 'operation', status: a.status, agent: a.address ? { address: a.address } : {}, patients: [], recorded: new Date(), ...(a.path[0] && /^[A-Z]/.test(a.path[0]) ? { type: a.path[0] } : {}) }]);
+      },
       authHandler,
       smartConfiguration: () => smartConfiguration(self.origin!),
     });

@@ -117,6 +117,20 @@ describe('roles and scopes', () => {
     expect(new Set(sys.body.entry?.map((e) => e.resource!.resourceType))).toEqual(new Set(['Patient']));
   });
 
+  it('a v2 scope with a query restriction sees only matching resources', async () => {
+    await admin.put('Observation/o3', {
+      resourceType: 'Observation', id: 'o3', status: 'preliminary', code: { text: 'y' }, subject: { reference: 'Patient/p1' },
+    }); // prettier-ignore
+    const preliminaryOnly = await as('user/Observation.rs?status=preliminary');
+    const found = await preliminaryOnly.get<Bundle>('Observation');
+    expect(found.body.entry?.map((e) => e.resource!.id)).toEqual(['o3']);
+    expect((await preliminaryOnly.get('Observation/o3')).status).toBe(200);
+    expectDenied(await preliminaryOnly.get('Observation/o1'));
+    const unsupported = await as('user/Observation.rs?no-such-param=1');
+    expectDenied(await unsupported.get('Observation/o3')); // a restriction that cannot be evaluated grants nothing
+    await admin.delete('Observation/o3');
+  });
+
   it('AuditEvent is outside every role but the auditor\'s, and $reindex needs an admin', async () => {
     await flint(['user', 'add', 'carl', '--role', 'contributor'], 'carl password 123\n');
     await flint(['user', 'add', 'aude', '--role', 'auditor'], 'aude password 123\n');

@@ -42,9 +42,7 @@ export const BUILTIN_ROLES: readonly Role[] = [
   {
     name: 'admin',
     description: 'Users, apps and settings, and every FHIR interaction',
-    // Until the audit trail is built (its own append-only store), an administrator may
-    // still write AuditEvents through the API, e.g. to load the official examples.
-    permissions: [{ types: ['*', 'AuditEvent'], interactions: [...INTERACTIONS] }],
+    permissions: [{ types: ['*'], interactions: [...INTERACTIONS] }],
     admin: true,
   },
 ];

@@ -3,7 +3,7 @@ import { startWorkstation } from '../app';
 import { DEFAULT_PORT, resolveDataDir } from '../config';
 import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
 
-const USAGE = `Usage: flint serve [--data-dir DIR] [--port N] [--max-body-bytes N]
+const USAGE = `Usage: flint serve [--data-dir DIR] [--port N] [--max-body-bytes N] [--no-audit]
 
 Starts the Flint workstation core headless and serves FHIR R4 JSON at
 http://127.0.0.1:<port>/fhir (loopback only). Prints the base URL when ready;
@@ -13,6 +13,7 @@ Options:
   --data-dir DIR        data dir (default: FLINT_DATA_DIR, else the desktop app's)
   --port N              TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
   --max-body-bytes N    largest accepted request body (default 64 MiB)
+  --no-audit            do not record accesses (only to measure the audit trail's cost)
   -h, --help            show this help
 `;
 
@@ -20,6 +21,7 @@ const OPTIONS = {
   ...DATA_DIR_OPTION,
   port: { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  'no-audit': { type: 'boolean' },
 } as const;
 
 export const serveCommand: Command = {
@@ -45,6 +47,7 @@ export const serveCommand: Command = {
       dataDir: resolveDataDir(values['data-dir']),
       port,
       ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}),
+      ...(values['no-audit'] ? { audit: false } : {}),
     });
     // Handlers first, then the ready line: whoever reads that line may signal at once,
     // and a signal before the handlers exist would kill the process uncleanly.

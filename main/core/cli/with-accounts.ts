@@ -6,6 +6,9 @@
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { openAccounts, type Accounts } from '../auth/accounts';
+import { auditedAccounts } from '../auth/audited-accounts';
+import { openAuditLogOf } from '../audit/audit-log';
+import { AuditTrail } from '../audit/audit-trail';
 import { AccountError } from '../auth/users';
 import { resolveDataDir } from '../config';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
@@ -13,13 +16,17 @@ import { openDataDir } from '../store/data-dir';
 import { UsageError } from './command';
 
 export async function withAccounts<T>(dataDirOption: string | undefined, fn: (accounts: Accounts) => Promise<T>): Promise<T> {
-  const dataDir = await openDataDir(resolveDataDir(dataDirOption), new KeytarSecretStore(), { shared: true });
+  const secrets = new KeytarSecretStore();
+  const dataDir = await openDataDir(resolveDataDir(dataDirOption), secrets, { shared: true });
   try {
-    const accounts = openAccounts(dataDir);
+    // What the command changes (users, roles, apps, tokens) goes to the audit trail too.
+    const log = await openAuditLogOf(dataDir, secrets);
+    const raw = openAccounts(dataDir);
     try {
-      return await fn(accounts);
+      return await fn(auditedAccounts(raw, new AuditTrail(log, dataDir.workstationId), () => process.stderr.write('flint: an audit record could not be written\n')));
     } finally {
-      accounts.close();
+      raw.close();
+      await log.close();
     }
   } finally {
     await dataDir.release();

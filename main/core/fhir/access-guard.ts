@@ -4,9 +4,9 @@
  *  - before the handler: is the route's interaction allowed on its type, and for an
  *    instance, is that resource inside the caller's restrictions (a patient's
  *    compartment, a scope's query)? A denial is 403 whether or not the resource exists;
- *  - during the handler: the criteria that confine a search (scopeFor), and a store
- *    whose commit refuses writes outside the caller's rights (every write path, single
- *    or transaction, ends in ResourceStore.commit);
+ *  - during the handler: the criteria that confine a search (scopeFor), and at commit
+ *    (checkWrites, run by the router's commit hook) a refusal of writes outside the
+ *    caller's rights (every write path, single or transaction, ends in ResourceStore.commit);
  *  - after: a searchset or history Bundle leaving the server loses every entry the
  *    caller may not read (_include, _revinclude, $everything, history).
  */
@@ -18,7 +18,7 @@ import type { Interaction } from '../auth/roles';
 import { parseCriteria, type Criterion } from '../search/criteria';
 import { createExtractor, type Extractor } from '../search/extract/extract';
 import type { HeadDoc } from '../store/documents';
-import { lockKey, type PendingWrite, type ResourceStore } from '../store/resource-store';
+import { lockKey, type PendingWrite } from '../store/resource-store';
 import type { Definitions } from './definitions';
 import type { FhirContext } from './context';
 import type { Route } from './registry';
@@ -43,9 +43,9 @@ const extractorFor = (defs: Definitions) => {
   return e;
 };
 
-/** The context a guarded request runs with: same services, a guarded store, an access handle. */
-export function guardedContext(ctx: FhirContext, principal: Principal): FhirContext {
-  const access: RequestAccess = {
+/** The access handle a guarded request's handlers consult. */
+export function requestAccess(ctx: FhirContext, principal: Principal): RequestAccess {
+  return {
     principal,
     scopeFor(type, interaction = 'search') {
       const d = decide(principal, type, interaction);
@@ -57,7 +57,11 @@ export function guardedContext(ctx: FhirContext, principal: Principal): FhirCont
     },
     maySearch: (type) => decide(principal, type, 'search').allow,
   };
-  return { ...ctx, store: guardedStore(ctx, principal), access };
+}
+
+/** Throws 403 unless the principal may make every one of these writes (checked at commit). */
+export function checkWrites(ctx: FhirContext, principal: Principal, writes: readonly PendingWrite[], heads: ReadonlyMap<string, HeadDoc>): void {
+  for (const w of writes) checkWrite(ctx, principal, w, heads.get(lockKey(w.type, w.id)));
 }
 
 /** Before the handler: the route's interaction on its type, and instance membership. */
@@ -185,22 +189,6 @@ function matchingIds(ctx: FhirContext, type: string, ids: string[], restrictions
 
 const inScope = (ctx: FhirContext, type: string, id: string, restrictions: Restriction[]) =>
   matchingIds(ctx, type, [id], restrictions).length > 0;
-
-/** A store whose commit refuses writes the principal may not make. */
-function guardedStore(ctx: FhirContext, principal: Principal): ResourceStore {
-  const store = ctx.store;
-  const commit: ResourceStore['commit'] = async (writes, heads) => {
-    for (const w of writes) checkWrite(ctx, principal, w, heads.get(lockKey(w.type, w.id)));
-    return store.commit(writes, heads);
-  };
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'commit') return commit;
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 function checkWrite(ctx: FhirContext, principal: Principal, w: PendingWrite, head: HeadDoc | undefined): void {
   const existing = head && !head.deleted ? head.resource : undefined;

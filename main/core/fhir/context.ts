@@ -1,5 +1,6 @@
 /** What every interaction handler gets: the services built by the composition root. */
 import type { CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
+import type { AuditRecorder } from '../audit/recorder';
 import type { Compartments } from '../search/compartments';
 import type { RequestAccess } from './access-guard';
 import type { IndexSearch } from '../search/index-search';
@@ -26,6 +27,13 @@ export interface FhirContext {
    * router then answers 401 without one and runs the access guard with one.
    */
   accessControl?: boolean;
+  /** The audit trail: every request is recorded through it (absent: no auditing, e.g. unit tests). */
+  audit?: AuditRecorder;
+  /**
+   * AuditEvents live in the audit log, not the store: requests for that type read and
+   * search this view (caught up first) and may not write.
+   */
+  auditView?: { store: ResourceStore; search: IndexSearch; ready(): Promise<void> };
   /** The caller's access for this request (set by the router when there is a principal). */
   access?: RequestAccess;
   /** The CapabilityStatement's `rest.security` (SMART endpoints) for a base URL. */

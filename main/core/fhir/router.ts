@@ -4,10 +4,12 @@
  * an OperationOutcome response; it never throws.
  */
 import { FhirError, internalError, methodNotAllowed, notFound, unauthorized } from '../../../shared/fhir/outcome';
-import { checkRoute, filterResponse, guardedContext } from './access-guard';
+import { checkRoute, filterResponse } from './access-guard';
+import { accessRecord } from './audit-records';
+import type { RouteParams } from './interactions/route';
+import { requestContext, type RequestState } from './request-context';
 import { TYPE_PATTERN } from '../../../shared/fhir/ids';
 import type { FhirContext } from './context';
-import type { RouteParams } from './interactions/route';
 import { routes, type Route } from './registry';
 import { requireType, safeName } from './resource-input';
 import { respond, type FhirRequest, type FhirResponse } from './types';
@@ -18,24 +20,58 @@ export function createRouter(services: FhirContext, logFault: FaultLogger) {
   const ctx: FhirContext = { ...services, dispatch: handle, logFault, useDefinitions: (defs) => void (ctx.defs = defs) };
   return handle;
   async function handle(req: FhirRequest): Promise<FhirResponse> {
+    const state: RequestState = { writesRecorded: false };
+    let route: Route | undefined;
+    let params: RouteParams = {};
+    let res: FhirResponse;
     try {
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const found = match(req.path, method);
       if (!found) throw notFound(`No route for ${safeName(req.method)} ${req.path.map(safeName).join('/')}`);
       if ('allowed' in found) throw methodNotAllowed(`Method not allowed here; allowed: ${found.allowed.join(', ')}`);
-      if (found.params.type !== undefined) requireType(ctx, found.params.type);
-      const principal = req.principal;
-      if (!principal) {
-        if (ctx.accessControl && found.route.interaction !== 'capabilities') throw unauthorized('A bearer token is required');
-        return await found.route.handler(req, ctx, found.params);
-      }
-      // Access control wraps the handler: decision before, a guarded store during, filtering after.
-      await checkRoute(ctx, req, principal, found.route, found.params);
-      const res = await found.route.handler(req, guardedContext(ctx, principal), found.params);
-      return filterResponse(ctx, principal, res);
+      route = found.route;
+      params = found.params;
+      if (params.type !== undefined) requireType(ctx, params.type);
+      res = await run(req, route, params, state);
     } catch (e) {
-      return toResponse(e, logFault);
+      res = toResponse(e, logFault);
     }
+    // The audit trail hears of every request (writes were recorded before they committed);
+    // if it cannot record this one, the answer does not leave (fail closed).
+    // A single write was recorded before it committed; a Bundle gets its own event besides its entries'.
+    const bundle = route?.interaction === 'transaction' || route?.interaction === 'batch';
+    const recordedAlready = state.writesRecorded && res.status < 400 && !bundle;
+    if (ctx.audit && !recordedAlready) {
+      try {
+        await ctx.audit.record([accessRecord(req, route, params, res)]);
+      } catch {
+        logFault('audit record failed; the response was withheld');
+        return toResponse(internalError(), logFault);
+      }
+    }
+    return res;
+  }
+
+  /** Access control wraps the handler: decision before, checked commits during, filtering after. */
+  async function run(req: FhirRequest, route: Route, params: RouteParams, state: RequestState): Promise<FhirResponse> {
+    const principal = req.principal;
+    const base = await contextFor(req, params);
+    if (!principal) {
+      if (ctx.accessControl && route.interaction !== 'capabilities') throw unauthorized('A bearer token is required');
+      return route.handler(req, requestContext(base, req, undefined, ctx.audit, state), params);
+    }
+    await checkRoute(base, req, principal, route, params);
+    const res = await route.handler(req, requestContext(base, req, principal, ctx.audit, state), params);
+    return filterResponse(base, principal, res);
+  }
+
+  /** AuditEvent requests read the audit log's view; nothing writes AuditEvents through the API. */
+  async function contextFor(req: FhirRequest, params: RouteParams): Promise<FhirContext> {
+    if (params.type !== 'AuditEvent' || !ctx.auditView) return ctx;
+    const reading = req.method === 'GET' || req.method === 'HEAD' || (req.method === 'POST' && req.path[1] === '_search');
+    if (!reading) throw methodNotAllowed('AuditEvents are written by the audit trail only');
+    await ctx.auditView.ready();
+    return { ...ctx, store: ctx.auditView.store, search: ctx.auditView.search };
   }
 }
 

@@ -17,6 +17,8 @@ export interface FhirRequest {
   baseUrl: string;
   /** Who is calling, resolved from the bearer token; absent when authentication is off. */
   principal?: Principal;
+  /** The peer address of the connection (for the audit trail's network agent). */
+  clientAddress?: string;
 }
 
 export interface FhirResponse {

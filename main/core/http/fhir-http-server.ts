@@ -43,6 +43,8 @@ export interface HttpOptions {
   allowedOrigins?: () => ReadonlySet<string>;
   /** Bearer token -> principal. When absent, FHIR requests need no token (and get no principal). */
   authenticate?: Authenticate;
+  /** Told of every FHIR request refused for want of a valid token (the audit trail records it). */
+  onRefused?: (attempt: { method: string; path: string[]; status: number; address: string | undefined }) => Promise<void>;
   /** Serves /auth and /auth/*; those are 404 (not found outside /fhir) when absent. */
   authHandler?: AuthHandler;
   /** The document at GET /fhir/.well-known/smart-configuration; 404 there when absent. */
@@ -130,7 +132,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
     if (opts.authenticate && !isPublic(req.method ?? 'GET', path)) {
       const client = clientKey(req.socket.remoteAddress);
       const result = await authenticateBearer(req.headers.authorization, opts.authenticate, limiters.bearerFailures, client);
-      if ('response' in result) return sendFhir(req, res, result.response, { pretty, extra });
+      if ('response' in result) {
+        // Refused before the router: the audit trail still hears of the attempt.
+        await opts.onRefused?.({ method: req.method ?? 'GET', path, status: result.response.status, address: req.socket.remoteAddress }).catch(() => undefined);
+        return sendFhir(req, res, result.response, { pretty, extra });
+      }
       principal = result.principal;
     }
     if (path.length === 2 && path[0] === '.well-known' && path[1] === 'smart-configuration') {
@@ -149,6 +155,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
     if (decoded.body !== undefined) fhirReq.body = decoded.body;
     if (decoded.type !== undefined) fhirReq.contentType = decoded.type;
     if (principal) fhirReq.principal = principal;
+    if (req.socket.remoteAddress) fhirReq.clientAddress = req.socket.remoteAddress;
     sendFhir(req, res, await opts.handle(fhirReq), { pretty, extra });
   } catch (e) {
     sendFhir(req, res, toResponse(e, opts.logFault), { pretty, extra });

@@ -41,7 +41,7 @@ export function entryTarget(entry: BundleEntry, index: number, baseUrl: string):
  * The router request for an entry (PATCH bodies: Binary with JSON Patch, or Parameters).
  * It runs as the Bundle's caller: the parent's principal goes with it.
  */
-export function entryRequest(entry: BundleEntry, target: EntryTarget, parent: Pick<FhirRequest, 'baseUrl' | 'principal'>, index: number): FhirRequest {
+export function entryRequest(entry: BundleEntry, target: EntryTarget, parent: Pick<FhirRequest, 'baseUrl' | 'principal' | 'clientAddress'>, index: number): FhirRequest {
   const { baseUrl } = parent;
   const headers: Record<string, string | undefined> = {
     'if-match': entry.request?.ifMatch,
@@ -51,6 +51,7 @@ export function entryRequest(entry: BundleEntry, target: EntryTarget, parent: Pi
   };
   const req: FhirRequest = { method: target.method, path: target.path, query: target.query, headers, baseUrl };
   if (parent.principal) req.principal = parent.principal;
+  if (parent.clientAddress) req.clientAddress = parent.clientAddress;
   let body: unknown = entry.resource;
   let contentType = 'application/fhir+json';
   if (target.method === 'PATCH' && entry.resource?.resourceType === 'Binary') {

@@ -1,0 +1,24 @@
+/**
+ * The audit trail the rest of the core records through (AuditRecorder): turns access
+ * and security records into BALP AuditEvents and appends them to the chained log. The
+ * log groups concurrent appends into one commit; each caller waits for its own.
+ */
+import { accessEvent, securityEvent } from './audit-event';
+import type { AuditLog } from './audit-log';
+import type { AuditRecorder } from './recorder';
+import type { AccessRecord, SecurityRecord } from './types';
+
+export class AuditTrail implements AuditRecorder {
+  constructor(
+    private readonly log: AuditLog,
+    private readonly workstationId: string,
+    private readonly baseUrl: () => string | undefined = () => undefined,
+  ) {}
+
+  async record(records: ReadonlyArray<AccessRecord | SecurityRecord>): Promise<void> {
+    if (records.length === 0) return;
+    const base = this.baseUrl();
+    const source = base ? { workstationId: this.workstationId, baseUrl: base } : { workstationId: this.workstationId };
+    await this.log.append(records.map((r) => ('kind' in r ? securityEvent(r, source) : accessEvent(r, source))));
+  }
+}
