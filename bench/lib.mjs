@@ -52,10 +52,10 @@ export function tempDir(prefix) {
  * server runs under --cpu-prof and writes its profile there on a clean stop. With dataDir, the
  * server opens that dir instead of a fresh one, and stop() leaves it in place (the caller owns it).
  */
-export async function startFlint({ cpuProfDir, dataDir: givenDataDir } = {}) {
+export async function startFlint({ cpuProfDir, dataDir: givenDataDir, args = [] } = {}) {
   const dataDir = givenDataDir ?? tempDir('flint-bench-');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0'], {
+  const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0', ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -36,6 +36,8 @@ import {
 } from './lib.mjs';
 
 const TARGET = 5;
+/** The audit trail's cost: read p50 with audit on within this of the same server with --no-audit. */
+const AUDIT_TARGET = 1.3;
 const opts = options({ seconds: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' } });
 const seconds = Number(opts.seconds ?? 3);
 const warmup = Number(opts.warmup ?? 1000);
@@ -65,6 +67,15 @@ try {
   );
   console.log(`response: ${reply.status}, ${reply.body.length} body bytes, ${Object.keys(headers).length} headers`);
 
+  // The same read from a Flint without its audit trail (`serve --no-audit`), for the audit's cost.
+  const noAudit = await startFlint({ args: ['--no-audit'] });
+  servers.push(noAudit);
+  const copy = JSON.parse(created.body.toString());
+  const a2 = keepAliveAgent(1);
+  const put = await request(a2, noAudit, 'PUT', path, JSON.stringify(copy), json);
+  a2.destroy();
+  if (put.status !== 201) throw new Error(`no-audit create failed: ${put.status}`);
+
   const bare = await startBare(200, headers, reply.body);
   servers.push(bare);
   const bareProc = await startBareChild(200, headers, reply.body);
@@ -78,7 +89,7 @@ try {
   }
 
   const make = () => ({ method: 'GET', path, headers: { accept: 'application/fhir+json' }, expect: 200 });
-  const targets = { flint, bare, 'bare-proc': bareProc };
+  const targets = { flint, 'no-audit': noAudit, bare, 'bare-proc': bareProc };
   const names = Object.keys(targets);
   const runs = {}; // `${name}/c${connections}` -> per-round results
   for (let round = 1; round <= rounds; round++) {
@@ -137,7 +148,20 @@ try {
     console.log(`  c=${connections} vs ${base.padEnd(9)}: p50 ratio ${f2(ratio.p50)}x -> ${verdict(ok)}${base === 'bare-proc' ? ' (informative)' : ''}`);
   }
   console.log(`RESULT read: ${verdict(allMet)}`);
-  await writeJson(opts.json, { bench: 'read', date: new Date().toISOString(), environment: environment(), source, bytes: reply.body.length, results, checks, met: allMet });
+  console.log(`\nTarget: read p50 with the audit trail within ${AUDIT_TARGET}x of the same server without it`);
+  const audit = {};
+  let auditMet = errors === 0;
+  for (const connections of [1, 10]) {
+    const on = runs[`flint/c${connections}`];
+    const off = runs[`no-audit/c${connections}`];
+    const ratio = median(on.map((r, i) => r.p50 / off[i].p50));
+    const throughput = median(on.map((r, i) => off[i].rps / r.rps));
+    audit[`c${connections}`] = { p50: ratio, throughput, p50Rounds: on.map((r, i) => r.p50 / off[i].p50) };
+    auditMet &&= ratio <= AUDIT_TARGET;
+    console.log(`  c=${connections}: p50 audit on / off ${f2(ratio)}x (req/s off/on ${f2(throughput)}x) -> ${verdict(ratio <= AUDIT_TARGET)}`);
+  }
+  console.log(`RESULT audit-cost: ${verdict(auditMet)}`);
+  await writeJson(opts.json, { bench: 'read', date: new Date().toISOString(), environment: environment(), source, bytes: reply.body.length, results, checks, audit, met: allMet, auditMet });
 } finally {
   for (const s of servers) await s.stop();
   const code = await flint.stop();

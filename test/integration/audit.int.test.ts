@@ -126,9 +126,19 @@ describe('what is recorded', () => {
     expect(requestor(anonymous[0]!)?.network?.address).toBe('127.0.0.1');
   });
 
-  it('security events: tokens issued, users changed', async () => {
-    const issued = await events('type=http://dicom.nema.org/resources/ontology/DCM|110113,urn:flint:audit-type|token');
-    expect(issued.length + (await events('subtype=token-issued')).length).toBeGreaterThan(0);
+  it('security events: users added and changed, roles defined, apps registered, tokens issued (by the CLI too)', async () => {
+    await flint(['user', 'add', 'sec', '--role', 'reader'], 'sec password 1234\n');
+    await flint(['user', 'disable', 'sec']);
+    await flint(['user', 'role-add', 'sec-role', '--allow', 'Patient:read']);
+    await flint(['app', 'add', '--name', 'SecApp', '--redirect-uri', 'http://127.0.0.1:4998/cb', '--scope', 'openid']);
+    await flint(['token', 'create', '--scope', 'user/Patient.rs']);
+    const kinds = async (kind: string) => events(`subtype=urn:flint:audit-subtype|${kind}`);
+    const userEvents = await kinds('user-changed');
+    expect(userEvents.filter((e) => e.entity?.some((x) => x.what?.identifier?.value === 'sec')).length).toBe(2);
+    expect((await kinds('role-changed')).length).toBe(1);
+    expect((await kinds('app-registered')).length).toBe(1);
+    expect((await kinds('token-issued')).length).toBeGreaterThanOrEqual(3); // the tokens of these tests
+    for (const e of [...userEvents, ...(await kinds('token-issued'))]) expect(JSON.stringify(e)).not.toMatch(/password 1234|eyJ/);
   });
 });
 
