@@ -61,6 +61,9 @@ export class AuditChainError extends Error {
   }
 }
 
+/** The keychain head is saved at most this often (and on close). */
+export const HEAD_INTERVAL_MS = 1000;
+
 export const auditHeadAccount = (workstationId: string): string => `${workstationId}/audit-head`;
 
 /** Opens a data dir's audit log with the usual file, key and keychain account. */
@@ -102,6 +105,7 @@ export class AuditLog {
   private wantedHead: ChainHead | undefined;
   private headInFlight: Promise<void> | undefined;
   private commits = 0;
+  private lastHeadSave = 0;
   private appended = 0;
 
   private constructor(
@@ -238,10 +242,17 @@ export class AuditLog {
   private async pumpHead(): Promise<void> {
     try {
       while (this.wantedHead) {
+        // At most one keychain write per HEAD_INTERVAL_MS: each is a D-Bus round trip to the
+        // Secret Service, which per request would cost more than the request. Events of
+        // the last interval are still chained; only their truncation could go unnoticed.
+        const wait = this.lastHeadSave + HEAD_INTERVAL_MS - Date.now();
+        if (wait > 0 && !this.closed) await new Promise((r) => setTimeout(r, wait).unref());
         const head = this.wantedHead;
         this.wantedHead = undefined;
+        if (!head) break;
         try {
           await this.opts.secrets.set(this.opts.headAccount, JSON.stringify(head));
+          this.lastHeadSave = Date.now();
         } catch {
           // Retried after the next group and on close(); the events themselves are committed.
           this.wantedHead ??= head;
