@@ -23,6 +23,7 @@ import type { Definitions } from './definitions';
 import type { FhirContext } from './context';
 import type { Route } from './registry';
 import type { RouteParams } from './interactions/route';
+import { permissionOf } from './route-interaction';
 import type { FhirRequest, FhirResponse } from './types';
 
 const DENIED = 'You are not permitted to do this';
@@ -72,7 +73,7 @@ export async function checkRoute(ctx: FhirContext, req: FhirRequest, principal: 
     return;
   }
   const type = params.type;
-  const interaction = interactionOf(route);
+  const interaction = permissionOf(route, req);
   if (!type || !interaction) return; // system-level: transaction/batch entries and search are checked one by one
   const d = decide(principal, type, interaction);
   if (!d.allow) throw forbidden(DENIED);
@@ -83,32 +84,6 @@ export async function checkRoute(ctx: FhirContext, req: FhirRequest, principal: 
   }
 }
 
-function interactionOf(route: Route): Interaction | undefined {
-  if (route.operation) return 'operation';
-  switch (route.interaction) {
-    case 'read':
-    case 'vread':
-      return 'read';
-    case 'history-instance':
-    case 'history-type':
-      return 'history';
-    case 'search-type':
-      return 'search';
-    case 'create':
-      return 'create';
-    case 'update':
-      return 'update';
-    case 'patch':
-      return 'patch';
-    case 'delete':
-      return 'delete';
-    default:
-      if (route.conditional === 'update') return 'update';
-      if (route.conditional === 'patch') return 'patch';
-      if (route.conditional === 'delete') return 'delete';
-      return route.interaction === undefined && route.pattern.length === 3 ? 'search' : undefined; // compartment search
-  }
-}
 
 /** After the handler: searchsets and history Bundles keep only what the caller may read. */
 export function filterResponse(ctx: FhirContext, principal: Principal, res: FhirResponse): FhirResponse {

@@ -6,6 +6,7 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { AccessRecord, AuditAgent, RestInteraction } from '../audit/types';
+import { interactionOf } from './route-interaction';
 import type { Principal } from '../auth/principal';
 import type { PendingWrite } from '../store/resource-store';
 import type { RouteParams } from './interactions/route';
@@ -20,20 +21,6 @@ export function agentOf(principal: Principal | undefined, address: string | unde
   if (principal) a.clientId = principal.clientId;
   if (address) a.address = address;
   return a;
-}
-
-export function interactionOf(route: Route | undefined, req: FhirRequest): RestInteraction {
-  if (!route) return req.method === 'GET' ? 'read' : 'operation';
-  if (route.operation) return 'operation';
-  // POST [base] is one route for both kinds of Bundle: the body says which.
-  if (route.interaction === 'transaction' || route.interaction === 'batch') {
-    return (req.body as { type?: unknown } | undefined)?.type === 'batch' ? 'batch' : 'transaction';
-  }
-  if (route.interaction) return route.interaction;
-  if (route.conditional === 'update') return 'update';
-  if (route.conditional === 'patch') return 'patch';
-  if (route.conditional === 'delete') return 'delete';
-  return 'search-type'; // compartment search: BALP records it as a type search
 }
 
 /** One record for a request the router answered (writes are recorded before they commit: writeRecords). */
