@@ -75,7 +75,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const self: { baseUrl?: string; origin?: string } = {};
     const search = new IndexSearch(index, () => self.baseUrl);
     // The audit trail: its own encrypted, chained log, and a search index derived from it.
-    const auditLog = await openAuditLogOf(dataDir, secrets);
+    // Journaled: this process holds the data dir, so it owns the journal (docs/audit.md).
+    const auditLog = await openAuditLogOf(dataDir, secrets, { journaled: true });
     cleanups.push(() => auditLog.close());
     const auditIndex = openAuditIndex(dataDir.storeFile('audit-index'), dataDir.purposeKey('audit-index'), auditLog, defs);
     cleanups.push(async () => auditIndex.close());

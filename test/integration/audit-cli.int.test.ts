@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChild, type ChildScript } from '../../main/core/store/__fixtures__/build-child';
+import { decodeBody, encodeBody } from '../../main/core/audit/audit-db';
 import { openSqlcipherFile } from '../../main/core/store/sqlcipher-file';
 import { runFlint } from '../support/flint-process';
 import { forgetDataDir, getMasterKey, KEYCHAIN_SERVICE, workstationIdOf } from '../support/keychain';
@@ -94,7 +95,11 @@ describe('flint audit', () => {
   it('verify: exit 1 naming the seq of an event edited at the storage level', async () => {
     const db = openSqlcipherFile(join(dataDir, 'audit.db'), await auditKey(), { synchronous: 'FULL', what: 'the test' });
     try {
-      const changed = db.prepare(`UPDATE event SET json = replace(json, 'Patient/p11', 'Patient/p0') WHERE seq = 12`).run().changes;
+      // What someone with the key and a SQLite shell can do: decode the body, edit, store it back.
+      const body = decodeBody((db.prepare('SELECT json FROM event WHERE seq = 12').get() as { json: Buffer }).json);
+      expect(body).toContain('Patient/p11');
+      const edited = encodeBody(body.replace('Patient/p11', 'Patient/p0'));
+      const changed = db.prepare('UPDATE event SET json = ? WHERE seq = 12').run(edited).changes;
       expect(changed).toBe(1);
     } finally {
       db.close();

@@ -3,7 +3,8 @@
  * exactly the expected AuditEvent(s) (BALP codes, action, outcome, agent, entities), found
  * by an auditor through FHIR search; denied and unauthenticated attempts are recorded;
  * nothing writes an AuditEvent through the API; and when the audit log cannot be written
- * (another process holds its write lock), data is neither returned nor written.
+ * (another process holds its write lock for longer than the journal may wait), data is
+ * neither returned nor written, while what was answered before is kept.
  */
 import type { AuditEvent, Bundle, Patient } from '@medplum/fhirtypes';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -159,17 +160,31 @@ describe('guarantees', () => {
 
   it('fails closed: with the audit log unwritable, data is neither returned nor written', async () => {
     const p = await admin.post<Patient>('Patient', { resourceType: 'Patient', name: [{ family: 'Closed' }] });
+    const ref = `Patient/${p.body.id}`;
     const master = Buffer.from((await getMasterKey(ws.dataDir))!, 'base64');
     const key = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'flint/v1/audit', 32));
     const db = new Database(join(ws.dataDir, 'audit.db'), { timeout: 1000 });
     db.pragma(`cipher='sqlcipher'`);
     db.pragma('legacy=4');
     db.pragma(`key="x'${key.toString('hex')}'"`);
-    db.exec('BEGIN IMMEDIATE'); // holds the write lock: the server's appends time out
+    db.exec('BEGIN IMMEDIATE'); // holds the write lock: the server cannot chain its journal into audit.db
+    let answered = 0;
     try {
-      const read = await admin.get<Patient>(`Patient/${p.body.id}`);
-      expect(read.status).toBe(500);
-      expect(JSON.stringify(read.body)).not.toContain('Closed');
+      // Reads are answered while their events are safe in the journal; once the oldest has
+      // waited BACKLOG_MS (2 s) for the locked audit.db, recording fails closed.
+      let refused: { status: number; body: unknown } | undefined;
+      for (const end = Date.now() + 20_000; !refused && Date.now() < end; ) {
+        const read = await admin.get<Patient>(ref);
+        if (read.status === 500) refused = read;
+        else {
+          expect(read.status).toBe(200);
+          answered++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(refused, 'no read was refused while audit.db stayed locked').toBeDefined();
+      expect(JSON.stringify(refused!.body)).not.toContain('Closed');
+      expect(answered).toBeGreaterThan(0);
       const write = await admin.post<Patient>('Patient', { resourceType: 'Patient', id: 'never', name: [{ family: 'Never' }] });
       expect(write.status).toBe(500);
     } finally {
@@ -177,7 +192,10 @@ describe('guarantees', () => {
       db.close();
     }
     expect((await admin.get<Bundle>('Patient?family=never&_summary=count')).body.total).toBe(0);
-    expect((await admin.get(`Patient/${p.body.id}`)).status).toBe(200);
+    expect((await admin.get(ref)).status).toBe(200);
+    // Every read that was answered is in the trail, chained once the lock was gone; the refused one is not.
+    const reads = (await events(`entity=${ref}`)).filter((e) => subtype(e)?.[0] === 'read');
+    expect(reads.filter((e) => e.outcome === '0')).toHaveLength(answered + 1);
   });
 
   it('flint audit verify finds the chain intact', async () => {

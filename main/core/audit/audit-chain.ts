@@ -32,16 +32,81 @@ export type ChainVerdict = { ok: true; events: number } | { ok: false; seq: numb
  * (and become null in arrays), as JSON.stringify does.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError('canonical JSON has no NaN or Infinity');
-    return JSON.stringify(value) ?? 'null';
+  // Loops and string building, not filter/map/join: this runs for every event recorded.
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new RangeError('canonical JSON has no NaN or Infinity');
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(value) ?? 'null';
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (i > 0) out += ',';
+      out += v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v);
+    }
+    return `${out}]`;
+  }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  const frozen = Object.isFrozen(obj);
+  if (frozen) {
+    const known = FROZEN.get(obj);
+    if (known !== undefined) return known;
+  }
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let flat = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined || typeof v === 'function') continue;
+    if (v !== null && typeof v === 'object') flat = false;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  out += '}';
+  // A frozen object of primitives cannot change: its text is kept (the shared codings).
+  if (frozen && flat) FROZEN.set(obj, out);
+  return out;
+}
+
+const FROZEN = new WeakMap<object, string>();
+
+/**
+ * canonicalJson of an object without its `slot` member, in two halves around the place
+ * where that member sorts: the id of an event is known only when it is chained, and
+ * joinCanonical() then adds it with a concatenation instead of a new serialisation.
+ */
+export interface CanonicalParts {
+  /** The members that sort before the slot, joined by commas (no braces). */
+  before: string;
+  /** The members that sort after it. */
+  after: string;
+}
+
+export function canonicalParts(obj: Record<string, unknown>, slot: string): CanonicalParts {
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const k of Object.keys(obj).sort()) {
+    const v = obj[k];
+    if (k === slot || v === undefined || typeof v === 'function') continue;
+    (k < slot ? before : after).push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return { before: before.join(','), after: after.join(',') };
+}
+
+/** The canonical JSON of the parts with `slot: value` in its place (or without it: value undefined). */
+export function joinCanonical(parts: CanonicalParts, slot: string, value?: unknown): string {
+  const members = [parts.before, value === undefined ? '' : `${JSON.stringify(slot)}:${canonicalJson(value)}`, parts.after];
+  return `{${members.filter((m) => m !== '').join(',')}}`;
 }
 
 /** sha256 hex of `prev + '\n' + canonicalJson(event)`; prev is '' for the first event. */

@@ -30,7 +30,19 @@ export const LOCAL = {
   subject: 'urn:flint:subject',
 } as const;
 
-const c = (system: string, code: string, display?: string): Coding => (display ? { system, code, display } : { system, code });
+/** Frozen: the codings are shared by every event, and canonicalJson caches frozen flat objects. */
+const c = (system: string, code: string, display?: string): Coding =>
+  Object.freeze(display ? { system, code, display } : { system, code });
+
+/** One shared coding per code, so that building an event allocates none of them. */
+const memo = (make: (code: string) => Coding): ((code: string) => Coding) => {
+  const seen = new Map<string, Coding>();
+  return (code) => {
+    let coding = seen.get(code);
+    if (!coding) seen.set(code, (coding = make(code)));
+    return coding;
+  };
+};
 
 export const EVENT_TYPE = {
   rest: c(SYS.eventType, 'rest', 'Restful Operation'),
@@ -49,7 +61,8 @@ export const DICOM_SUBTYPE = {
 /** IHE IUA ITI-71 "Get Access Token": BALP's subtype for a token the authorization server issues. */
 export const ITI_71 = c(SYS.iheEvent, 'ITI-71', 'Get Access Token');
 
-export const restful = (code: string): Coding => c(SYS.restful, code, code);
+export const restful = memo((code) => c(SYS.restful, code, code));
+/** Not memoized: operation names come from requests (unbounded). */
 export const localSubtype = (code: string): Coding => c(LOCAL.subtype, code);
 
 /** Agent types: BALP's client/server roles (DICOM), the user's participation (v3). */

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlcipherOpenError } from '../store/sqlcipher-file';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
 import { canonicalJson, hashEvent, hashJson } from './audit-chain';
+import { decodeBody, encodeBody } from './audit-db';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
 const WS = 'ab12cd';
@@ -179,19 +180,19 @@ describe('tamper detection at the storage level', () => {
   it('an edited event: verify names its seq', async () => {
     await closedLog(10);
     const db = rawDb();
-    const json = (db.prepare('SELECT json FROM event WHERE seq = 6').get() as { json: string }).json;
+    const json = decodeBody((db.prepare('SELECT json FROM event WHERE seq = 6').get() as { json: Buffer }).json);
     db.close();
-    tamper('UPDATE event SET json = ? WHERE seq = 6', json.replace('Patient/p5', 'Patient/p0'));
+    tamper('UPDATE event SET json = ? WHERE seq = 6', encodeBody(json.replace('Patient/p5', 'Patient/p0')));
     expect(await verify()).toEqual({ ok: false, seq: 6, problem: expect.stringMatching(/does not match its hash/) });
   });
 
   it('an edited event whose hash was recomputed: the next link breaks', async () => {
     await closedLog(10);
     const db = rawDb();
-    const row = db.prepare('SELECT prev, json FROM event WHERE seq = 4').get() as { prev: string; json: string };
+    const row = db.prepare('SELECT prev, json FROM event WHERE seq = 4').get() as { prev: string; json: Buffer };
     db.close();
-    const json = row.json.replace('Patient/p3', 'Patient/p0');
-    tamper('UPDATE event SET json = ?, hash = ? WHERE seq = 4', json, hashJson(row.prev, json));
+    const json = decodeBody(row.json).replace('Patient/p3', 'Patient/p0');
+    tamper('UPDATE event SET json = ?, hash = ? WHERE seq = 4', encodeBody(json), hashJson(row.prev, json));
     expect(await verify()).toEqual({ ok: false, seq: 5, problem: expect.stringMatching(/link to the previous event is broken/) });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The audit trail the rest of the core records through (AuditRecorder): turns access
  * and security records into BALP AuditEvents and appends them to the chained log. The
- * log groups concurrent appends into one commit; each caller waits for its own.
+ * log groups concurrent appends into one write; each caller waits for its own.
  */
 import { accessEvent, securityEvent } from './audit-event';
 import type { AuditLog } from './audit-log';
@@ -19,6 +19,6 @@ export class AuditTrail implements AuditRecorder {
     if (records.length === 0) return;
     const base = this.baseUrl();
     const source = base ? { workstationId: this.workstationId, baseUrl: base } : { workstationId: this.workstationId };
-    await this.log.append(records.map((r) => ('kind' in r ? securityEvent(r, source) : accessEvent(r, source))));
+    await this.log.write(records.map((r) => ('kind' in r ? securityEvent(r, source) : accessEvent(r, source))));
   }
 }
