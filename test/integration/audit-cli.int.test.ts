@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChild, type ChildScript } from '../../main/core/store/__fixtures__/build-child';
-import { decodeBody, encodeBody } from '../../main/core/audit/audit-db';
+import { editStoredBody } from '../../main/core/audit/__fixtures__/storage';
 import { openSqlcipherFile } from '../../main/core/store/sqlcipher-file';
 import { runFlint } from '../support/flint-process';
 import { forgetDataDir, getMasterKey, KEYCHAIN_SERVICE, workstationIdOf } from '../support/keychain';
@@ -96,11 +96,10 @@ describe('flint audit', () => {
     const db = openSqlcipherFile(join(dataDir, 'audit.db'), await auditKey(), { synchronous: 'FULL', what: 'the test' });
     try {
       // What someone with the key and a SQLite shell can do: decode the body, edit, store it back.
-      const body = decodeBody((db.prepare('SELECT json FROM event WHERE seq = 12').get() as { json: Buffer }).json);
-      expect(body).toContain('Patient/p11');
-      const edited = encodeBody(body.replace('Patient/p11', 'Patient/p0'));
-      const changed = db.prepare('UPDATE event SET json = ? WHERE seq = 12').run(edited).changes;
-      expect(changed).toBe(1);
+      editStoredBody(db, 12, (body) => {
+        expect(body).toContain('Patient/p11');
+        return body.replace('Patient/p11', 'Patient/p0');
+      });
     } finally {
       db.close();
     }

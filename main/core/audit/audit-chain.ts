@@ -47,34 +47,37 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value) ?? 'null';
   }
   if (value === null) return 'null';
+  // Frozen values whose members are primitives or frozen themselves cannot change: their
+  // text is kept (the shared codings and agents of audit-event.ts).
+  const frozen = Object.isFrozen(value);
+  if (frozen) {
+    const known = FROZEN.get(value);
+    if (known !== undefined) return known;
+  }
+  let out: string;
+  let keep = frozen;
   if (Array.isArray(value)) {
-    let out = '[';
+    out = '[';
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
       if (i > 0) out += ',';
       out += v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v);
+      if (keep && v !== null && typeof v === 'object' && !FROZEN.has(v)) keep = false;
     }
-    return `${out}]`;
+    out += ']';
+  } else {
+    const obj = value as Record<string, unknown>;
+    out = '{';
+    for (const k of Object.keys(obj).sort()) {
+      const v = obj[k];
+      if (v === undefined || typeof v === 'function') continue;
+      if (out.length > 1) out += ',';
+      out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+      if (keep && v !== null && typeof v === 'object' && !FROZEN.has(v)) keep = false;
+    }
+    out += '}';
   }
-  const obj = value as Record<string, unknown>;
-  const frozen = Object.isFrozen(obj);
-  if (frozen) {
-    const known = FROZEN.get(obj);
-    if (known !== undefined) return known;
-  }
-  const keys = Object.keys(obj).sort();
-  let out = '{';
-  let flat = true;
-  for (const k of keys) {
-    const v = obj[k];
-    if (v === undefined || typeof v === 'function') continue;
-    if (v !== null && typeof v === 'object') flat = false;
-    if (out.length > 1) out += ',';
-    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
-  }
-  out += '}';
-  // A frozen object of primitives cannot change: its text is kept (the shared codings).
-  if (frozen && flat) FROZEN.set(obj, out);
+  if (keep) FROZEN.set(value, out);
   return out;
 }
 

@@ -1,9 +1,14 @@
 /**
  * `<dataDir>/audit.db`: the audit log in its own SQLCipher database (key
- * purposeKey('audit')). Append-only by construction: events have INSERT and SELECT
- * statements and nothing else, and only audit-log.ts uses this module. The meta rows that
- * change are `journal` (the last journal record committed, audit-journal.ts) and, once,
- * `format`.
+ * purposeKey('audit')). Append-only by construction: events and blocks have INSERT and
+ * SELECT statements and nothing else, and only audit-log.ts uses this module. The meta
+ * rows that change are `journal` (the last journal record committed, audit-journal.ts)
+ * and, once, `format`.
+ *
+ * Each commit stores its events' bodies together, as one deflated block (encodeBlock),
+ * and one small row per event (seq, id, recorded, links) pointing at its block: a batch
+ * of 2 kB events then costs one deflate and small rows instead of one large row each
+ * (docs/audit.md, "The file").
  *
  * synchronous=NORMAL: in WAL mode a commit survives a process crash without an fsync per
  * group, which keeps auditing cheap; a power loss can drop the newest groups, and verify
@@ -20,59 +25,47 @@ import type { ChainHead, ChainRow } from './audit-chain';
 import { AUDIT_DICTIONARY_V1 } from './audit-dictionary';
 
 /**
- * 2: bodies are stored deflated (encodeBody). Format 1 files (text bodies) are read as
- * they are and marked 2 at open; their old rows stay text, which decodeBody still reads.
+ * 2: bodies in blocks (event.block, table block). Format 1 files (a text body in each
+ * event row) are read as they are; a writer adds the block column and table and marks
+ * them 2; their old rows keep their text.
  */
 const FORMAT = 2;
 const READABLE_FORMATS = new Set([1, 2]);
-
-/**
- * The `json` column's storage: deflate (raw, level 1) against a fixed dictionary of
- * typical events, behind a version byte. An AuditEvent is ~2 kB of mostly the same codes,
- * and a row that small is several times cheaper to write and checkpoint (docs/audit.md).
- * The chain hashes the JSON text, never these bytes, so the encoding is storage only.
- */
-const BODY_V1 = 1;
-const DICTIONARY_V1 = Buffer.from(AUDIT_DICTIONARY_V1, 'utf8');
-
-export function encodeBody(json: string): Buffer {
-  const z = deflateRawSync(json, { level: 1, dictionary: DICTIONARY_V1 });
-  const out = Buffer.allocUnsafe(z.length + 1);
-  out[0] = BODY_V1;
-  z.copy(out, 1);
-  return out;
-}
-
-/** A stored body back to its JSON text (format 1 rows hold the text itself). */
-export function decodeBody(stored: string | Buffer): string {
-  if (typeof stored === 'string') return stored;
-  if (stored[0] !== BODY_V1) throw new Error(`audit event body of unknown version ${stored[0] ?? '?'}`);
-  return inflateRawSync(stored.subarray(1), { dictionary: DICTIONARY_V1 }).toString('utf8');
-}
-
-type StoredRow = Omit<ChainRow, 'json'> & { json: string | Buffer };
-
-/** Undecodable bodies read as '' so that verify reports the row (its hash no longer matches). */
-function decodeRow(row: StoredRow | undefined): ChainRow | undefined {
-  if (!row) return undefined;
-  let json: string;
-  try {
-    json = decodeBody(row.json);
-  } catch {
-    json = '';
-  }
-  return { ...row, json };
-}
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE event (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded INTEGER NOT NULL,
-  prev TEXT NOT NULL, hash TEXT NOT NULL, json TEXT NOT NULL);
+  prev TEXT NOT NULL, hash TEXT NOT NULL, json TEXT NOT NULL, block INTEGER);
 CREATE INDEX event_recorded ON event (recorded);
+CREATE TABLE block (first INTEGER PRIMARY KEY, body BLOB NOT NULL);
+`;
+const UPGRADE_1_TO_2 = `
+ALTER TABLE event ADD COLUMN block INTEGER;
+CREATE TABLE block (first INTEGER PRIMARY KEY, body BLOB NOT NULL);
 `;
 
-const COLUMNS = 'seq, id, recorded, prev, hash, json';
+/**
+ * A block: the canonical JSON of consecutive events (seq first, first+1, ...) joined by
+ * newlines (canonical JSON has none), deflated (raw, level 1) against a fixed dictionary of
+ * typical events, behind a version byte. The chain hashes each event's JSON text, never
+ * these bytes, so the encoding is storage only.
+ */
+const BLOCK_V1 = 1;
+const DICTIONARY_V1 = Buffer.from(AUDIT_DICTIONARY_V1, 'utf8');
+
+export function encodeBlock(jsons: readonly string[]): Buffer {
+  const z = deflateRawSync(jsons.join('\n'), { level: 1, dictionary: DICTIONARY_V1 });
+  const out = Buffer.allocUnsafe(z.length + 1);
+  out[0] = BLOCK_V1;
+  z.copy(out, 1);
+  return out;
+}
+
+export function decodeBlock(body: Buffer): string[] {
+  if (body[0] !== BLOCK_V1) throw new Error(`audit block of unknown version ${body[0] ?? '?'}`);
+  return inflateRawSync(body.subarray(1), { dictionary: DICTIONARY_V1 }).toString('utf8').split('\n');
+}
 
 export interface PageQuery {
   /** Rows with seq greater than this (0: from the start). */
@@ -92,7 +85,8 @@ export interface AuditDb {
   /** Rows in seq order, at most limit of them. */
   page(q: PageQuery): ChainRow[];
   count(): number;
-  insert(row: ChainRow): void;
+  /** Consecutive events (ascending seqs) with their bodies in one block. */
+  insertGroup(rows: readonly ChainRow[]): void;
   /** The number of the last journal record whose events are committed (0: none). */
   journalMark(): number;
   setJournalMark(n: number): void;
@@ -107,50 +101,96 @@ export interface AuditDbOptions {
    * batches on its event loop and retries later, so it waits briefly; the CLI waits long.
    */
   busyTimeoutMs?: number;
-  /** Opened to read only (flint audit): a format 1 file is not marked 2. */
+  /** Opened to read only (flint audit): a format 1 file is left as it is. */
   readOnly?: boolean;
 }
 
+type StoredRow = ChainRow & { block: number | null };
+
+/** Decoded blocks kept for reads that walk the log (verify, export, the audit index). */
+const BLOCK_CACHE = 8;
+
 export function openAuditDb(file: string, key: Buffer, workstationId: string, opts: AuditDbOptions = {}): AuditDb {
   const db = openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the audit log' });
+  let hasBlocks: boolean;
   try {
     if (opts.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
-    migrate(db, workstationId, opts.readOnly ?? false);
+    hasBlocks = migrate(db, workstationId, opts.readOnly ?? false);
   } catch (err) {
     db.close();
     throw err;
   }
+  const columns = `seq, id, recorded, prev, hash, json, ${hasBlocks ? 'block' : 'NULL AS block'}`;
   const last = db.prepare('SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1');
-  const at = db.prepare(`SELECT ${COLUMNS} FROM event WHERE seq = ?`);
-  const byId = db.prepare(`SELECT ${COLUMNS} FROM event WHERE id = ?`);
+  const at = db.prepare(`SELECT ${columns} FROM event WHERE seq = ?`);
+  const byId = db.prepare(`SELECT ${columns} FROM event WHERE id = ?`);
   const page = db.prepare(
-    `SELECT ${COLUMNS} FROM event WHERE seq > @afterSeq AND recorded >= @since AND recorded < @until ORDER BY seq LIMIT @limit`,
+    `SELECT ${columns} FROM event WHERE seq > @afterSeq AND recorded >= @since AND recorded < @until ORDER BY seq LIMIT @limit`,
   );
   const count = db.prepare('SELECT count(*) AS n FROM event');
-  const insert = db.prepare(`INSERT INTO event (${COLUMNS}) VALUES (@seq, @id, @recorded, @prev, @hash, @json)`);
+  const insert = hasBlocks
+    ? db.prepare(`INSERT INTO event (seq, id, recorded, prev, hash, json, block) VALUES (@seq, @id, @recorded, @prev, @hash, '', @block)`)
+    : undefined;
+  const insertBlock = hasBlocks ? db.prepare('INSERT INTO block (first, body) VALUES (?, ?)') : undefined;
+  const blockBody = hasBlocks ? db.prepare('SELECT body FROM block WHERE first = ?').pluck() : undefined;
   const mark = db.prepare(`SELECT value FROM meta WHERE key = 'journal'`);
   const setMark = db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('journal', ?)`);
+
+  const decoded = new Map<number, string[]>();
+  const blockOf = (first: number): string[] => {
+    let jsons = decoded.get(first);
+    if (!jsons) {
+      const body = blockBody!.get(first) as Buffer | undefined;
+      try {
+        jsons = body ? decodeBlock(body) : [];
+      } catch {
+        jsons = []; // unreadable: its events read as '' and verify reports the first of them
+      }
+      if (decoded.size >= BLOCK_CACHE) decoded.delete(decoded.keys().next().value!);
+      decoded.set(first, jsons);
+    }
+    return jsons;
+  };
+  const toRow = (r: StoredRow | undefined): ChainRow | undefined => {
+    if (!r) return undefined;
+    const { block, ...row } = r;
+    // A format 1 row carries its text; a block row finds it by its place in the block.
+    if (block !== null) row.json = blockOf(block)[row.seq - block] ?? '';
+    return row;
+  };
+
   return {
     last: () => last.get() as ChainHead | undefined,
-    at: (seq) => decodeRow(at.get(seq) as StoredRow | undefined),
-    byId: (id) => decodeRow(byId.get(id) as StoredRow | undefined),
+    at: (seq) => toRow(at.get(seq) as StoredRow | undefined),
+    byId: (id) => toRow(byId.get(id) as StoredRow | undefined),
     page: ({ afterSeq, limit, since, until }) =>
       // Unbounded ends as the widest integers SQLite compares against, so one statement serves all.
       (page.all({ afterSeq, limit, since: since ?? Number.MIN_SAFE_INTEGER, until: until ?? Number.MAX_SAFE_INTEGER }) as StoredRow[]).map(
-        (r) => decodeRow(r)!,
+        (r) => toRow(r)!,
       ),
     count: () => (count.get() as { n: number }).n,
-    insert: (row) => void insert.run({ ...row, json: encodeBody(row.json) }),
+    insertGroup(rows) {
+      if (!insert || !insertBlock) throw new Error('the audit log was opened read-only');
+      if (rows.length === 0) return;
+      const first = rows[0]!.seq;
+      rows.forEach((r, i) => {
+        if (r.seq !== first + i) throw new RangeError('a block holds consecutive events');
+      });
+      insertBlock.run(first, encodeBlock(rows.map((r) => r.json)));
+      for (const r of rows) insert.run({ seq: r.seq, id: r.id, recorded: r.recorded, prev: r.prev, hash: r.hash, block: first });
+    },
     journalMark: () => Number((mark.get() as { value: string } | undefined)?.value ?? 0) || 0,
     setJournalMark: (n) => void setMark.run(String(n)),
     atomically: <T>(fn: () => T) => db.transaction(fn).immediate(),
     close() {
+      decoded.clear();
       if (db.open) db.close();
     },
   };
 }
 
-function migrate(db: Database.Database, workstationId: string, readOnly: boolean): void {
+/** Creates or checks the file; returns whether it has blocks (format 2). */
+function migrate(db: Database.Database, workstationId: string, readOnly: boolean): boolean {
   const hasMeta = () => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get() !== undefined;
   // Read first: a reader (flint audit verify next to a server) takes no write lock.
   if (!hasMeta()) {
@@ -162,7 +202,9 @@ function migrate(db: Database.Database, workstationId: string, readOnly: boolean
       put.run('workstation', workstationId);
     }).immediate();
   }
-  const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+  const readMeta = () =>
+    new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+  const meta = readMeta();
   // A system of record is never dropped and recreated: a newer format needs a newer Flint.
   const format = Number(meta.get('format'));
   if (!READABLE_FORMATS.has(format)) throw new Error(`audit log format ${meta.get('format') ?? '?'} is not supported by this version`);
@@ -170,6 +212,12 @@ function migrate(db: Database.Database, workstationId: string, readOnly: boolean
   if (meta.get('workstation') !== workstationId) {
     throw new Error(`the audit log belongs to workstation ${meta.get('workstation') ?? '?'}, not ${workstationId}`);
   }
-  // A writer marks a format 1 file 2 before it adds deflated rows; readers leave it be.
-  if (format < FORMAT && !readOnly) db.prepare(`UPDATE meta SET value = ? WHERE key = 'format'`).run(String(FORMAT));
+  if (format === FORMAT) return true;
+  if (readOnly) return false;
+  db.transaction(() => {
+    if (Number(readMeta().get('format')) === FORMAT) return; // another writer upgraded it meanwhile
+    db.exec(UPGRADE_1_TO_2);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'format'`).run(String(FORMAT));
+  }).immediate();
+  return true;
 }

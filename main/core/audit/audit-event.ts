@@ -153,7 +153,11 @@ export function requestOf(r: AccessRecord): string {
  */
 function userAgent(a: AuditAgent, type: Coding): AuditEventAgent | undefined {
   if (!a.username && !a.fhirUser && !a.userId) return undefined;
-  const agent: AuditEventAgent = { type: { coding: [type] }, requestor: true };
+  return once(USER_AGENTS, JSON.stringify([a.username, a.fhirUser, a.userId, type.system, type.code]), () => buildUserAgent(a, type));
+}
+
+function buildUserAgent(a: AuditAgent, type: Coding): AuditEventAgent {
+  const agent: AuditEventAgent = { type: typeOf(type), requestor: true };
   const who: Who = {};
   if (a.fhirUser) who.reference = a.fhirUser;
   if (a.username) {
@@ -169,17 +173,61 @@ function userAgent(a: AuditAgent, type: Coding): AuditEventAgent | undefined {
 /** The client app and the peer address; without a user (backend service, no token) it is the requestor. */
 function clientAgent(a: AuditAgent, type: Coding, requestor: boolean): AuditEventAgent | undefined {
   if (!a.clientId && !a.address) return undefined;
-  const agent: AuditEventAgent = { type: { coding: [type] }, requestor };
+  return once(CLIENT_AGENTS, JSON.stringify([a.clientId, a.address, type.system, type.code, requestor]), () => buildClientAgent(a, type, requestor));
+}
+
+function buildClientAgent(a: AuditAgent, type: Coding, requestor: boolean): AuditEventAgent {
+  const agent: AuditEventAgent = { type: typeOf(type), requestor };
   if (a.clientId) agent.who = { identifier: { system: LOCAL.client, value: a.clientId }, display: a.clientId };
   if (a.address) agent.network = { address: a.address, type: isIP(a.address) ? '2' : '1' };
   return agent;
 }
 
+/**
+ * The parts of an event that are the same for every event of this workstation (its server
+ * agent, its source, the type wrappers) are built once and deeply frozen: building an event
+ * then allocates only what varies, and canonicalJson keeps the text of frozen parts.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function once<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let v = cache.get(key);
+  if (v === undefined) {
+    // Bounded in practice (workstations, users, apps, addresses); cleared if it ever is not.
+    if (cache.size > 256) cache.clear();
+    cache.set(key, (v = deepFreeze(make())));
+  }
+  return v;
+}
+
+const SERVER_AGENTS = new Map<string, AuditEventAgent>();
+/** Per user, client and address: few in a clinic, so the agents of most events are shared too. */
+const USER_AGENTS = new Map<string, AuditEventAgent>();
+const CLIENT_AGENTS = new Map<string, AuditEventAgent>();
+const SOURCES = new Map<string, AuditEventSource>();
+const WRAPPED = new WeakMap<Coding, { coding: Coding[] }>();
+
+/** `{ coding: [coding] }`, one frozen object per shared coding. */
+function typeOf(coding: Coding): { coding: Coding[] } {
+  if (!Object.isFrozen(coding)) return { coding: [coding] };
+  let wrapped = WRAPPED.get(coding);
+  if (!wrapped) WRAPPED.set(coding, (wrapped = deepFreeze({ coding: [coding] })));
+  return wrapped;
+}
+
 /** This workstation as BALP's server agent; its network is the FHIR base URL (type 5, URI). */
 function serverAgent(source: { workstationId: string; baseUrl?: string }, type: Coding): AuditEventAgent {
-  const agent: AuditEventAgent = { type: { coding: [type] }, requestor: false, who: workstation(source.workstationId) };
-  if (source.baseUrl) agent.network = { address: source.baseUrl, type: '5' };
-  return agent;
+  return once(SERVER_AGENTS, `${source.workstationId} ${source.baseUrl ?? ''} ${type.system}|${type.code}`, () => {
+    const agent: AuditEventAgent = { type: typeOf(type), requestor: false, who: workstation(source.workstationId) };
+    if (source.baseUrl) agent.network = { address: source.baseUrl, type: '5' };
+    return agent;
+  });
 }
 
 /** Untyped on purpose: it serves as agent.who and as source.observer, whose target types differ. */
@@ -188,7 +236,7 @@ function workstation(id: string): { identifier: Identifier; display: string } {
 }
 
 function sourceOf(workstationId: string): AuditEventSource {
-  return { observer: workstation(workstationId), type: [APPLICATION_SERVER] };
+  return once(SOURCES, workstationId, () => ({ observer: workstation(workstationId), type: [APPLICATION_SERVER] }));
 }
 
 // ---- Security events -------------------------------------------------------------

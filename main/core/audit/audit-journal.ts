@@ -45,6 +45,19 @@ export class JournalDamagedError extends Error {
   }
 }
 
+/** Random nonces drawn from a pool: one randomFill per 512 records instead of one each. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function nextNonce(): Buffer {
+  if (poolAt + NONCE > pool.length) {
+    pool = randomBytes(NONCE * 512);
+    poolAt = 0;
+  }
+  const nonce = pool.subarray(poolAt, poolAt + NONCE);
+  poolAt += NONCE;
+  return nonce;
+}
+
 export const journalKey = (auditKey: Buffer): Buffer =>
   Buffer.from(hkdfSync('sha256', auditKey, Buffer.alloc(0), 'flint/v1/audit-journal', 32));
 
@@ -62,7 +75,7 @@ export class AuditJournal {
   /** Appends one record in one write(2). Throws if it could not be written whole. */
   append(record: JournalRecord): void {
     const plain = Buffer.from(`{"n":${record.n},"events":[${record.events.join(',')}]}`, 'utf8');
-    const nonce = randomBytes(NONCE);
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(AAD);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
-import { decodeBody } from './audit-db';
+import { storedBody } from './__fixtures__/storage';
 import { readJournal, journalKey } from './audit-journal';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
@@ -181,8 +181,8 @@ describe('journaled audit log', () => {
     await log.append([auditEvent(at(0)), auditEvent(at(1))]);
     await log.close();
     const db = rawDb();
-    const body = decodeBody((db.prepare('SELECT json FROM event WHERE seq = 2').get() as { json: Buffer }).json);
-    db.prepare('UPDATE event SET json = ? WHERE seq = 2').run(body); // the same JSON, as text
+    const body = storedBody(db, 2);
+    db.prepare('UPDATE event SET json = ?, block = NULL WHERE seq = 2').run(body); // the same JSON, as a format 1 row holds it
     db.close();
     const reader = await openLog({ readOnly: true });
     expect(await reader.verify()).toEqual({ ok: true, events: 2 });

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlcipherOpenError } from '../store/sqlcipher-file';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
 import { canonicalJson, hashEvent, hashJson } from './audit-chain';
-import { decodeBody, encodeBody } from './audit-db';
+import { editStoredBody } from './__fixtures__/storage';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
 const WS = 'ab12cd';
@@ -121,6 +121,17 @@ describe('append and read', () => {
   it('canonical JSON sorts keys recursively and has no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[1,{"y":2,"z":1}]},"b":1}');
   });
+
+  it('canonical JSON keeps the text of deeply frozen values only: a mutable part is serialised afresh', () => {
+    const inner = { y: 1 };
+    const shallow = Object.freeze({ a: inner, b: Object.freeze({ c: 'x' }) });
+    expect(canonicalJson(shallow)).toBe('{"a":{"y":1},"b":{"c":"x"}}');
+    inner.y = 2; // a frozen object's unfrozen member can still change
+    expect(canonicalJson(shallow)).toBe('{"a":{"y":2},"b":{"c":"x"}}');
+    const deep = Object.freeze([Object.freeze({ k: 'v' }), 3]);
+    expect(canonicalJson(deep)).toBe('[{"k":"v"},3]');
+    expect(canonicalJson({ x: deep })).toBe('{"x":[{"k":"v"},3]}');
+  });
 });
 
 describe('group commit', () => {
@@ -180,19 +191,25 @@ describe('tamper detection at the storage level', () => {
   it('an edited event: verify names its seq', async () => {
     await closedLog(10);
     const db = rawDb();
-    const json = decodeBody((db.prepare('SELECT json FROM event WHERE seq = 6').get() as { json: Buffer }).json);
-    db.close();
-    tamper('UPDATE event SET json = ? WHERE seq = 6', encodeBody(json.replace('Patient/p5', 'Patient/p0')));
+    try {
+      editStoredBody(db, 6, (json) => json.replace('Patient/p5', 'Patient/p0'));
+    } finally {
+      db.close();
+    }
     expect(await verify()).toEqual({ ok: false, seq: 6, problem: expect.stringMatching(/does not match its hash/) });
   });
 
   it('an edited event whose hash was recomputed: the next link breaks', async () => {
     await closedLog(10);
     const db = rawDb();
-    const row = db.prepare('SELECT prev, json FROM event WHERE seq = 4').get() as { prev: string; json: Buffer };
-    db.close();
-    const json = decodeBody(row.json).replace('Patient/p3', 'Patient/p0');
-    tamper('UPDATE event SET json = ?, hash = ? WHERE seq = 4', encodeBody(json), hashJson(row.prev, json));
+    const { prev } = db.prepare('SELECT prev FROM event WHERE seq = 4').get() as { prev: string };
+    let json: string;
+    try {
+      json = editStoredBody(db, 4, (text) => text.replace('Patient/p3', 'Patient/p0'));
+    } finally {
+      db.close();
+    }
+    tamper('UPDATE event SET hash = ? WHERE seq = 4', hashJson(prev, json));
     expect(await verify()).toEqual({ ok: false, seq: 5, problem: expect.stringMatching(/link to the previous event is broken/) });
   });
 
@@ -252,6 +269,29 @@ describe('the file', () => {
     const err = await AuditLog.open({ ...opts, key: randomBytes(32) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SqlcipherOpenError);
     expect((err as Error).message).toMatch(/the audit log could not be opened: wrong key/);
+  });
+
+  it('upgrades a format 1 file in place: its text rows stay readable, new events go in blocks', async () => {
+    const db = rawDb(); // a file as the previous format wrote it
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE event (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded INTEGER NOT NULL,
+        prev TEXT NOT NULL, hash TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX event_recorded ON event (recorded);`);
+    db.prepare(`INSERT INTO meta VALUES ('format', '1'), ('workstation', ?)`).run(WS);
+    const json = canonicalJson({ ...auditEvent(at(0), 'old'), id: `${WS}-1` });
+    db.prepare('INSERT INTO event VALUES (1, ?, ?, ?, ?, ?)').run(`${WS}-1`, at(0).getTime(), '', hashJson('', json), json);
+    db.close();
+    const reader = await openLog({ readOnly: true }); // a reader leaves the file as it is
+    expect(reader.range({ limit: 5 }).map((e) => e.id)).toEqual([`${WS}-1`]);
+    await reader.close();
+    const log = await openLog();
+    await log.append([auditEvent(at(1), 'new1'), auditEvent(at(2), 'new2')]);
+    expect(log.range({ limit: 5 }).map((e) => e.event.entity?.[0]?.what?.reference)).toEqual(['Patient/old', 'Patient/new1', 'Patient/new2']);
+    expect(await log.verify()).toEqual({ ok: true, events: 3 });
+    const after = rawDb();
+    expect(after.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get()).toBe('2');
+    expect(after.prepare('SELECT count(*) FROM block').pluck().get()).toBe(1);
+    after.close();
   });
 
   it('belongs to one workstation', async () => {
