@@ -135,4 +135,34 @@ describe('tokens', () => {
     expect(await accounts.authenticate(t.token)).toBeUndefined();
     expect(() => accounts.apps.add({ name: 'x', redirectUris: ['http://example.org/cb'], scope: 'openid' })).toThrow(/loopback/);
   });
+
+  it('resolves a token once until auth.db changes, here or in another process; expiry still applies', async () => {
+    await accounts.users.add({ username: 'erin', password: 'erin password 123', roles: ['reader'] });
+    const erin = accounts.users.byName('erin')!;
+    const t = await accounts.tokens.issueAccess({ sub: erin.id, client_id: CLI_CLIENT_ID, scope: 'user/*.rs' }, 60);
+    const first = await accounts.authenticate(t.token);
+    expect(first?.username).toBe('erin');
+    expect(await accounts.authenticate(t.token)).toBe(first); // the same principal: not resolved again
+    // Another connection to the same file (a `flint user` command beside the server).
+    const other = openAccounts(dataDir(), () => clock);
+    try {
+      other.users.setDisabled('erin', true);
+      expect(await accounts.authenticate(t.token)).toBeUndefined();
+      other.users.setDisabled('erin', false);
+      const again = await accounts.authenticate(t.token);
+      expect(again?.username).toBe('erin');
+      other.tokens.revokeAccess(t.claims);
+      expect(await accounts.authenticate(t.token)).toBeUndefined();
+    } finally {
+      other.close();
+    }
+    const u = await accounts.tokens.issueAccess({ sub: erin.id, client_id: CLI_CLIENT_ID, scope: 'user/*.rs' }, 60);
+    expect((await accounts.authenticate(u.token))?.username).toBe('erin');
+    clock += 61_000; // past exp: the kept principal is not used
+    try {
+      expect(await accounts.authenticate(u.token)).toBeUndefined();
+    } finally {
+      clock -= 61_000;
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { openAuthDb, type AuthDb } from './auth-db';
 import { CLI_CLIENT_ID, CLI_SUBJECT, type Principal } from './principal';
 import { BUILTIN_ROLES } from './roles';
 import { parseScopes } from './scopes';
-import { TokenService } from './tokens';
+import { TokenService, type AccessClaims } from './tokens';
 import { UserService } from './users';
 
 export interface Accounts {
@@ -23,41 +23,72 @@ export interface Accounts {
 
 export type AccountsDataDir = Pick<DataDir, 'storeFile' | 'purposeKey' | 'workstationId'>;
 
+/** Principals kept per token; the whole cache is dropped when full (simple, and rare). */
+const PRINCIPALS_MAX = 1024;
+
+interface KnownPrincipal {
+  principal: Principal;
+  /** auth.db's version when it was resolved: any change since (a revocation, a user disabled) drops it. */
+  version: string;
+  /** The token's exp, in ms. */
+  expires: number;
+}
+
 export function openAccounts(dataDir: AccountsDataDir, now: () => number = Date.now): Accounts {
   const db: AuthDb = openAuthDb(dataDir.storeFile('auth'), dataDir.purposeKey('auth'));
   const users = new UserService(db, now);
   const apps = new AppRegistry(db, now);
   const tokens = new TokenService(db, dataDir.purposeKey('tokens'), `flint:${dataDir.workstationId}`, now);
   const admin = BUILTIN_ROLES.find((r) => r.name === 'admin')!;
+  // Every request presents its token: resolving it (signature, revocation, user, app,
+  // roles) once per token and auth.db version, instead of per request, takes the accounts
+  // off the request path. Any write to auth.db, by this process or another, changes the
+  // version, so a revocation or a disabled user takes effect on the next request.
+  const known = new Map<string, KnownPrincipal>();
   return {
     users,
     apps,
     tokens,
     async authenticate(bearer) {
+      const version = db.version();
+      const hit = known.get(bearer);
+      if (hit && hit.version === version && now() < hit.expires) return hit.principal;
+      known.delete(bearer);
       const claims = await tokens.verifyAccess(bearer);
       if (!claims) return undefined;
-      const base = { clientId: claims.client_id, scopes: parseScopes(claims.scope), tokenId: claims.jti };
-      const context: Partial<Principal> = {};
-      if (claims.patient) context.patient = claims.patient;
-      if (claims.fhirUser) context.fhirUser = claims.fhirUser;
-      if (claims.sub === CLI_SUBJECT && claims.client_id === CLI_CLIENT_ID) {
-        return { ...base, ...context, subject: claims.sub, permissions: admin.permissions, admin: true };
+      const principal = resolve(claims);
+      // Only if nothing changed meanwhile (verifyAccess awaits): else the next request resolves again.
+      if (principal && db.version() === version) {
+        if (known.size >= PRINCIPALS_MAX) known.clear();
+        known.set(bearer, { principal: Object.freeze(principal), version, expires: claims.exp * 1000 });
       }
-      // `flint token create --user`: the CLI is not a registered app; the user's roles apply.
-      const app = claims.client_id === CLI_CLIENT_ID ? undefined : apps.active(claims.client_id);
-      if (!app && claims.client_id !== CLI_CLIENT_ID) return undefined;
-      if (claims.sub.startsWith('client:')) {
-        if (!app) return undefined;
-        if (claims.sub !== `client:${app.clientId}` || !app.role) return undefined;
-        const role = users.roles().find((r) => r.name === app.role);
-        if (!role) return undefined;
-        return { ...base, ...context, subject: claims.sub, permissions: role.permissions, admin: role.admin === true };
-      }
-      const user = users.byId(claims.sub);
-      if (!user || user.disabled) return undefined;
-      const rights = users.rightsOf(user);
-      return { ...base, ...context, subject: user.id, username: user.username, ...rights };
+      return principal;
     },
     close: () => db.close(),
   };
+
+  /** Token claims to the principal they stand for, from auth.db; undefined if that is no longer active. */
+  function resolve(claims: AccessClaims): Principal | undefined {
+    const base = { clientId: claims.client_id, scopes: parseScopes(claims.scope), tokenId: claims.jti };
+    const context: Partial<Principal> = {};
+    if (claims.patient) context.patient = claims.patient;
+    if (claims.fhirUser) context.fhirUser = claims.fhirUser;
+    if (claims.sub === CLI_SUBJECT && claims.client_id === CLI_CLIENT_ID) {
+      return { ...base, ...context, subject: claims.sub, permissions: admin.permissions, admin: true };
+    }
+    // `flint token create --user`: the CLI is not a registered app; the user's roles apply.
+    const app = claims.client_id === CLI_CLIENT_ID ? undefined : apps.active(claims.client_id);
+    if (!app && claims.client_id !== CLI_CLIENT_ID) return undefined;
+    if (claims.sub.startsWith('client:')) {
+      if (!app) return undefined;
+      if (claims.sub !== `client:${app.clientId}` || !app.role) return undefined;
+      const role = users.roles().find((r) => r.name === app.role);
+      if (!role) return undefined;
+      return { ...base, ...context, subject: claims.sub, permissions: role.permissions, admin: role.admin === true };
+    }
+    const user = users.byId(claims.sub);
+    if (!user || user.disabled) return undefined;
+    const rights = users.rightsOf(user);
+    return { ...base, ...context, subject: user.id, username: user.username, ...rights };
+  }
 }

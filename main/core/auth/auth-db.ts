@@ -40,6 +40,12 @@ export interface AuthDb {
   get<T>(sql: string, ...args: unknown[]): T | undefined;
   /** Runs `fn` in one IMMEDIATE transaction: all of it or nothing. */
   atomically<T>(fn: () => T): T;
+  /**
+   * Changes whenever the database may have changed: a commit by another connection (a
+   * `flint user` command beside the server: SQLite's data_version) or a write through
+   * this one. What a cache of values read from it is checked against.
+   */
+  version(): string;
   close(): void;
 }
 
@@ -52,11 +58,20 @@ export function openAuthDb(file: string, key: Buffer): AuthDb {
     if (!s) statements.set(sql, (s = db.prepare(sql)));
     return s;
   };
+  let writes = 0;
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
   return {
-    run: (sql, ...args) => stmt(sql).run(...args).changes,
+    run: (sql, ...args) => {
+      writes++;
+      return stmt(sql).run(...args).changes;
+    },
     all: <T>(sql: string, ...args: unknown[]) => stmt(sql).all(...args) as T[],
     get: <T>(sql: string, ...args: unknown[]) => stmt(sql).get(...args) as T | undefined,
-    atomically: <T>(fn: () => T) => db.transaction(fn).immediate(),
+    atomically: <T>(fn: () => T) => {
+      writes++;
+      return db.transaction(fn).immediate();
+    },
+    version: () => `${String(dataVersion.get())}.${writes}`,
     close() {
       statements.clear();
       if (db.open) db.close();

@@ -5,7 +5,7 @@
  * stored as SHA-256 hashes only. A revoked access token's id stays on a deny list until
  * it would have expired.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 import type { AuthDb } from './auth-db';
 
@@ -36,13 +36,19 @@ export const sha256 = (s: string): string => createHash('sha256').update(s).dige
 const secret = () => randomBytes(32).toString('base64url');
 
 export class TokenService {
+  /** The HMAC key imported once: handing jose raw bytes would import them on every call. */
+  private readonly hmacKey: Promise<CryptoKey>;
+
   constructor(
     private readonly db: AuthDb,
-    private readonly key: Buffer,
+    key: Buffer,
     /** The issuer: this workstation (`flint:<workstationId>`). */
     private readonly issuer: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.hmacKey = webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.hmacKey.catch(() => undefined); // surfaces at the first use
+  }
 
   async issueAccess(claims: Omit<AccessClaims, 'jti' | 'exp' | 'iat'>, ttlSeconds = ACCESS_TTL_S): Promise<{ token: string; claims: AccessClaims }> {
     const iat = Math.floor(this.now() / 1000);
@@ -57,14 +63,14 @@ export class TokenService {
       .setJti(full.jti)
       .setIssuedAt(iat)
       .setExpirationTime(full.exp)
-      .sign(this.key);
+      .sign(await this.hmacKey);
     return { token, claims: full };
   }
 
   /** The claims of a valid, unrevoked access token, or undefined (the reason is not told apart). */
   async verifyAccess(token: string): Promise<AccessClaims | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.hmacKey, {
         issuer: this.issuer,
         algorithms: ['HS256'],
         typ: 'at+jwt',
