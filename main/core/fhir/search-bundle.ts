@@ -10,7 +10,7 @@ import { badRequest, forbidden, outcome } from '../../../shared/fhir/outcome';
 import { parseCriteria, type Criterion } from '../search/criteria';
 import { parseIncludes, resolveIncludes, type IncludeSpec } from '../search/includes';
 import type { KeyedRid } from '../search/index/join-queries';
-import type { PageRequest, TypeCriteria } from '../search/index-search';
+import type { PageRequest, SearchPage, TypeCriteria } from '../search/index-search';
 import { decodeKey, encodeKey, parseSort, type SortKey, type SortParam } from '../search/sort';
 import type { FhirContext } from './context';
 import { pageSize } from './paging';
@@ -67,13 +67,27 @@ export async function pagedBundle(
   ctx: FhirContext,
   applied: URLSearchParams,
   queries: readonly TypeCriteria[],
-  { sort = [], includes = [], unsupported = [] }: PagedOptions = {},
+  { sort = [], ...rest }: PagedOptions = {},
+): Promise<Bundle> {
+  return searchsetBundle(req, ctx, applied, (request) => ctx.search.page(queries, sort, request), rest);
+}
+
+/**
+ * The searchset of one page that `pageOf` cuts for the page request `applied` asks for
+ * (`_count`, `_cursor`): `pagedBundle` pages criteria, `$everything` resources it found itself.
+ */
+export async function searchsetBundle(
+  req: FhirRequest,
+  ctx: FhirContext,
+  applied: URLSearchParams,
+  pageOf: (request: PageRequest) => SearchPage,
+  { includes = [], unsupported = [] }: Omit<PagedOptions, 'sort'> = {},
 ): Promise<Bundle> {
   const summaryCount = applied.get('_summary') === 'count';
   const totalMode = applied.get('_total') ?? 'accurate';
   if (!['none', 'estimate', 'accurate'].includes(totalMode)) throw badRequest(`_total must be none, estimate or accurate`);
   const request: PageRequest = { count: summaryCount ? 0 : pageSize(applied, ctx.settings), ...decodeCursor(applied) };
-  const page = ctx.search.page(queries, sort, request);
+  const page = pageOf(request);
 
   const included = resolveIncludes(ctx.search.index, page.entries, includes);
   const entries = [
@@ -102,12 +116,15 @@ async function entriesOf(
   keys: readonly KeyedRid[],
   mode: 'match' | 'include',
 ): Promise<BundleEntry[]> {
-  const heads = await ctx.store.heads(keys.map(({ type, id }) => ({ type, id })));
+  if (keys.length === 0) return [];
+  const heads = await ctx.store.heads(keys);
+  // Without _summary or _elements every resource goes out as stored.
+  const shaped = query.has('_summary') || query.has('_elements');
   const out: BundleEntry[] = [];
   for (const { type, id } of keys) {
     const head = heads.get(`${type}/${id}`);
     if (!head?.resource || head.deleted) continue; // deleted since the index answered
-    out.push({ fullUrl: `${req.baseUrl}/${type}/${id}`, resource: shapeResource(head.resource, query, ctx.defs.isSummary), search: { mode } });
+    out.push({ fullUrl: `${req.baseUrl}/${type}/${id}`, resource: shaped ? shapeResource(head.resource, query, ctx.defs.isSummary) : head.resource, search: { mode } });
   }
   return out;
 }

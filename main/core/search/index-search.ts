@@ -85,10 +85,13 @@ export class IndexSearch {
   /** One page over one or more types, ordered by `sort` and then (type, id). */
   page(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage {
     if (this.rebuilding) throw serviceUnavailable('The search index is being rebuilt; try again shortly');
+    // A count needs no keys, order or page; a type without criteria is counted, not listed.
+    if (req.count === 0) {
+      const count = (q: TypeCriteria) => (q.criteria.length === 0 ? this.index.count(q.type) : this.matchRids(q.type, q.criteria).length);
+      return { entries: [], total: queries.reduce((n, q) => n + count(q), 0) };
+    }
     const fast = this.fastPage(queries, sort, req);
     if (fast) return fast;
-    // A count needs no keys, order or page.
-    if (req.count === 0) return { entries: [], total: queries.reduce((n, q) => n + this.matchRids(q.type, q.criteria).length, 0) };
     const entries: PageEntry[] = [];
     for (const q of queries) {
       const keys = this.index.keysOf(this.matchRids(q.type, q.criteria));
@@ -100,20 +103,26 @@ export class IndexSearch {
     return cut(entries, req, dirs);
   }
 
+  /**
+   * One page of resources the caller has already found and keyed (`$everything`), in
+   * (type, id) order: the same order, cursors and total as `page` with no `_sort`.
+   */
+  pageOfKeys(keys: readonly KeyedRid[], req: PageRequest): SearchPage {
+    if (this.rebuilding) throw serviceUnavailable('The search index is being rebuilt; try again shortly');
+    if (req.count === 0) return { entries: [], total: keys.length };
+    const entries: PageEntry[] = keys.map((k) => ({ ...k, key: [k.type, k.id] }));
+    entries.sort((a, b) => compareKeys(a.key, b.key, NO_DIRS));
+    return cut(entries, req, NO_DIRS);
+  }
+
   /** No criteria, no sort, one type, moving forward: read the page straight off the index. */
   private fastPage(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage | undefined {
     const [only] = queries;
     if (queries.length !== 1 || !only || only.criteria.length > 0 || sort.length > 0 || req.before) return undefined;
     const afterId = req.after ? (req.after[1] as string) : undefined;
     if (req.after && req.after[0] !== only.type) return undefined;
-    const rows = this.index.listIds(only.type, afterId, req.count + 1);
-    const page = rows.slice(0, req.count);
-    const rids = this.index.ids(only.type, page.map((r) => r.id));
-    const keys = new Map(this.index.keysOf(rids).map((k) => [k.id, k]));
-    const entries = page.flatMap((r) => {
-      const k = keys.get(r.id);
-      return k ? [{ ...k, key: [k.type, k.id] as SortKey }] : [];
-    });
+    const rows = this.index.listKeys(only.type, afterId, req.count + 1);
+    const entries: PageEntry[] = rows.slice(0, req.count).map((k) => ({ ...k, key: [k.type, k.id] }));
     const out: SearchPage = { entries, total: this.index.count(only.type) };
     const last = entries[entries.length - 1];
     if (rows.length > req.count && last) out.next = last.key;
@@ -173,6 +182,7 @@ export class IndexSearch {
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const NO_DIRS: readonly boolean[] = [];
 
 /** The page after `req.after`, or the `count` entries just before `req.before`, of sorted entries. */
 function cut(sorted: PageEntry[], req: PageRequest, dirs: readonly boolean[]): SearchPage {

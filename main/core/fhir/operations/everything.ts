@@ -11,11 +11,11 @@
  */
 import { badRequest, gone, notFound } from '../../../../shared/fhir/outcome';
 import type { Criterion, ParamCriterion } from '../../search/criteria';
-import type { TypeCriteria } from '../../search/index-search';
+import type { KeyedRid } from '../../search/index/join-queries';
 import type { FhirContext } from '../context';
 import type { Handler } from '../interactions/route';
 import { requireId, safeName } from '../resource-input';
-import { pagedBundle } from '../search-bundle';
+import { searchsetBundle } from '../search-bundle';
 import { respond, type FhirRequest } from '../types';
 
 const OWN = new Set(['_since', '_type', 'start', 'end', '_count', '_cursor', '_elements', '_summary', '_format', '_pretty', '_total']);
@@ -38,45 +38,47 @@ export const everything: Handler = async (req, ctx, { type = '', id = '' }) => {
     return out;
   };
 
-  // Members of the compartment, then what they reference, grouped by type.
-  const byType = new Map<string, Set<number>>();
-  const add = (t: string, rids: readonly number[]) => {
-    if (!types.has(t) || rids.length === 0) return;
-    const set = byType.get(t) ?? new Set<number>();
-    for (const r of rids) set.add(r);
-    byType.set(t, set);
-  };
-  // Members in one index query over every compartment parameter, plus the patient itself.
+  // Members of the compartment (with the patient) in one index query, each keyed already,
+  // then what the kept ones reference in another: the page is cut from these keys, with no
+  // further query per type.
   const index = ctx.search.index;
-  const members = [...index.referencingAny(ctx.compartments.memberParams(type), type, id), ...index.ids(type, [id])];
-  const memberTypes = new Map<string, number[]>();
-  for (const k of index.keysOf(members)) {
-    const list = memberTypes.get(k.type) ?? [];
-    list.push(k.rid);
-    memberTypes.set(k.type, list);
-  }
-  const kept: number[] = [];
-  for (const [t, rids] of memberTypes) {
-    const extra = [...filters(t), ...careDates(ctx, t, query)];
-    const inRange = extra.length > 0 ? ctx.search.matchRids(t, [{ kind: 'rids', rids }, ...extra]) : rids;
-    kept.push(...inRange);
-    add(t, inRange);
-  }
-  const targets = new Map<string, Set<string>>();
-  for (const r of index.distinctTargets(kept)) {
-    const ids = targets.get(r.targetType) ?? new Set<string>();
-    ids.add(r.targetId);
-    targets.set(r.targetType, ids);
-  }
-  for (const [t, ids] of targets) {
-    if (!types.has(t)) continue;
-    const found = index.ids(t, [...ids]);
-    add(t, since ? ctx.search.matchRids(t, [{ kind: 'rids', rids: found }, ...filters(t)]) : found);
-  }
-  const queries: TypeCriteria[] = [...byType].map(([t, rids]) => ({ type: t, criteria: [{ kind: 'rids', rids: [...rids] }] }));
+  const members = index.compartmentKeys(ctx.compartments.memberParams(type), type, id);
+  const kept = query.has('_since') || query.has('start') || query.has('end') ? inRange(ctx, query, members, filters) : members;
+  const out = new Map<number, KeyedRid>();
+  for (const k of kept) if (types.has(k.type)) out.set(k.rid, k);
+  // References of every kept member count, whether or not _type lists the member's type.
+  const targets = index.referencedKeys(kept.map((k) => k.rid)).filter((k) => types.has(k.type) && !out.has(k.rid));
+  for (const k of since ? filterKeys(ctx, targets, filters) : targets) out.set(k.rid, k);
   if (!query.has('_count')) query.set('_count', String(ctx.settings.maxPageSize));
-  return respond(200, await pagedBundle(req, ctx, query, queries));
+  const keys = [...out.values()];
+  return respond(200, await searchsetBundle(req, ctx, query, (request) => ctx.search.pageOfKeys(keys, request)));
 };
+
+/** The members that `_since` and `start`/`end` (care dates, where the type has them) keep. */
+function inRange(ctx: FhirContext, query: URLSearchParams, members: readonly KeyedRid[], filters: (t: string) => Criterion[]): KeyedRid[] {
+  return filterKeys(ctx, members, (t) => [...filters(t), ...careDates(ctx, t, query)]);
+}
+
+/** The keys of each type that also meet that type's criteria (all of them when it has none). */
+function filterKeys(ctx: FhirContext, keys: readonly KeyedRid[], criteriaOf: (t: string) => Criterion[]): KeyedRid[] {
+  const byType = new Map<string, KeyedRid[]>();
+  for (const k of keys) {
+    const list = byType.get(k.type);
+    if (list) list.push(k);
+    else byType.set(k.type, [k]);
+  }
+  const out: KeyedRid[] = [];
+  for (const [t, list] of byType) {
+    const extra = criteriaOf(t);
+    if (extra.length === 0) {
+      out.push(...list);
+      continue;
+    }
+    const match = new Set(ctx.search.matchRids(t, [{ kind: 'rids', rids: list.map((k) => k.rid) }, ...extra]));
+    for (const k of list) if (match.has(k.rid)) out.push(k);
+  }
+  return out;
+}
 
 /** GET takes the URL query; POST takes Parameters (valueX of each named parameter). */
 function parametersOf(req: FhirRequest): URLSearchParams {

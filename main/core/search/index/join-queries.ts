@@ -28,10 +28,15 @@ export interface JoinQueries {
   keysOf(rids: readonly number[]): KeyedRid[];
   /** rids of `type` whose `param` points to `targetType/<one of ids>`. */
   referencing(type: string, param: string, targetType: string, ids: readonly string[]): number[];
-  /** rids of any of `params` (type, code) pointing to `targetType/targetId`: one query for a whole compartment. */
-  referencingAny(params: ReadonlyArray<readonly [string, string]>, targetType: string, targetId: string): number[];
-  /** The distinct (type, id) that any reference row of these rids points to. */
-  distinctTargets(rids: readonly number[]): Array<{ targetType: string; targetId: string }>;
+  /**
+   * The members of one compartment, keyed, by rid: every resource whose `params` (type,
+   * code) point to `targetType/targetId`, plus that resource itself; one query.
+   */
+  compartmentKeys(params: ReadonlyArray<readonly [string, string]>, targetType: string, targetId: string): KeyedRid[];
+  /** The existing resources that any reference row of these rids points to (type and id known), keyed, each once; one query. */
+  referencedKeys(rids: readonly number[]): KeyedRid[];
+  /** Resources of the type in id order after `afterId` (BINARY order, like `listIds`), keyed. */
+  listKeys(type: string, afterId: string | undefined, limit: number): KeyedRid[];
   /** What `param` (every reference param when undefined) of these rids points to (type and id known). */
   targetsOf(type: string, param: string | undefined, rids: readonly number[]): ReferenceTarget[];
   /**
@@ -76,26 +81,31 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
         )
         .map((r) => r.rid);
     },
-    referencingAny(params, targetType, targetId) {
+    compartmentKeys(params, targetType, targetId) {
       const pids = params.map(([t, code]) => ctx.pid(t, code)).filter((p): p is number => p !== undefined);
-      if (pids.length === 0) return [];
-      return ctx
-        .all<{ rid: number }>(
-          `SELECT DISTINCT rid FROM sp_reference
-           WHERE pid IN (SELECT value FROM json_each(?)) AND target_id = ? AND target_type = ? ORDER BY rid`,
-          json(pids),
-          targetId,
-          targetType,
-        )
-        .map((r) => r.rid);
+      return ctx.all<KeyedRid>(
+        `SELECT rid, type, id FROM resource WHERE rid IN (
+           SELECT rid FROM sp_reference WHERE pid IN (SELECT value FROM json_each(?)) AND target_id = ? AND target_type = ?
+           UNION SELECT rid FROM resource WHERE type = ? AND id = ?) ORDER BY rid`,
+        json(pids),
+        targetId,
+        targetType,
+        targetType,
+        targetId,
+      );
     },
-    distinctTargets(rids) {
+    referencedKeys(rids) {
       if (rids.length === 0) return [];
-      return ctx.all<{ targetType: string; targetId: string }>(
-        `SELECT DISTINCT target_type AS targetType, target_id AS targetId FROM sp_reference
-         WHERE rid IN (SELECT value FROM json_each(?)) AND target_type IS NOT NULL AND target_id IS NOT NULL`,
+      return ctx.all<KeyedRid>(
+        `SELECT r.rid AS rid, r.type AS type, r.id AS id FROM (
+           SELECT DISTINCT target_type AS t, target_id AS i FROM sp_reference
+           WHERE rid IN (SELECT value FROM json_each(?)) AND target_type IS NOT NULL AND target_id IS NOT NULL) x
+         JOIN resource r ON r.type = x.t AND r.id = x.i`,
         json(rids),
       );
+    },
+    listKeys(type, afterId, limit) {
+      return ctx.all<KeyedRid>('SELECT rid, type, id FROM resource WHERE type = ? AND id > ? ORDER BY id LIMIT ?', type, afterId ?? '', limit);
     },
     targetsOf(type, param, rids) {
       if (rids.length === 0) return [];
