@@ -57,8 +57,10 @@ export class ResourceStore {
   /** The head (current version or deletion marker), or undefined if never written. Shared: do not mutate. */
   async head(type: string, id: string): Promise<HeadDoc | undefined> {
     const key = lockKey(type, id);
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+    return this.cache.get(key) ?? this.readHead(key, type, id);
+  }
+
+  private async readHead(key: string, type: string, id: string): Promise<HeadDoc | undefined> {
     const began = this.cache.begin();
     try {
       const doc = (await this.db.get(headId(type, id))) as unknown as HeadDoc;
@@ -71,13 +73,25 @@ export class ResourceStore {
   }
 
   /**
-   * Heads by key. One get per key rather than allDocs({keys}): the SQLite adapter counts
-   * every document on each allDocs call, which would make each write O(store size).
+   * Heads by key. Cached heads are taken at once; the others are read with one get per
+   * key rather than allDocs({keys}): the SQLite adapter counts every document on each
+   * allDocs call, which would make each write O(store size).
    */
-  async heads(keys: Array<{ type: string; id: string }>): Promise<Map<string, HeadDoc>> {
+  async heads(keys: ReadonlyArray<{ type: string; id: string }>): Promise<Map<string, HeadDoc>> {
+    const found: Array<HeadDoc | Promise<HeadDoc | undefined> | undefined> = [];
+    let reads = false;
+    for (const { type, id } of keys) {
+      const key = lockKey(type, id);
+      const cached = this.cache.get(key);
+      if (cached) found.push(cached);
+      else {
+        found.push(this.readHead(key, type, id));
+        reads = true;
+      }
+    }
+    const docs = reads ? await Promise.all(found) : (found as Array<HeadDoc | undefined>);
     const out = new Map<string, HeadDoc>();
-    const found = await Promise.all(keys.map((k) => this.head(k.type, k.id)));
-    for (const doc of found) if (doc) out.set(lockKey(doc.type, doc.id), doc);
+    for (const doc of docs) if (doc) out.set(lockKey(doc.type, doc.id), doc);
     return out;
   }
 
