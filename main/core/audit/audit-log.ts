@@ -84,9 +84,9 @@ export class AuditChainError extends Error {
 /** The keychain head is saved at most this often (and on close). */
 export const HEAD_INTERVAL_MS = 1000;
 /** Journaled events are chained into audit.db this long after the first of a batch... */
-export const FLUSH_MS = 100;
+export const FLUSH_MS = 25;
 /** ...or as soon as this many are waiting. */
-export const FLUSH_EVENTS = 512;
+export const FLUSH_EVENTS = 256;
 /** A journal that cannot be committed for this long refuses new events (fail closed). */
 export const BACKLOG_MS = 2000;
 /** The serving process waits this long for another process's write lock, then retries later. */
@@ -150,6 +150,7 @@ export class AuditLog {
   /** Journaled: events journaled and not yet chained, oldest first, and when the first was. */
   private unchained: Pending[] = [];
   private unchainedSince = 0;
+  private unchainedEvents = 0;
   /** Journaled: the number of the last journal record written. */
   private journalN = 0;
   /** Journaled: when committing the journal's events started failing (0: it does not). */
@@ -313,12 +314,16 @@ export class AuditLog {
       for (const p of group) p.reject(failure);
       return;
     }
-    if (this.unchained.length === 0) this.unchainedSince = Date.now();
+    if (this.unchained.length === 0) {
+      this.unchainedSince = Date.now();
+      this.unchainedEvents = 0;
+    }
     for (const p of group) {
       this.unchained.push(p);
+      this.unchainedEvents += p.events.length;
       if (!p.chained) p.resolve(undefined);
     }
-    if (this.unchained.reduce((n, p) => n + p.events.length, 0) >= FLUSH_EVENTS) setImmediate(() => this.flush());
+    if (this.unchainedEvents >= FLUSH_EVENTS) setImmediate(() => this.flush());
     else this.flushTimer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? FLUSH_MS);
   }
 
@@ -391,6 +396,7 @@ export class AuditLog {
       if (r.n <= mark) continue;
       const events = r.events.map((json) => prepare(JSON.parse(json) as AuditEvent));
       this.unchained.push({ events, resolve: () => undefined, reject: () => undefined, chained: false });
+      this.unchainedEvents += events.length;
     }
     if (this.unchained.length > 0) this.unchainedSince = Date.now();
     // Chained now; if audit.db is locked, by the next flush (the journal keeps them meanwhile).
