@@ -27,7 +27,7 @@ import type { StoredEvent } from './types';
 import { join } from 'node:path';
 import { canonicalParts, eventId, hashJson, joinCanonical, verifyChain, type CanonicalParts, type ChainHead, type ChainRow, type ChainVerdict } from './audit-chain';
 import { openAuditDb, type AuditDb } from './audit-db';
-import { AuditJournal, journalKey, JournalDamagedError } from './audit-journal';
+import { AuditJournal, journalKey, JournalDamagedError, readJournal } from './audit-journal';
 
 export interface AuditLogOptions {
   /** `<dataDir>/audit.db`. */
@@ -113,7 +113,8 @@ export function openAuditLogOf(
     workstationId: dataDir.workstationId,
     secrets,
     headAccount: auditHeadAccount(dataDir.workstationId),
-    ...(journaled && !opts.readOnly ? { journal: auditJournalFile(dataDir) } : {}),
+    // A reader is told the journal too, to count what it holds (journalBacklog), never to write it.
+    ...(journaled ? { journal: auditJournalFile(dataDir) } : {}),
     ...rest,
   });
 }
@@ -222,6 +223,24 @@ export class AuditLog {
   count(): number {
     this.flush();
     return this.db.count();
+  }
+
+  /**
+   * Events in the journal that are not chained yet (a reader's view: a server is running,
+   * or stopped without closing and chains them when it next starts). 0 without a journal.
+   * Throws AuditChainError if the journal was changed.
+   */
+  journalBacklog(): number {
+    if (!this.opts.journal) return 0;
+    const mark = this.db.journalMark();
+    try {
+      return readJournal(this.opts.journal, journalKey(this.opts.key))
+        .records.filter((r) => r.n > mark)
+        .reduce((n, r) => n + r.events.length, 0);
+    } catch (err) {
+      if (err instanceof JournalDamagedError) throw new AuditChainError(`${err.message}; its events cannot be trusted`);
+      throw err;
+    }
   }
 
   /** Commits and events written by this instance (tests see the grouping here). */

@@ -3,7 +3,7 @@
  * AuditEvents as NDJSON. Both run beside a server on the same data dir: the data dir is
  * opened without its lock and audit.db only read (SQLite's WAL lets a reader in).
  */
-import { openAuditLogOf, type AuditLog } from '../audit/audit-log';
+import { AuditChainError, openAuditLogOf, type AuditLog } from '../audit/audit-log';
 import { resolveDataDir } from '../config';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { openDataDir } from '../store/data-dir';
@@ -71,7 +71,7 @@ async function withAuditLog(dataDirOption: string | undefined, fn: (log: AuditLo
   const secrets = new KeytarSecretStore();
   const dataDir = await openDataDir(resolveDataDir(dataDirOption), secrets, { shared: true });
   try {
-    const log = await openAuditLogOf(dataDir, secrets, { readOnly: true });
+    const log = await openAuditLogOf(dataDir, secrets, { readOnly: true, journaled: true });
     try {
       return await fn(log);
     } finally {
@@ -85,7 +85,16 @@ async function withAuditLog(dataDirOption: string | undefined, fn: (log: AuditLo
 async function verify(log: AuditLog): Promise<number> {
   const result = await log.verify();
   if (result.ok) {
-    process.stdout.write(`OK: ${result.events} events, chain intact\n`);
+    let backlog: number;
+    try {
+      backlog = log.journalBacklog();
+    } catch (e) {
+      if (!(e instanceof AuditChainError)) throw e;
+      process.stdout.write(`BROKEN journal: ${e.message}\n`);
+      return 1;
+    }
+    const pending = backlog > 0 ? `; ${backlog} more in the journal, not chained yet (chained by the server that owns it, now or when it next starts)` : '';
+    process.stdout.write(`OK: ${result.events} events, chain intact${pending}\n`);
     return 0;
   }
   process.stdout.write(`BROKEN at event ${result.seq}: ${result.problem}\n`);
