@@ -62,8 +62,18 @@ const SORT_COLUMNS: Record<string, { table: string; asc: string; desc: string }>
   },
 };
 
+/**
+ * Up to this many rids, rows are looked up by rid (`<table>_rid`, one seek each). Without
+ * statistics SQLite otherwise walks every row of the parameter through an index that
+ * starts with pid and tests each against the list: 4-9 ms for a 34-entry page at 50,000
+ * Observations, against 0.1 ms. Past it the walk may be the cheaper plan and stays
+ * SQLite's choice (both cost about the same at 50,000 rids).
+ */
+const RID_LOOKUP_MAX = 1000;
+
 export function createJoinQueries(ctx: QueryContext): JoinQueries {
   const json = (list: readonly unknown[]) => JSON.stringify(list);
+  const byRid = (table: string, rids: readonly number[]) => (rids.length <= RID_LOOKUP_MAX ? ` INDEXED BY ${table}_rid` : '');
   return {
     allRids: (type) => ctx.all<{ rid: number }>('SELECT rid FROM resource WHERE type = ? ORDER BY rid', type).map((r) => r.rid),
     keysOf: (rids) =>
@@ -119,7 +129,7 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
       const pid = ctx.pid(type, param);
       if (pid === undefined) return [];
       return ctx.all<ReferenceTarget>(
-        `SELECT DISTINCT rid, target_type AS targetType, target_id AS targetId FROM sp_reference
+        `SELECT DISTINCT rid, target_type AS targetType, target_id AS targetId FROM sp_reference${byRid('sp_reference', rids)}
          WHERE rid IN (SELECT value FROM json_each(?)) AND pid = ? AND target_type IS NOT NULL AND target_id IS NOT NULL`,
         json(rids),
         pid,
@@ -131,7 +141,7 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
       const pid = ctx.pid(type, param);
       if (!col || pid === undefined || rids.length === 0) return out;
       const rows = ctx.all<{ rid: number; v: SortValue }>(
-        `SELECT rid, ${descending ? col.desc : col.asc} AS v FROM ${col.table}
+        `SELECT rid, ${descending ? col.desc : col.asc} AS v FROM ${col.table}${byRid(col.table, rids)}
          WHERE pid = ? AND rid IN (SELECT value FROM json_each(?)) GROUP BY rid`,
         pid,
         json(rids),
