@@ -97,7 +97,11 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
   const path = resolve(file);
   const db = openSqlcipher(path, key);
   const statements = new Map<string, Database.Statement>();
-  const pids = new Map<string, number>();
+  /**
+   * Interned params; null: none interned (yet), so no row has the param. Only this connection
+   * interns (one process owns the data dir): pidFor replaces a null, clear and rollbacks forget all.
+   */
+  const pids = new Map<string, number | null>();
 
   const stmt = (sql: string) => {
     let s = statements.get(sql);
@@ -115,11 +119,11 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
 
   const lookupPid = (type: string, code: string): number | undefined => {
     const k = `${type}\u0000${code}`;
-    let pid = pids.get(k);
-    if (pid === undefined) {
-      pid = all<{ pid: number }>('SELECT pid FROM param WHERE type = ? AND code = ?', type, code)[0]?.pid;
-      if (pid !== undefined) pids.set(k, pid);
-    }
+    const known = pids.get(k);
+    if (known !== undefined) return known ?? undefined;
+    const pid = all<{ pid: number }>('SELECT pid FROM param WHERE type = ? AND code = ?', type, code)[0]?.pid;
+    // A compartment asks for ~150 params, most of which no resource here has: remember that too.
+    pids.set(k, pid ?? null);
     return pid;
   };
   const pidFor = (type: string, code: string): number => {
