@@ -110,6 +110,13 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
   };
   const run = (sql: string, ...args: unknown[]) => void stmt(sql).run(...args);
   const all = <T>(sql: string, ...args: unknown[]) => stmt(sql).all(...args) as T[];
+  // Plucking statements are kept apart: pluck() is a mode of the statement object.
+  const plucked = new Map<string, Database.Statement>();
+  const column = (sql: string, ...args: unknown[]) => {
+    let s = plucked.get(sql);
+    if (!s) plucked.set(sql, (s = db.prepare(sql).pluck()));
+    return s.all(...args) as number[];
+  };
   const getMeta = (key: string): unknown => {
     const row = all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0];
     return row ? JSON.parse(row.value) : undefined;
@@ -178,8 +185,8 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
   return {
     file: path,
     reset,
-    ...createQueries({ all, pid: lookupPid }),
-    ...createJoinQueries({ all, pid: lookupPid }),
+    ...createQueries({ all, column, pid: lookupPid }),
+    ...createJoinQueries({ all, column, pid: lookupPid }),
     checkpoint: () => (getMeta('checkpoint') as Seq | undefined) ?? 0,
     definitionsHash: () => (getMeta('definitions') as string | undefined) ?? null,
     replace(type, id, vid, lastUpdated, rows) {
@@ -209,6 +216,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     customParams: () => getMeta('custom'),
     close() {
       statements.clear();
+      plucked.clear();
       if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm
     },
   };

@@ -4,7 +4,7 @@
  * index-queries.ts they take and return rids; lists go through json_each so every SQL
  * text is constant and prepared once.
  */
-import type { QueryContext } from './index-queries';
+import { ridsOf, type QueryContext } from './index-queries';
 
 export interface KeyedRid {
   rid: number;
@@ -75,21 +75,20 @@ export function createJoinQueries(ctx: QueryContext): JoinQueries {
   const json = (list: readonly unknown[]) => JSON.stringify(list);
   const byRid = (table: string, rids: readonly number[]) => (rids.length <= RID_LOOKUP_MAX ? ` INDEXED BY ${table}_rid` : '');
   return {
-    allRids: (type) => ctx.all<{ rid: number }>('SELECT rid FROM resource WHERE type = ? ORDER BY rid', type).map((r) => r.rid),
+    allRids: (type) => ridsOf(ctx, 'SELECT rid FROM resource WHERE type = ? ORDER BY rid', type),
     keysOf: (rids) =>
       ctx.all<KeyedRid>('SELECT rid, type, id FROM resource WHERE rid IN (SELECT value FROM json_each(?)) ORDER BY rid', json(rids)),
     referencing(type, param, targetType, ids) {
       const pid = ctx.pid(type, param);
       if (pid === undefined || ids.length === 0) return [];
-      return ctx
-        .all<{ rid: number }>(
-          `SELECT DISTINCT rid FROM sp_reference
-           WHERE pid = ? AND target_id IN (SELECT value FROM json_each(?)) AND target_type = ? ORDER BY rid`,
-          pid,
-          json(ids),
-          targetType,
-        )
-        .map((r) => r.rid);
+      return ridsOf(
+        ctx,
+        `SELECT DISTINCT rid FROM sp_reference
+         WHERE pid = ? AND target_id IN (SELECT value FROM json_each(?)) AND target_type = ? ORDER BY rid`,
+        pid,
+        json(ids),
+        targetType,
+      );
     },
     compartmentKeys(params, targetType, targetId) {
       const pids = params.map(([t, code]) => ctx.pid(t, code)).filter((p): p is number => p !== undefined);
