@@ -25,12 +25,12 @@ import type { ChainHead, ChainRow } from './audit-chain';
 import { AUDIT_DICTIONARY_V1 } from './audit-dictionary';
 
 /**
- * 2: bodies in blocks (event.block, table block). Format 1 files (a text body in each
- * event row) are read as they are; a writer adds the block column and table and marks
- * them 2; their old rows keep their text.
+ * 3: bodies in blocks (event.block, table block). Older files are read as they are, and a
+ * writer adds the block column and table and marks them 3; their old rows keep their body
+ * in event.json: format 1 as text, format 2 as a block of one event (a BLOB).
  */
-const FORMAT = 2;
-const READABLE_FORMATS = new Set([1, 2]);
+const FORMAT = 3;
+const READABLE_FORMATS = new Set([1, 2, 3]);
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -40,7 +40,7 @@ CREATE TABLE event (
 CREATE INDEX event_recorded ON event (recorded);
 CREATE TABLE block (first INTEGER PRIMARY KEY, body BLOB NOT NULL);
 `;
-const UPGRADE_1_TO_2 = `
+const UPGRADE_TO_BLOCKS = `
 ALTER TABLE event ADD COLUMN block INTEGER;
 CREATE TABLE block (first INTEGER PRIMARY KEY, body BLOB NOT NULL);
 `;
@@ -65,6 +65,16 @@ export function encodeBlock(jsons: readonly string[]): Buffer {
 export function decodeBlock(body: Buffer): string[] {
   if (body[0] !== BLOCK_V1) throw new Error(`audit block of unknown version ${body[0] ?? '?'}`);
   return inflateRawSync(body.subarray(1), { dictionary: DICTIONARY_V1 }).toString('utf8').split('\n');
+}
+
+/** The body an older row carries: text (format 1), or a block of one event (format 2). */
+function ownBody(json: string | Buffer): string {
+  if (typeof json === 'string') return json;
+  try {
+    return decodeBlock(json)[0] ?? '';
+  } catch {
+    return ''; // unreadable: verify reports it (its content no longer matches its hash)
+  }
 }
 
 export interface PageQuery {
@@ -105,7 +115,7 @@ export interface AuditDbOptions {
   readOnly?: boolean;
 }
 
-type StoredRow = ChainRow & { block: number | null };
+type StoredRow = Omit<ChainRow, 'json'> & { json: string | Buffer; block: number | null };
 
 /** Decoded blocks kept for reads that walk the log (verify, export, the audit index). */
 const BLOCK_CACHE = 8;
@@ -153,10 +163,9 @@ export function openAuditDb(file: string, key: Buffer, workstationId: string, op
   };
   const toRow = (r: StoredRow | undefined): ChainRow | undefined => {
     if (!r) return undefined;
-    const { block, ...row } = r;
-    // A format 1 row carries its text; a block row finds it by its place in the block.
-    if (block !== null) row.json = blockOf(block)[row.seq - block] ?? '';
-    return row;
+    const { block, json, ...rest } = r;
+    // A block row finds its body by its place in the block; older rows carry it.
+    return { ...rest, json: block !== null ? (blockOf(block)[rest.seq - block] ?? '') : ownBody(json) };
   };
 
   return {
@@ -189,7 +198,7 @@ export function openAuditDb(file: string, key: Buffer, workstationId: string, op
   };
 }
 
-/** Creates or checks the file; returns whether it has blocks (format 2). */
+/** Creates or checks the file; returns whether it has blocks (format 3). */
 function migrate(db: Database.Database, workstationId: string, readOnly: boolean): boolean {
   const hasMeta = () => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get() !== undefined;
   // Read first: a reader (flint audit verify next to a server) takes no write lock.
@@ -216,7 +225,7 @@ function migrate(db: Database.Database, workstationId: string, readOnly: boolean
   if (readOnly) return false;
   db.transaction(() => {
     if (Number(readMeta().get('format')) === FORMAT) return; // another writer upgraded it meanwhile
-    db.exec(UPGRADE_1_TO_2);
+    db.exec(UPGRADE_TO_BLOCKS);
     db.prepare(`UPDATE meta SET value = ? WHERE key = 'format'`).run(String(FORMAT));
   }).immediate();
   return true;

@@ -14,6 +14,7 @@ import { SqlcipherOpenError } from '../store/sqlcipher-file';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
 import { canonicalJson, hashEvent, hashJson } from './audit-chain';
 import { editStoredBody } from './__fixtures__/storage';
+import { encodeBlock } from './audit-db';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
 const WS = 'ab12cd';
@@ -271,25 +272,29 @@ describe('the file', () => {
     expect((err as Error).message).toMatch(/the audit log could not be opened: wrong key/);
   });
 
-  it('upgrades a format 1 file in place: its text rows stay readable, new events go in blocks', async () => {
-    const db = rawDb(); // a file as the previous format wrote it
+  it.each([
+    ['1', (json: string) => json], // a text body per row
+    ['2', (json: string) => encodeBlock([json])], // a deflated body per row (a block of one)
+  ])('upgrades a format %s file in place: its rows stay readable, new events go in blocks', async (format, stored) => {
+    const db = rawDb(); // a file as that format wrote it
     db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE event (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded INTEGER NOT NULL,
         prev TEXT NOT NULL, hash TEXT NOT NULL, json TEXT NOT NULL);
       CREATE INDEX event_recorded ON event (recorded);`);
-    db.prepare(`INSERT INTO meta VALUES ('format', '1'), ('workstation', ?)`).run(WS);
+    db.prepare(`INSERT INTO meta VALUES ('format', ?), ('workstation', ?)`).run(format, WS);
     const json = canonicalJson({ ...auditEvent(at(0), 'old'), id: `${WS}-1` });
-    db.prepare('INSERT INTO event VALUES (1, ?, ?, ?, ?, ?)').run(`${WS}-1`, at(0).getTime(), '', hashJson('', json), json);
+    db.prepare('INSERT INTO event VALUES (1, ?, ?, ?, ?, ?)').run(`${WS}-1`, at(0).getTime(), '', hashJson('', json), stored(json));
     db.close();
     const reader = await openLog({ readOnly: true }); // a reader leaves the file as it is
-    expect(reader.range({ limit: 5 }).map((e) => e.id)).toEqual([`${WS}-1`]);
+    expect(reader.range({ limit: 5 }).map((e) => e.event.entity?.[0]?.what?.reference)).toEqual(['Patient/old']);
+    expect(await reader.verify()).toEqual({ ok: true, events: 1 });
     await reader.close();
     const log = await openLog();
     await log.append([auditEvent(at(1), 'new1'), auditEvent(at(2), 'new2')]);
     expect(log.range({ limit: 5 }).map((e) => e.event.entity?.[0]?.what?.reference)).toEqual(['Patient/old', 'Patient/new1', 'Patient/new2']);
     expect(await log.verify()).toEqual({ ok: true, events: 3 });
     const after = rawDb();
-    expect(after.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get()).toBe('2');
+    expect(after.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get()).toBe('3');
     expect(after.prepare('SELECT count(*) FROM block').pluck().get()).toBe(1);
     after.close();
   });
