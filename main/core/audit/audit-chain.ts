@@ -24,6 +24,14 @@ export interface ChainRow {
   json: string;
 }
 
+/** The stored chain disagrees with the head kept in the keychain, or that head is unreadable. */
+export class AuditChainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditChainError';
+  }
+}
+
 export type ChainVerdict = { ok: true; events: number } | { ok: false; seq: number; problem: string };
 
 /**

@@ -31,8 +31,14 @@ export interface JournalRecord {
   events: string[];
 }
 
+/** A record as read back: its events parsed. */
+export interface ReadRecord {
+  n: number;
+  events: unknown[];
+}
+
 export interface JournalContents {
-  records: JournalRecord[];
+  records: ReadRecord[];
   /** Bytes at the end that do not form a whole, authentic record: a write cut short by a crash. */
   tornBytes: number;
 }
@@ -91,11 +97,6 @@ export class AuditJournal {
     }
   }
 
-  /** Every whole record; a torn tail is counted, not returned; earlier damage throws. */
-  read(): JournalContents {
-    return readJournal(this.file, this.key);
-  }
-
   /** Empties the file (after its records are committed to audit.db). */
   clear(): void {
     ftruncateSync(this.fd, 0);
@@ -111,6 +112,7 @@ export class AuditJournal {
   }
 }
 
+/** Every whole record; a torn tail is counted, not returned; earlier damage throws. */
 export function readJournal(file: string, key: Buffer): JournalContents {
   let buf: Buffer;
   try {
@@ -119,7 +121,7 @@ export function readJournal(file: string, key: Buffer): JournalContents {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], tornBytes: 0 };
     throw err;
   }
-  const records: JournalRecord[] = [];
+  const records: ReadRecord[] = [];
   let at = 0;
   while (at < buf.length) {
     const rest = buf.length - at;
@@ -137,7 +139,7 @@ export function readJournal(file: string, key: Buffer): JournalContents {
   return { records, tornBytes: 0 };
 }
 
-function open(sealed: Buffer, key: Buffer): JournalRecord | undefined {
+function open(sealed: Buffer, key: Buffer): ReadRecord | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
     decipher.setAAD(AAD);
@@ -145,7 +147,7 @@ function open(sealed: Buffer, key: Buffer): JournalRecord | undefined {
     const plain = Buffer.concat([decipher.update(sealed.subarray(NONCE, sealed.length - TAG)), decipher.final()]);
     const parsed = JSON.parse(plain.toString('utf8')) as { n?: unknown; events?: unknown };
     if (!Number.isSafeInteger(parsed.n) || !Array.isArray(parsed.events)) return undefined;
-    return { n: parsed.n as number, events: parsed.events.map((e) => JSON.stringify(e)) };
+    return { n: parsed.n as number, events: parsed.events as unknown[] };
   } catch {
     return undefined;
   }

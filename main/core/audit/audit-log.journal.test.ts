@@ -5,14 +5,13 @@
  * plaintext, and a locked audit.db makes recording fail closed after backlogMs, then
  * recover with nothing lost. Also: rows stored as text (format 1) still verify.
  */
-import Database from 'better-sqlite3-multiple-ciphers';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
-import { storedBody } from './__fixtures__/storage';
+import { rawAuditDb, storedBody } from './__fixtures__/storage';
 import { readJournal, journalKey } from './audit-journal';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
@@ -53,13 +52,7 @@ function crashImage(): string {
   return copy;
 }
 
-function rawDb(file = opts.file): Database.Database {
-  const db = new Database(file, { timeout: 100 });
-  db.pragma(`cipher='sqlcipher'`);
-  db.pragma('legacy=4');
-  db.pragma(`key="x'${opts.key.toString('hex')}'"`);
-  return db;
-}
+const rawDb = (file = opts.file) => rawAuditDb(file, opts.key, 100);
 
 const storedCount = (file = opts.file) => {
   const db = rawDb(file);

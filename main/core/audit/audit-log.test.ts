@@ -4,7 +4,6 @@
  * removed newest, removed middle), the keychain head, wrong key, no plaintext on disk, and
  * range reads for export.
  */
-import Database from 'better-sqlite3-multiple-ciphers';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlcipherOpenError } from '../store/sqlcipher-file';
 import { auditEvent, MemorySecretStore } from './__fixtures__/events';
 import { canonicalJson, hashEvent, hashJson } from './audit-chain';
-import { editStoredBody } from './__fixtures__/storage';
+import { editStoredBody, rawAuditDb } from './__fixtures__/storage';
 import { encodeBlock } from './audit-db';
 import { AuditChainError, AuditLog, AuditWriteError, type AuditLogOptions } from './audit-log';
 
@@ -52,13 +51,7 @@ async function filled(n: number): Promise<AuditLog> {
 }
 
 /** The file as an attacker with the key sees it: better-sqlite3 directly, no audit code. */
-function rawDb(): Database.Database {
-  const db = new Database(opts.file);
-  db.pragma(`cipher='sqlcipher'`);
-  db.pragma('legacy=4');
-  db.pragma(`key="x'${opts.key.toString('hex')}'"`);
-  return db;
-}
+const rawDb = () => rawAuditDb(opts.file, opts.key);
 
 function tamper(sql: string, ...args: unknown[]): void {
   const db = rawDb();

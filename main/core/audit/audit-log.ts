@@ -16,18 +16,21 @@
  * nothing). A journal whose batches cannot be committed for longer than backlogMs (the
  * file locked, the disk full) stops taking events: recording fails closed then too.
  *
- * The chain head {seq, hash} goes to the keychain after each group, in the background:
- * only the newest head, at most one keychain call in flight, never on a request's path,
- * and a last one on close(). It lets verify see that the newest events were removed.
+ * The chain head {seq, hash} goes to the keychain after each commit, in the background
+ * (audit-head.ts). It lets verify see that the newest events were removed.
  */
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SecretStore } from '../secrets/secret-store';
 import type { DataDir } from '../store/data-dir';
 import type { StoredEvent } from './types';
 import { join } from 'node:path';
-import { canonicalParts, eventId, hashJson, joinCanonical, verifyChain, type CanonicalParts, type ChainHead, type ChainRow, type ChainVerdict } from './audit-chain';
+import { AuditChainError, canonicalParts, eventId, hashJson, joinCanonical, verifyChain, type CanonicalParts, type ChainHead, type ChainRow, type ChainVerdict } from './audit-chain';
 import { openAuditDb, type AuditDb } from './audit-db';
-import { AuditJournal, journalKey, JournalDamagedError, readJournal } from './audit-journal';
+import { auditHeadAccount, ChainHeadKeeper } from './audit-head';
+import { AuditJournal, journalKey, JournalDamagedError, readJournal, type ReadRecord } from './audit-journal';
+
+export { AuditChainError } from './audit-chain';
+export { auditHeadAccount, HEAD_INTERVAL_MS } from './audit-head';
 
 export interface AuditLogOptions {
   /** `<dataDir>/audit.db`. */
@@ -73,16 +76,6 @@ export class AuditWriteError extends Error {
   }
 }
 
-/** The stored chain disagrees with the head kept in the keychain, or that head is unreadable. */
-export class AuditChainError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditChainError';
-  }
-}
-
-/** The keychain head is saved at most this often (and on close). */
-export const HEAD_INTERVAL_MS = 1000;
 /** Journaled events are chained into audit.db this long after the first of a batch... */
 export const FLUSH_MS = 25;
 /** ...or as soon as this many are waiting. */
@@ -91,8 +84,6 @@ export const FLUSH_EVENTS = 256;
 export const BACKLOG_MS = 2000;
 /** The serving process waits this long for another process's write lock, then retries later. */
 const JOURNALED_BUSY_MS = 50;
-
-export const auditHeadAccount = (workstationId: string): string => `${workstationId}/audit-head`;
 
 /** `<dataDir>/audit.journal`. */
 export const auditJournalFile = (dataDir: Pick<DataDir, 'dir'>): string => join(dataDir.dir, 'audit.journal');
@@ -143,10 +134,7 @@ export class AuditLog {
   private closed = false;
   /** Set when the store ends before the keychain head: appends continue after the head. */
   private resumeAfter: ChainHead | undefined;
-  private wantedHead: ChainHead | undefined;
-  private headInFlight: Promise<void> | undefined;
   private commits = 0;
-  private lastHeadSave = 0;
   private appended = 0;
   /** Journaled: events journaled and not yet chained, oldest first, and when the first was. */
   private unchained: Pending[] = [];
@@ -158,11 +146,15 @@ export class AuditLog {
   private failingSince = 0;
   private flushTimer: NodeJS.Timeout | undefined;
 
+  private readonly head: ChainHeadKeeper;
+
   private constructor(
     private readonly db: AuditDb,
     private readonly opts: AuditLogOptions,
     private readonly journal: AuditJournal | undefined,
-  ) {}
+  ) {
+    this.head = new ChainHeadKeeper(opts.secrets, opts.headAccount);
+  }
 
   static async open(opts: AuditLogOptions): Promise<AuditLog> {
     const journaled = opts.journal !== undefined && !opts.readOnly;
@@ -175,7 +167,7 @@ export class AuditLog {
       if (journaled) journal = new AuditJournal(opts.journal!, journalKey(opts.key));
       const log = new AuditLog(db, opts, journal);
       if (opts.readOnly) return log;
-      log.checkHead(await log.readHead());
+      log.checkHead(await log.head.read());
       if (journal) log.replayJournal();
       return log;
     } catch (err) {
@@ -233,10 +225,15 @@ export class AuditLog {
   journalBacklog(): number {
     if (!this.opts.journal) return 0;
     const mark = this.db.journalMark();
+    return this.journalRecords()
+      .filter((r) => r.n > mark)
+      .reduce((n, r) => n + r.events.length, 0);
+  }
+
+  /** The journal's whole records; a journal changed before its last record is an AuditChainError. */
+  private journalRecords(): ReadRecord[] {
     try {
-      return readJournal(this.opts.journal, journalKey(this.opts.key))
-        .records.filter((r) => r.n > mark)
-        .reduce((n, r) => n + r.events.length, 0);
+      return readJournal(this.opts.journal!, journalKey(this.opts.key)).records;
     } catch (err) {
       if (err instanceof JournalDamagedError) throw new AuditChainError(`${err.message}; its events cannot be trusted`);
       throw err;
@@ -252,7 +249,7 @@ export class AuditLog {
   async verify(): Promise<VerifyResult> {
     this.flush();
     // The head first: it is saved after its commit, so the rows read next are never older.
-    const head = await this.readHead();
+    const head = await this.head.read();
     return verifyChain(this.rows({}), this.opts.workstationId, head);
   }
 
@@ -267,8 +264,7 @@ export class AuditLog {
     clearTimeout(this.flushTimer);
     this.flush();
     try {
-      await this.headInFlight;
-      if (this.wantedHead) await this.saveHeadNow(); // a background save had failed
+      await this.head.close();
     } finally {
       this.journal?.close();
       this.db.close();
@@ -391,8 +387,7 @@ export class AuditLog {
       // Parsed back only for callers that asked for the stored events (append).
       if (p.chained || !this.journal) p.resolve(p.chained ? stored[i]!.map(toStored) : undefined);
     });
-    this.wantedHead = head;
-    this.headInFlight ??= this.pumpHead();
+    this.head.save(head);
   }
 
   /**
@@ -403,17 +398,10 @@ export class AuditLog {
   private replayJournal(): void {
     const mark = this.db.journalMark();
     this.journalN = mark;
-    let records;
-    try {
-      records = this.journal!.read().records;
-    } catch (err) {
-      if (err instanceof JournalDamagedError) throw new AuditChainError(`${err.message}; its events cannot be trusted`);
-      throw err;
-    }
-    for (const r of records) {
+    for (const r of this.journalRecords()) {
       this.journalN = Math.max(this.journalN, r.n);
       if (r.n <= mark) continue;
-      const events = r.events.map((json) => prepare(JSON.parse(json) as AuditEvent));
+      const events = r.events.map((e) => prepare(e as AuditEvent));
       this.unchained.push({ events, resolve: () => undefined, reject: () => undefined, chained: false });
       this.unchainedEvents += events.length;
     }
@@ -442,53 +430,6 @@ export class AuditLog {
     );
     this.db.insertGroup(stored.flat());
     return [stored, { seq, hash: prev }];
-  }
-
-  /** Background: saves the newest wanted head until none is left; one call at a time. */
-  private async pumpHead(): Promise<void> {
-    try {
-      while (this.wantedHead) {
-        // At most one keychain write per HEAD_INTERVAL_MS: each is a D-Bus round trip to the
-        // Secret Service, which per request would cost more than the request. Events of
-        // the last interval are still chained; only their truncation could go unnoticed.
-        const wait = this.lastHeadSave + HEAD_INTERVAL_MS - Date.now();
-        if (wait > 0 && !this.closed) await new Promise((r) => setTimeout(r, wait).unref());
-        const head = this.wantedHead;
-        this.wantedHead = undefined;
-        if (!head) break;
-        try {
-          await this.opts.secrets.set(this.opts.headAccount, JSON.stringify(head));
-          this.lastHeadSave = Date.now();
-        } catch {
-          // Retried after the next group and on close(); the events themselves are committed.
-          this.wantedHead ??= head;
-          break;
-        }
-      }
-    } finally {
-      this.headInFlight = undefined;
-    }
-  }
-
-  private async saveHeadNow(): Promise<void> {
-    const head = this.wantedHead!;
-    await this.opts.secrets.set(this.opts.headAccount, JSON.stringify(head));
-    this.wantedHead = undefined;
-  }
-
-  private async readHead(): Promise<ChainHead | null> {
-    const value = await this.opts.secrets.get(this.opts.headAccount);
-    if (value === null) return null;
-    let head: Partial<ChainHead>;
-    try {
-      head = JSON.parse(value) as Partial<ChainHead>;
-    } catch {
-      head = {};
-    }
-    if (!Number.isSafeInteger(head.seq) || (head.seq ?? 0) < 1 || typeof head.hash !== 'string' || !/^[0-9a-f]{64}$/.test(head.hash)) {
-      throw new AuditChainError(`the keychain entry "${this.opts.headAccount}" is not an audit chain head`);
-    }
-    return { seq: head.seq!, hash: head.hash };
   }
 
   /**

@@ -1,9 +1,18 @@
 /**
- * Test helper: what someone with the key and a SQLite shell can do to audit.db: read an
- * event's stored body and store an edited one (decoding and re-encoding its block).
+ * Test helpers: what someone with the key and a SQLite shell can do to audit.db: open it,
+ * read an event's stored body and store an edited one (decoding and re-encoding its block).
  */
-import type Database from 'better-sqlite3-multiple-ciphers';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { decodeBlock, encodeBlock } from '../audit-db';
+
+/** audit.db as an attacker with the key sees it: better-sqlite3 directly, no audit code. */
+export function rawAuditDb(file: string, key: Buffer, timeoutMs?: number): Database.Database {
+  const db = new Database(file, timeoutMs === undefined ? {} : { timeout: timeoutMs });
+  db.pragma(`cipher='sqlcipher'`);
+  db.pragma('legacy=4');
+  db.pragma(`key="x'${key.toString('hex')}'"`);
+  return db;
+}
 
 /** The stored JSON text of event `seq`. */
 export function storedBody(db: Database.Database, seq: number): string {
