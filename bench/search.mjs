@@ -591,17 +591,18 @@ async function measure(q) {
     const b = await readAll(refs, q.walk ? probe.firstRefs : refs.length);
     if (i >= warmupReps) samples.push({ q: r.ms, b: b.ms, q1: r.firstMs, b1: b.markMs });
   }
-  const r = {
-    ...base,
+  // The figures of one timed series: query times q, baseline times b, per repetition.
+  const measured = (fields, entries, baselineReads, q, b) => ({
+    ...fields,
     status: 'measured',
-    entries: probe.refs.length,
-    total: probe.total,
+    entries,
     reps: samples.length,
-    query: summarize(samples.map((s) => s.q)),
-    baselineReads: refs.length,
-    baseline: summarize(samples.map((s) => s.b)),
-    ratio: median(samples.map((s) => s.q / s.b)),
-  };
+    query: summarize(samples.map(q)),
+    baselineReads,
+    baseline: summarize(samples.map(b)),
+    ratio: median(samples.map((s) => q(s) / b(s))),
+  });
+  const r = measured({ ...base, total: probe.total }, probe.refs.length, refs.length, (s) => s.q, (s) => s.b);
   const line = (key, x) =>
     console.log(
       `  ${key.padEnd(16)} ${String(x.entries).padStart(5)} entries  p50 ${f2(x.query.p50)} ms  p95 ${f2(x.query.p95)} ms   baseline ${x.baselineReads} reads p50 ${f2(x.baseline.p50)} ms   ratio ${f2(x.ratio)}x  (${x.reps} reps${x.pages ? `, ${x.pages} pages` : ''})`,
@@ -609,17 +610,8 @@ async function measure(q) {
   if (q.walk) r.pages = probe.pages;
   line(q.key, r);
   if (q.walk && !q.noFirstPage) {
-    r.firstPage = {
-      label: `${q.label}, first page`,
-      path: q.path,
-      status: 'measured',
-      entries: probe.firstRefs,
-      reps: samples.length,
-      query: summarize(samples.map((s) => s.q1)),
-      baselineReads: probe.firstRefs,
-      baseline: summarize(samples.map((s) => s.b1)),
-      ratio: median(samples.map((s) => s.q1 / s.b1)),
-    };
+    const label = `${q.label}, first page`;
+    r.firstPage = measured({ label, path: q.path }, probe.firstRefs, probe.firstRefs, (s) => s.q1, (s) => s.b1);
     line(`${q.key}-p1`, r.firstPage);
   }
   return r;
