@@ -40,13 +40,13 @@ phase() {
 phase build node scripts/build.mjs
 phase lint eslint .
 phase typecheck tsc -p tsconfig.json
-# The JSON report feeds the plain `tests: N passed, N failed` closing line.
+# The JSON report feeds the plain `N passed, N failed` closing line.
 report=${FLINT_TEST_REPORT:-$repo/.test-results/vitest.json}
 mkdir -p "$(dirname "$report")"
 rm -f "$report"
 started=$SECONDS rc=0
 printf '\n==> tests: vitest run %s\n' "$*"
-vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || rc=$?
+vitest run --reporter=./scripts/vitest-reporter.mjs --reporter=json --outputFile.json="$report" "$@" || rc=$?
 printf '==> tests: %s (%ds)\n' "$([ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)")" \
   "$((SECONDS - started))"
 # Last, so that it is the closing line: counts from the report, failing on zero tests.
