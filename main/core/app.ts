@@ -3,6 +3,7 @@
  * other, and tears them down in reverse order. `flint serve` and the Electron shell both
  * start a workstation through startWorkstation().
  */
+import { DUPLICATE_REVIEWED_CODE, SYNC_SYSTEM } from '../../shared/fhir/sync-tags';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, resolveDataDir } from './config';
 import { loadDefinitions } from './fhir/definitions';
 import { createRouter } from './fhir/router';
@@ -24,6 +25,10 @@ import type { SecretStore } from './secrets/secret-store';
 import { openDataDir } from './store/data-dir';
 import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
+import { hasErrors } from './fhir/validation/validator';
+import { startSyncEngine } from './sync/sync-engine';
+import { createSyncApi } from './sync/sync-api';
+import { createAuditPusher } from './sync/audit-push';
 
 export interface WorkstationOptions {
   dataDir?: string;
@@ -86,11 +91,41 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const rawAccounts = openAccounts(dataDir);
     cleanups.push(async () => rawAccounts.close());
     const accounts = audit ? auditedAccounts(rawAccounts, audit, () => log('[fault] a security audit record could not be written')) : rawAccounts;
+    const validator = createValidator();
+    // Sync (docs/sync.md): pulled documents land in the inbox, the applier moves what is
+    // complete and valid into the store; the engine follows sync.json.
+    const inbox = await openEncryptedPouch({ file: dataDir.storeFile('inbox'), key: dataDir.purposeKey('inbox') });
+    cleanups.push(() => inbox.close());
+    const sync = await startSyncEngine({
+      dataDir: dataDir.dir,
+      workstationId: dataDir.workstationId,
+      secrets,
+      store: db,
+      locks: store.locks,
+      inbox,
+      validate: (resource) => {
+        const issues = validator.validate(resource);
+        if (!hasErrors(issues)) return [];
+        // Paths and rules only: a validator's message may quote the value it refused.
+        return issues
+          .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+          .map((i) => `${i.code ?? 'invalid'} at ${i.expression?.[0] ?? 'the resource'}`);
+      },
+      afterApply: async (heads) => {
+        for (const h of heads) store.forget(h.type, h.id);
+        await indexer.catchUp();
+      },
+      conflicts: () => index.conflicts().length,
+      auditPusher: (endpoint, auditUrl) => createAuditPusher({ log: auditLog, workstationId: dataDir.workstationId, endpoint, auditUrl }),
+      ...(audit ? { audit } : {}),
+      log,
+    });
+    cleanups.push(() => sync.close());
     const handle = createRouter(
       {
         store,
         defs: searchIndex.defs,
-        validator: createValidator(),
+        validator,
         search,
         compartments: loadCompartments(defs),
         // Every request needs a bearer token (the HTTP layer resolves it to a principal).
@@ -133,6 +168,16 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       },
       authHandler,
       smartConfiguration: () => smartConfiguration(self.origin!),
+      flint: createSyncApi({
+        dataDir: dataDir.dir,
+        engine: sync,
+        store,
+        validator,
+        conflicts: () => index.conflicts(),
+        duplicates: () => index.duplicates({ system: SYNC_SYSTEM, code: DUPLICATE_REVIEWED_CODE }),
+        isKnownType: (type) => searchIndex.defs.isResourceType(type),
+        ...(audit ? { audit } : {}),
+      }),
     });
     cleanups.push(() => http.close());
     self.origin = http.origin;

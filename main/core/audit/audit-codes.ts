@@ -48,6 +48,10 @@ export const EVENT_TYPE = {
   rest: c(SYS.eventType, 'rest', 'Restful Operation'),
   userAuthentication: c(SYS.dicom, '110114', 'User Authentication'),
   securityAlert: c(SYS.dicom, '110113', 'Security Alert'),
+  /** Sync: documents received from the central server, applied to the store. */
+  import: c(SYS.dicom, '110107', 'Import'),
+  /** Sync: documents sent to the central server. */
+  export: c(SYS.dicom, '110106', 'Export'),
 } as const;
 
 export const DICOM_SUBTYPE = {

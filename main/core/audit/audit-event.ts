@@ -21,7 +21,7 @@ import {
   localSubtype,
   restful,
 } from './audit-codes';
-import type { AccessRecord, AuditAgent, RestInteraction, SecurityKind, SecurityRecord } from './types';
+import type { AccessRecord, AuditAgent, RestInteraction, SecurityKind, SecurityRecord, SyncRecord } from './types';
 
 type Action = NonNullable<AuditEvent['action']>;
 type Outcome = NonNullable<AuditEvent['outcome']>;
@@ -313,4 +313,40 @@ function subjectEntity(subject: string): AuditEventEntity {
     if (kind === 'app') return { what: { identifier: { system: LOCAL.client, value }, display: value }, type: ENTITY_TYPE.systemObject, role: ENTITY_ROLE.securityResource };
   }
   return { what: { identifier: { system: LOCAL.subject, value: subject } }, type: ENTITY_TYPE.systemObject, role: ENTITY_ROLE.securityResource };
+}
+
+// ---- Sync events -----------------------------------------------------------------
+
+/**
+ * DICOM 110107 Import for what sync received and applied (and for an arrival it
+ * quarantined, outcome 4), 110106 Export for what it sent. The central server is the
+ * other agent, named by its database URL; the count of documents is the entity's detail.
+ * Nothing of the content goes in: BALP asks for no more than the parties and the count.
+ */
+export function syncEvent(r: SyncRecord, source: { workstationId: string; baseUrl?: string }): AuditEvent {
+  const importing = r.sync !== 'export';
+  const remote: AuditEventAgent = {
+    type: typeOf(importing ? AGENT_TYPE.sourceRole : AGENT_TYPE.destinationRole),
+    requestor: false,
+    who: { display: r.remote },
+    network: { address: r.remote, type: '5' },
+  };
+  const event: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: importing ? EVENT_TYPE.import : EVENT_TYPE.export,
+    subtype: [localSubtype(`sync-${r.sync}`)],
+    action: importing ? 'C' : 'R',
+    recorded: r.recorded.toISOString(),
+    outcome: r.ok ? '0' : '4',
+    agent: [serverAgent(source, importing ? AGENT_TYPE.destinationRole : AGENT_TYPE.sourceRole), remote],
+    source: sourceOf(source.workstationId),
+  };
+  if (r.detail) event.outcomeDesc = r.detail;
+  const entity: AuditEventEntity = { type: ENTITY_TYPE.systemObject, detail: [{ type: 'count', valueString: String(r.count) }] };
+  if (r.what) {
+    entity.what = { reference: r.what };
+    entity.role = ENTITY_ROLE.domainResource;
+  }
+  event.entity = [entity];
+  return event;
 }

@@ -3,10 +3,10 @@
  * and security records into BALP AuditEvents and appends them to the chained log. The
  * log groups concurrent appends into one write; each caller waits for its own.
  */
-import { accessEvent, securityEvent } from './audit-event';
+import { accessEvent, securityEvent, syncEvent } from './audit-event';
 import type { AuditLog } from './audit-log';
 import type { AuditRecorder } from './recorder';
-import type { AccessRecord, SecurityRecord } from './types';
+import type { AccessRecord, SecurityRecord, SyncRecord } from './types';
 
 export class AuditTrail implements AuditRecorder {
   constructor(
@@ -15,10 +15,12 @@ export class AuditTrail implements AuditRecorder {
     private readonly baseUrl: () => string | undefined = () => undefined,
   ) {}
 
-  async record(records: ReadonlyArray<AccessRecord | SecurityRecord>): Promise<void> {
+  async record(records: ReadonlyArray<AccessRecord | SecurityRecord | SyncRecord>): Promise<void> {
     if (records.length === 0) return;
     const base = this.baseUrl();
     const source = base ? { workstationId: this.workstationId, baseUrl: base } : { workstationId: this.workstationId };
-    await this.log.write(records.map((r) => ('kind' in r ? securityEvent(r, source) : accessEvent(r, source))));
+    await this.log.write(
+      records.map((r) => ('kind' in r ? securityEvent(r, source) : 'sync' in r ? syncEvent(r, source) : accessEvent(r, source))),
+    );
   }
 }

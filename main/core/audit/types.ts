@@ -58,6 +58,24 @@ export interface SecurityRecord {
   recorded: Date;
 }
 
+/**
+ * One applied pull batch, one push batch, a quarantined arrival or a resolved conflict
+ * (docs/sync.md). Counts, the server and resource references only: no content.
+ */
+export interface SyncRecord {
+  sync: 'import' | 'export' | 'quarantine';
+  /** Documents in the batch (versions, heads, closed branches). */
+  count: number;
+  /** The remote database URL (never credentials). */
+  remote: string;
+  ok: boolean;
+  /** `Type/id/_history/vid` of what was quarantined. */
+  what?: string;
+  /** Why it failed (no PHI: element paths and rule names). */
+  detail?: string;
+  recorded: Date;
+}
+
 /** The AuditEvent as stored: content plus its place in the workstation's hash chain. */
 export interface StoredEvent {
   /** `<workstationId>-<seq>`: unique across workstations (central database later). */

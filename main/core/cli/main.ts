@@ -7,10 +7,11 @@ import { auditCommand } from './audit';
 import type { Command } from './command';
 import { reindexCommand } from './reindex';
 import { serveCommand } from './serve';
+import { syncCommand } from './sync';
 import { tokenCommand } from './token';
 import { userCommand } from './user';
 
-const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, auditCommand];
+const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, auditCommand, syncCommand];
 
 const USAGE = `Usage: flint <command> [options]
 

@@ -18,8 +18,11 @@ import { checkAcceptable } from './negotiate';
 import { RateLimiter, clientKey, type BucketConfig } from './rate-limit';
 import { decodeBody, readBody } from './read-body';
 import { withSecurityHeaders } from './security-headers';
+import type { SyncApiRequest, SyncApiResponse } from '../sync/sync-api';
 
 export const FHIR_PREFIX = '/fhir';
+/** Flint's own API beside FHIR: sync status and conflicts (docs/sync.md). */
+export const FLINT_PREFIX = '/flint';
 
 export interface RateLimits {
   /** Per endpoint and client: POST /auth/authorize, /auth/token, /auth/introspect, /auth/revoke. */
@@ -50,6 +53,8 @@ export interface HttpOptions {
   /** The document at GET /fhir/.well-known/smart-configuration; 404 there when absent. */
   smartConfiguration?: () => Record<string, unknown>;
   rateLimits?: Partial<RateLimits>;
+  /** Serves /flint/* for signed-in callers; 404 there when absent. */
+  flint?: (req: SyncApiRequest) => Promise<SyncApiResponse>;
   /** The limiters' clock (tests). */
   now?: () => number;
 }
@@ -76,8 +81,9 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
   };
   // Node would answer a request without Host with its own bare 400; the Host check
   // answers it instead, as every other foreign Host (421, with our headers).
+  const streams = new Set<ServerResponse>();
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    void serve(req, res, opts, limiters).catch(() => {
+    void serve(req, res, opts, limiters, streams).catch(() => {
       // serve() answers every error itself; this only guards a broken socket.
       if (!res.headersSent) res.writeHead(500, withSecurityHeaders({})).end();
     });
@@ -95,6 +101,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const s of streams) s.end();
         server.closeIdleConnections();
       }),
   };
@@ -102,7 +109,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
 
 const originOf = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOptions, limiters: Limiters): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOptions, limiters: Limiters, streams: Set<ServerResponse>): Promise<void> {
   const port = req.socket.localPort ?? opts.port;
   const head = req.method === 'HEAD';
   // First, with the body unread: a page reaching us through DNS rebinding, or a page
@@ -126,6 +133,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
     return sendAuth(req, res, await serveAuth(req, url, ctx), extra);
   }
   const pretty = url.searchParams.get('_pretty') === 'true';
+  if (opts.flint && (url.pathname === FLINT_PREFIX || url.pathname.startsWith(`${FLINT_PREFIX}/`))) {
+    return serveFlint(req, res, url, opts, limiters, extra, streams);
+  }
   try {
     const path = fhirPath(url.pathname);
     let principal: Principal | undefined;
@@ -159,6 +169,57 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
     sendFhir(req, res, await opts.handle(fhirReq), { pretty, extra });
   } catch (e) {
     sendFhir(req, res, toResponse(e, opts.logFault), { pretty, extra });
+  }
+}
+
+/**
+ * /flint/*: bearer-authenticated like FHIR; JSON in and out (errors as OperationOutcome),
+ * and server-sent events for /flint/sync/events, ended when the server closes.
+ */
+async function serveFlint(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  opts: HttpOptions,
+  limiters: Limiters,
+  extra: Record<string, string>,
+  streams: Set<ServerResponse>,
+): Promise<void> {
+  try {
+    if (!opts.authenticate) throw notFound('Not found');
+    const client = clientKey(req.socket.remoteAddress);
+    const result = await authenticateBearer(req.headers.authorization, opts.authenticate, limiters.bearerFailures, client);
+    if ('response' in result) return sendFhir(req, res, result.response, { extra });
+    let path: string[];
+    try {
+      path = url.pathname.slice(FLINT_PREFIX.length).split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      throw badRequest('The URL path is not validly percent-encoded');
+    }
+    const raw = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
+    const decoded = decodeBody(raw, req.headers['content-type']);
+    const apiReq: SyncApiRequest = { method: req.method ?? 'GET', path, principal: result.principal };
+    if (decoded.body !== undefined) apiReq.body = decoded.body;
+    if (req.socket.remoteAddress) apiReq.address = req.socket.remoteAddress;
+    const answer = await opts.flint!(apiReq);
+    if ('events' in answer) {
+      res.writeHead(200, withSecurityHeaders({ ...extra, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' }));
+      streams.add(res);
+      const sub = answer.events.subscribe({
+        next: (s) => void res.write(`event: status\ndata: ${JSON.stringify(s)}\n\n`),
+        complete: () => res.end(),
+      });
+      const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      res.once('close', () => {
+        clearInterval(ping);
+        sub.unsubscribe();
+        streams.delete(res);
+      });
+      return;
+    }
+    sendJson(res, req.method === 'HEAD', answer.status, extra, answer.body, 'application/json; charset=utf-8', url.searchParams.get('_pretty') === 'true');
+  } catch (e) {
+    sendFhir(req, res, toResponse(e, opts.logFault), { extra });
   }
 }
 

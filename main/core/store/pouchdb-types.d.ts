@@ -104,8 +104,27 @@ declare namespace PouchDB {
     cancel(): void;
   }
 
+  namespace Replication {
+    interface ReplicateOptions {
+      live?: boolean;
+      retry?: boolean;
+      batch_size?: number;
+      batches_limit?: number;
+      heartbeat?: number | false;
+      filter?: (doc: { _id: string; [key: string]: unknown }) => boolean;
+      checkpoint?: 'source' | 'target' | false;
+      since?: number | string;
+    }
+    /** A running replication: an event emitter (active, change, paused, denied, error, complete) and a promise. */
+    interface Replication<T = unknown> extends Promise<T> {
+      on(event: string, listener: (...args: any[]) => void): this;
+      cancel(): void;
+    }
+  }
+
   interface Database {
     readonly name: string;
+    revsDiff(diff: Record<string, string[]>): Promise<Record<string, { missing?: string[]; possible_ancestors?: string[] }>>;
     get<T extends object = Record<string, unknown>>(id: string, options?: Core.GetOptions): Promise<Core.Document & T>;
     put(doc: Core.PutDocument, options?: object): Promise<Core.Response>;
     remove(doc: Core.Document): Promise<Core.Response>;
@@ -131,6 +150,6 @@ declare namespace PouchDB {
     new (name: string, options?: Configuration.DatabaseConfiguration): Database;
     plugin(plugin: Plugin): Static;
     adapter(name: string, init: unknown, preferred?: boolean): void;
-    replicate(source: Database | string, target: Database | string, options?: object): Promise<unknown>;
+    replicate(source: Database | string, target: Database | string, options?: Replication.ReplicateOptions): Replication.Replication<object>;
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
+import { CONFLICT_TAG, withoutConflictTag } from '../../../shared/fhir/sync-tags';
 import {
   RANGE_END,
   VERSION_PREFIX,
@@ -63,7 +64,7 @@ export class ResourceStore {
   private async readHead(key: string, type: string, id: string): Promise<HeadDoc | undefined> {
     const began = this.cache.begin();
     try {
-      const doc = (await this.db.get(headId(type, id))) as unknown as HeadDoc;
+      const doc = tagConflict((await this.db.get(headId(type, id), { conflicts: true })) as unknown as HeadDoc & { _conflicts?: string[] });
       this.cache.offer(key, doc, began);
       return doc;
     } catch (e) {
@@ -126,7 +127,7 @@ export class ResourceStore {
       const record: VersionRecord = { type: w.type, id: w.id, vid, n, ts, method: w.method, deleted: !w.resource };
       if (w.resource) {
         record.resource = {
-          ...w.resource,
+          ...withoutConflictTag(w.resource),
           id: w.id,
           meta: { ...w.resource.meta, versionId: vid, lastUpdated: ts },
         } as Resource;
@@ -146,6 +147,39 @@ export class ResourceStore {
       for (const w of writes) this.cache.invalidate(lockKey(w.type, w.id));
     }
     return records;
+  }
+
+  /**
+   * Resolves a conflict (docs/sync.md, "Conflicts"): under the caller's lock on the
+   * resource, one bulkDocs writes `resource` (undefined: a deletion) as a new version after
+   * every leaf, updates the winning head and closes every losing head revision. Returns
+   * undefined when the head has no conflict (any more).
+   */
+  async resolve(type: string, id: string, resource: Resource | undefined): Promise<VersionRecord | undefined> {
+    const head = (await this.db.get(headId(type, id), { conflicts: true })) as unknown as HeadDoc & { _conflicts?: string[] };
+    const losers = head._conflicts ?? [];
+    if (losers.length === 0) return undefined;
+    const leaves = [head, ...(await Promise.all(losers.map((rev) => this.db.get(headId(type, id), { rev }) as unknown as Promise<HeadDoc>)))];
+    const n = Math.max(...leaves.map((l) => l.n)) + 1;
+    const latest = leaves.map((l) => l.ts).sort().pop();
+    const vid = makeVersionId(n, this.workstationId);
+    const ts = nextTimestamp(latest);
+    const method: WriteMethod = resource ? 'PUT' : 'DELETE';
+    const record: VersionRecord = { type, id, vid, n, ts, method, deleted: !resource };
+    if (resource) record.resource = { ...withoutConflictTag(resource), id, meta: { ...resource.meta, versionId: vid, lastUpdated: ts } } as Resource;
+    if (record.resource) record.resource = withoutConflictTag(record.resource);
+    const docs = [
+      { ...record, _id: versionId(type, id, vid), kind: 'version' },
+      { ...record, _id: headId(type, id), _rev: head._rev, kind: 'head' },
+      ...losers.map((rev) => ({ _id: headId(type, id), _rev: rev, _deleted: true })),
+    ] as unknown as Array<HeadDoc | VersionDoc>;
+    this.cache.invalidate(lockKey(type, id));
+    try {
+      await this.write(docs);
+    } finally {
+      this.cache.invalidate(lockKey(type, id));
+    }
+    return record;
   }
 
   /** Something other than commit changed this resource's head (replication): forget it. */
@@ -210,4 +244,13 @@ export function newestFirst(a: VersionRecord, b: VersionRecord): number {
   const ka = `${a.type}/${a.id}/${a.vid}`;
   const kb = `${b.type}/${b.id}/${b.vid}`;
   return ka < kb ? 1 : ka > kb ? -1 : 0;
+}
+
+/** A head with concurrent leaf revisions is served with the conflict tag (never stored). */
+function tagConflict(doc: HeadDoc & { _conflicts?: string[] }): HeadDoc {
+  const conflicted = (doc._conflicts?.length ?? 0) > 0;
+  delete doc._conflicts;
+  if (!conflicted || !doc.resource) return doc;
+  const meta = doc.resource.meta ?? {};
+  return { ...doc, resource: { ...doc.resource, meta: { ...meta, tag: [...(meta.tag ?? []), CONFLICT_TAG] } } as Resource };
 }

@@ -26,6 +26,30 @@ export interface IndexChange {
   lastUpdated: number;
   /** null: the resource is deleted (its rows go). */
   rows: IndexRows | null;
+  /** The head's open conflict, if it has one (absent or null: none). */
+  conflict?: ConflictInfo | null;
+}
+
+/** A head with several leaf revisions: the winner and every version in conflict. */
+export interface ConflictInfo {
+  current: string;
+  /** Version ids of every leaf, the winner's first. */
+  versions: string[];
+  /** delete when one of the leaves is a deletion. */
+  kind: 'edit' | 'delete';
+}
+
+export interface ConflictRow extends ConflictInfo {
+  type: string;
+  id: string;
+}
+
+/** Two or more current Patients sharing one identifier (system and value). */
+export interface DuplicateRow {
+  system: string;
+  value: string;
+  /** Patient ids with their current version ids. */
+  patients: Array<{ id: string; vid: string }>;
 }
 
 /** A version document of a store transaction that is not complete yet. */
@@ -65,6 +89,12 @@ export interface IndexDb extends IndexQueries, JoinQueries {
   clear(custom?: unknown): void;
   /** The custom search parameters the rows were built with (as given to clear), if any. */
   customParams(): unknown;
+  /** Every open conflict, by type and id. */
+  conflicts(): ConflictRow[];
+  /** The open conflict of one resource. */
+  conflictOf(type: string, id: string): ConflictRow | undefined;
+  /** Patients sharing an identifier, except those tagged as reviewed (`reviewedTag`: system and code). */
+  duplicates(reviewedTag: { system: string; code: string }): DuplicateRow[];
   close(): void;
 }
 
@@ -142,6 +172,10 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
   };
 
   const replaceOne = (c: IndexChange) => {
+    run('DELETE FROM conflict WHERE type = ? AND id = ?', c.type, c.id);
+    if (c.conflict) {
+      run('INSERT INTO conflict (type, id, current, versions, kind) VALUES (?, ?, ?, ?, ?)', c.type, c.id, c.conflict.current, JSON.stringify(c.conflict.versions), c.conflict.kind);
+    }
     const rid = all<{ rid: number }>('SELECT rid FROM resource WHERE type = ? AND id = ?', c.type, c.id)[0]?.rid;
     if (rid !== undefined) for (const t of ROW_TABLES) run(`DELETE FROM ${t} WHERE rid = ?`, rid);
     if (!c.rows) {
@@ -175,7 +209,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
 
   function clearAll(custom?: unknown): void {
     atomically(() => {
-      for (const t of [...ROW_TABLES, 'resource', 'param', 'tx_size', 'tx_version']) run(`DELETE FROM ${t}`);
+      for (const t of [...ROW_TABLES, 'resource', 'param', 'tx_size', 'tx_version', 'conflict']) run(`DELETE FROM ${t}`);
       run(`DELETE FROM meta WHERE key = 'checkpoint'`);
       if (custom !== undefined) setMeta('custom', custom);
     });
@@ -214,10 +248,50 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     },
     clear: clearAll,
     customParams: () => getMeta('custom'),
+    conflicts: () => all<ConflictDbRow>('SELECT type, id, current, versions, kind FROM conflict ORDER BY type, id').map(conflictRow),
+    conflictOf(type, id) {
+      const row = all<ConflictDbRow>('SELECT type, id, current, versions, kind FROM conflict WHERE type = ? AND id = ?', type, id)[0];
+      return row ? conflictRow(row) : undefined;
+    },
+    duplicates(reviewed) {
+      const pid = lookupPid('Patient', 'identifier');
+      if (pid === undefined) return [];
+      const tag = lookupPid('Patient', '_tag') ?? -1;
+      const rows = all<{ system: string; code: string; id: string; vid: string }>(
+        `WITH live AS (
+           SELECT t.system, t.code, t.rid FROM sp_token t
+           WHERE t.pid = ? AND t.system IS NOT NULL AND t.code IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM sp_token g WHERE g.pid = ? AND g.rid = t.rid AND g.system = ? AND g.code = ?))
+         SELECT l.system, l.code, r.id, r.vid FROM live l JOIN resource r ON r.rid = l.rid
+         WHERE (l.system, l.code) IN (SELECT system, code FROM live GROUP BY system, code HAVING COUNT(DISTINCT rid) > 1)
+         ORDER BY l.system, l.code, r.id`,
+        pid, tag, reviewed.system, reviewed.code,
+      );
+      const out = new Map<string, DuplicateRow>();
+      for (const r of rows) {
+        const key = `${r.system}|${r.code}`;
+        let d = out.get(key);
+        if (!d) out.set(key, (d = { system: r.system, value: r.code, patients: [] }));
+        if (!d.patients.some((p) => p.id === r.id)) d.patients.push({ id: r.id, vid: r.vid });
+      }
+      return [...out.values()];
+    },
     close() {
       statements.clear();
       plucked.clear();
       if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm
     },
   };
+}
+
+interface ConflictDbRow {
+  type: string;
+  id: string;
+  current: string;
+  versions: string;
+  kind: string;
+}
+
+function conflictRow(r: ConflictDbRow): ConflictRow {
+  return { type: r.type, id: r.id, current: r.current, versions: JSON.parse(r.versions) as string[], kind: r.kind === 'delete' ? 'delete' : 'edit' };
 }

@@ -9,7 +9,7 @@
  * every commit made before they called: that is the read-your-writes guarantee.
  */
 import { HEAD_PREFIX, VERSION_PREFIX, headId, type HeadDoc, type VersionDoc } from '../../store/documents';
-import type { IndexChange, IndexDb, Seq, TxVersion } from './index-db';
+import type { ConflictInfo, IndexChange, IndexDb, Seq, TxVersion } from './index-db';
 import type { IndexRows } from './index-rows';
 
 export const PAGE_SIZE = 500;
@@ -53,7 +53,7 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
     return p;
   };
 
-  const toChange = (head: HeadDoc): IndexChange => {
+  const toChange = (head: HeadDoc, conflict: ConflictInfo | null): IndexChange => {
     onHead?.(head.type, head.id);
     return {
       type: head.type,
@@ -61,12 +61,30 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
       vid: head.vid,
       lastUpdated: Date.parse(head.ts),
       rows: head.deleted || !head.resource ? null : extract(head.resource),
+      conflict,
     };
   };
 
+  /**
+   * A head replicated with concurrent edits has losing leaf revisions (`_conflicts`):
+   * read each for its version id (docs/sync.md, "Conflicts"). Rare, so one get each.
+   */
+  async function conflictOf(head: HeadDoc & { _conflicts?: string[] }): Promise<ConflictInfo | null> {
+    const revs = head._conflicts ?? [];
+    if (revs.length === 0) return null;
+    const losers = await Promise.all(revs.map((rev) => db.get(head._id, { rev }) as unknown as Promise<HeadDoc>));
+    return {
+      current: head.vid,
+      versions: [head.vid, ...losers.map((l) => l.vid)],
+      kind: head.deleted || losers.some((l) => l.deleted) ? 'delete' : 'edit',
+    };
+  }
+
+  const withConflict = async (head: HeadDoc): Promise<IndexChange> => toChange(head, await conflictOf(head));
+
   async function currentHead(type: string, id: string): Promise<HeadDoc | undefined> {
     try {
-      return (await db.get(headId(type, id))) as unknown as HeadDoc;
+      return (await db.get(headId(type, id), { conflicts: true })) as unknown as HeadDoc;
     } catch (e) {
       if ((e as { status?: number }).status === 404) return undefined;
       throw e;
@@ -90,8 +108,8 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
 
   async function page(): Promise<{ read: number; more: boolean }> {
     const since = index.checkpoint();
-    const res = await db.changes({ since, include_docs: true, limit: PAGE_SIZE });
-    const changes: IndexChange[] = [];
+    const res = await db.changes({ since, include_docs: true, conflicts: true, limit: PAGE_SIZE } as PouchDB.Core.ChangesOptions);
+    const changes: Array<IndexChange | Promise<IndexChange>> = [];
     const versions: TxVersion[] = [];
     const touched = new Map<string, number>();
     for (const ch of res.results) {
@@ -104,7 +122,7 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
       } else if (ch.id.startsWith(HEAD_PREFIX)) {
         const head = ch.doc as unknown as HeadDoc | undefined;
         if (ch.deleted || !head) changes.push(purged(ch.id));
-        else if (!head.tx || index.txDone(head.tx.id)) changes.push(toChange(head));
+        else if (!head.tx || index.txDone(head.tx.id)) changes.push(withConflict(head));
         else touched.set(head.tx.id, head.tx.size); // indexed when its transaction completes
       }
     }
@@ -115,9 +133,9 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
       const heads = await completeTx(txId, size, [...seen.values()]);
       if (!heads) continue;
       done.push(txId);
-      changes.push(...heads.map(toChange));
+      changes.push(...heads.map(withConflict));
     }
-    index.applyBatch(changes, res.last_seq, { versions, done });
+    index.applyBatch(await Promise.all(changes), res.last_seq, { versions, done });
     return { read: res.results.length, more: res.results.length >= PAGE_SIZE };
   }
 

@@ -5,14 +5,14 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 3;
 
 /** Row tables; every one has `rid` and `pid` and is emptied per resource by rid. */
 export const ROW_TABLES = [
   'sp_string', 'sp_token', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'sp_composite', 'sp_present',
 ] as const; // prettier-ignore
 
-const TABLES = ['meta', 'param', 'resource', ...ROW_TABLES, 'tx_size', 'tx_version'];
+const TABLES = ['meta', 'param', 'resource', ...ROW_TABLES, 'tx_size', 'tx_version', 'conflict'];
 
 // Indexes end in rid so a lookup is answered from the index alone (rowid tables would
 // otherwise need a second lookup per match to read rid). Indexes for columns most rows
@@ -78,6 +78,12 @@ CREATE TABLE tx_size (tx_id TEXT PRIMARY KEY, size INTEGER NOT NULL, done INTEGE
 CREATE TABLE tx_version (
   tx_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (tx_id, type, id)) WITHOUT ROWID;
+
+-- Heads with more than one leaf revision after replication (docs/sync.md, "Conflicts"):
+-- the winner's version id, every version id in conflict (winner first), edit or delete.
+CREATE TABLE conflict (
+  type TEXT NOT NULL, id TEXT NOT NULL, current TEXT NOT NULL, versions TEXT NOT NULL, kind TEXT NOT NULL,
+  PRIMARY KEY (type, id)) WITHOUT ROWID;
 `;
 
 /** Deletes by rid; sp_present's key starts with pid, so it gets its own rid index too. */

@@ -1,0 +1,219 @@
+/**
+ * `flint sync configure|status|pause|resume|remove|setup-remote` (docs/sync.md). Works
+ * whether or not a server runs on the data dir: settings go to sync.json, which a
+ * running server watches; the password goes to the OS keychain; status prints what the
+ * running server last wrote, or the settings alone when none runs.
+ */
+import { rmSync } from 'node:fs';
+import { resolveDataDir } from '../config';
+import { KeytarSecretStore } from '../secrets/keytar-secret-store';
+import { openDataDir } from '../store/data-dir';
+import { RemoteError, checkRemoteUrl, databaseName, siblingDatabase } from '../sync/remote';
+import { setupRemote } from '../sync/setup-remote';
+import {
+  auditRemoteOf,
+  passwordAccount,
+  readSyncSettings,
+  removeSyncSettings,
+  writeSyncSettings,
+  type SyncSettings,
+} from '../sync/sync-config';
+import { readStatusFile } from '../sync/sync-engine';
+import { MESSAGES } from '../sync/sync-status';
+import { UsageError, type Command } from './command';
+import { parseWithPositionals, readSecret } from './with-accounts';
+
+const USAGE = `Usage:
+  flint sync configure --remote URL --username USER [--ca-file PEM] [--audit-remote URL]
+                       [--max-retry-delay SECONDS] [--data-dir DIR]
+  flint sync status|pause|resume|remove [--data-dir DIR]
+  flint sync setup-remote --remote URL --username ADMIN [--member USER]... [--audit-remote URL]
+                          [--ca-file PEM]
+
+configure     sync this data dir with the clinic database at URL (e.g.
+              https://couch.clinic.example:6984/clinic). The password is read from
+              stdin and kept in the OS keychain. A running server picks it up.
+status        print the sync status as JSON
+pause/resume  stop and restart sync (local work goes on either way)
+remove        stop syncing: forget the settings, the password and the inbox
+setup-remote  as a server admin (password on stdin): create the clinic database and
+              its audit database (default URL-audit), restrict them to the role
+              flint-workstation and the --member users, install their validation
+
+Options:
+  --data-dir DIR   data dir (default: FLINT_DATA_DIR, else the desktop app's)
+  -h, --help       show this help
+`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  remote: { type: 'string' },
+  username: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'audit-remote': { type: 'string' },
+  'max-retry-delay': { type: 'string' },
+  member: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseWithPositionals<typeof OPTIONS>>['values'];
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'set up, inspect, pause or remove sync with the central server',
+  async run(argv) {
+    try {
+      const { values, positionals } = parseWithPositionals(argv, OPTIONS, USAGE);
+      const [action, ...extra] = positionals;
+      if (values.help || !action) {
+        process.stdout.write(USAGE);
+        return values.help ? 0 : 2;
+      }
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${USAGE}`);
+      switch (action) {
+        case 'configure':
+          return await configure(values);
+        case 'status':
+          return status(values);
+        case 'pause':
+        case 'resume':
+          return setPaused(values, action === 'pause');
+        case 'remove':
+          return await remove(values);
+        case 'setup-remote':
+          return await setup(values);
+        default:
+          throw new UsageError(`unknown action "${action}"\n\n${USAGE}`);
+      }
+    } catch (e) {
+      if (e instanceof UsageError || e instanceof RangeError) {
+        process.stderr.write(`flint sync: ${e.message}\n`);
+        return 2;
+      }
+      if (e instanceof RemoteError) {
+        process.stderr.write(`flint sync: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+};
+
+function required(values: Values, name: 'remote' | 'username'): string {
+  const v = values[name];
+  if (!v) throw new UsageError(`--${name} is required\n\n${USAGE}`);
+  return v;
+}
+
+async function password(prompt: string): Promise<string> {
+  const pw = (await readSecret(prompt)).replace(/\r?\n$/, '');
+  if (pw === '') throw new UsageError('no password given on stdin');
+  return pw;
+}
+
+async function configure(values: Values): Promise<number> {
+  const remote = checkRemoteUrl(required(values, 'remote')).toString().replace(/\/+$/, '');
+  const settings: SyncSettings = { remote, username: required(values, 'username') };
+  if (values['audit-remote']) settings.auditRemote = checkRemoteUrl(values['audit-remote']).toString().replace(/\/+$/, '');
+  if (values['ca-file']) settings.caFile = values['ca-file'];
+  if (values['max-retry-delay'] !== undefined) settings.maxRetryDelay = Number(values['max-retry-delay']);
+  const pw = await password(`Password for ${settings.username} at ${new URL(remote).origin}: `);
+  const secrets = new KeytarSecretStore();
+  const dataDir = await openDataDir(resolveDataDir(values['data-dir']), secrets, { shared: true });
+  try {
+    // The keychain first: a running server that sees sync.json change finds the password.
+    await secrets.set(passwordAccount(dataDir.workstationId), pw);
+    writeSyncSettings(dataDir.dir, settings);
+    process.stdout.write(`Sync configured: ${remote} as ${settings.username} (audit: ${auditRemoteOf(settings)})\n`);
+    return 0;
+  } finally {
+    await dataDir.release();
+  }
+}
+
+function status(values: Values): number {
+  const dir = resolveDataDir(values['data-dir']);
+  const settings = readSyncSettings(dir);
+  const written = readStatusFile(dir);
+  const running = written?.server ? isAlive(written.server.pid) : false;
+  if (running && written) {
+    process.stdout.write(`${JSON.stringify({ ...written, server: 'running' }, null, 2)}\n`);
+    return 0;
+  }
+  const out: Record<string, unknown> = {
+    configured: settings !== undefined,
+    state: !settings ? 'offline' : settings.paused ? 'paused' : 'offline',
+    server: 'not running',
+    message: !settings ? MESSAGES.notConfigured : settings.paused ? MESSAGES.paused : 'The Flint server on this computer is not running: nothing is being sent or received.',
+  };
+  if (settings) {
+    out['remote'] = settings.remote;
+    out['auditRemote'] = auditRemoteOf(settings);
+    out['username'] = settings.username;
+  }
+  if (written?.lastSync) out['lastSync'] = written.lastSync;
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return 0;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function setPaused(values: Values, paused: boolean): number {
+  const dir = resolveDataDir(values['data-dir']);
+  const settings = readSyncSettings(dir);
+  if (!settings) {
+    process.stderr.write('flint sync: sync is not configured on this data dir (flint sync configure)\n');
+    return 1;
+  }
+  if (paused) settings.paused = true;
+  else delete settings.paused;
+  writeSyncSettings(dir, settings);
+  process.stdout.write(paused ? 'Sync paused.\n' : 'Sync resumed.\n');
+  return 0;
+}
+
+async function remove(values: Values): Promise<number> {
+  const secrets = new KeytarSecretStore();
+  const dataDir = await openDataDir(resolveDataDir(values['data-dir']), secrets, { shared: true });
+  try {
+    const had = removeSyncSettings(dataDir.dir);
+    await secrets.delete(passwordAccount(dataDir.workstationId));
+    // The inbox holds what was pulled but not applied; a running server keeps it open
+    // until it sees sync.json go, and an inbox left behind is only re-pulled later.
+    if (!isServerRunning(dataDir.dir)) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(dataDir.storeFile('inbox') + suffix, { force: true });
+    }
+    process.stdout.write(had ? 'Sync removed: settings and password deleted.\n' : 'Sync was not configured.\n');
+    return 0;
+  } finally {
+    await dataDir.release();
+  }
+}
+
+function isServerRunning(dir: string): boolean {
+  const written = readStatusFile(dir);
+  return written?.server ? isAlive(written.server.pid) : false;
+}
+
+async function setup(values: Values): Promise<number> {
+  const remote = checkRemoteUrl(required(values, 'remote')).toString().replace(/\/+$/, '');
+  const username = required(values, 'username');
+  const audit = values['audit-remote']
+    ? checkRemoteUrl(values['audit-remote']).toString().replace(/\/+$/, '')
+    : siblingDatabase(remote, `${databaseName(remote)}-audit`);
+  const pw = await password(`Server admin password for ${username}: `);
+  const admin = { url: remote, username, password: pw, ...(values['ca-file'] ? { caFile: values['ca-file'] } : {}) };
+  const r = await setupRemote(admin, remote, audit, values.member ?? []);
+  for (const u of r.created) process.stdout.write(`created ${u}\n`);
+  for (const u of r.security) process.stdout.write(`security set on ${u}\n`);
+  for (const u of r.design) process.stdout.write(`validation installed: ${u}\n`);
+  process.stdout.write('Remote ready.\n');
+  return 0;
+}

@@ -1,0 +1,346 @@
+/**
+ * The applier (docs/sync.md, "Receiving"): moves what the pull replicator brought into the
+ * inbox over to the store, but only what is complete and valid, with its revisions kept
+ * (`new_edits: false`), so the store's revision trees match the server's and conflicts form
+ * in the store exactly as they would in CouchDB.
+ *
+ * - A document of a transaction waits until every version document of that transaction
+ *   is here; then the whole transaction is written in one bulkDocs (one SQL transaction).
+ * - A head waits for its own version document. A resource with a version stuck in an
+ *   incomplete transaction keeps its current state until the transaction completes.
+ * - A leaf that is malformed or whose resource fails validation is quarantined: kept in
+ *   the inbox, listed, never written to the store. A transaction with a quarantined
+ *   member, and a head whose version is quarantined, are quarantined too.
+ *
+ * Runs are serialized. The checkpoint (`_local/flint-applier` in the inbox) is the inbox
+ * sequence before the oldest change not yet dealt with; it is written after the store
+ * write, and replaying a batch is harmless (the store already has those revisions).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { HEAD_PREFIX, VERSION_PREFIX, headId, versionId } from '../store/documents';
+import type { WriteLocks } from '../store/write-locks';
+
+export const APPLIER_CHECKPOINT = '_local/flint-applier';
+export const QUARANTINE_DOC = '_local/flint-quarantine';
+const PAGE = 500;
+
+export interface QuarantineEntry {
+  /** The document id in the inbox, e.g. `r:Patient/123`. */
+  doc: string;
+  rev: string;
+  type: string;
+  id: string;
+  vid?: string;
+  /** Why: the validator's findings (element paths and rule names), or the malformed field. */
+  reason: string;
+  /** When it was quarantined (ISO). */
+  at: string;
+}
+
+export interface ApplyResult {
+  /** Documents written to the store. */
+  applied: number;
+  /** Resources (heads) among them. */
+  resources: number;
+  /** Leaves newly quarantined. */
+  quarantined: number;
+  /** Documents waiting for the rest of their transaction or their version. */
+  waiting: number;
+}
+
+export interface ApplierOptions {
+  inbox: PouchDB.Database;
+  store: PouchDB.Database;
+  locks: WriteLocks;
+  /** The reasons a resource is invalid (empty: valid). Messages must name paths and rules, never values. */
+  validate: (resource: Resource) => string[];
+  /** After each store write, before the run goes on: forget cached heads, catch the index up. */
+  afterApply: (heads: ReadonlyArray<{ type: string; id: string }>) => Promise<void>;
+}
+
+export interface Applier {
+  /** Applies everything applicable now; resolves with what it did. */
+  run(): Promise<ApplyResult>;
+  quarantine(): Promise<QuarantineEntry[]>;
+  close(): Promise<void>;
+}
+
+interface Leaf {
+  _id: string;
+  _rev: string;
+  _deleted?: boolean;
+  _revisions?: { start: number; ids: string[] };
+  type?: unknown;
+  id?: unknown;
+  vid?: unknown;
+  n?: unknown;
+  ts?: unknown;
+  deleted?: unknown;
+  resource?: Resource;
+  tx?: { id?: unknown; size?: unknown };
+}
+
+type Verdict = { ok: true } | { ok: false; reason: string };
+
+const seqNumber = (seq: unknown): number => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10) || 0);
+
+export function createApplier(opts: ApplierOptions): Applier {
+  const { inbox, store, locks } = opts;
+  let tail: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  /** The inbox sequence read up to in this process (the checkpoint may trail it). */
+  let readSeq: number | undefined;
+  /** Documents seen but not applied yet, with the sequence they changed at. */
+  const pending = new Map<string, number>();
+  /** Transactions known to be in the store already. */
+  const doneTx = new Set<string>();
+  let quarantined: Map<string, QuarantineEntry> | undefined;
+
+  async function readLocal<T>(id: string): Promise<(T & { _rev?: string }) | undefined> {
+    try {
+      return (await inbox.get(id)) as unknown as T & { _rev?: string };
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async function writeLocal(id: string, body: object): Promise<void> {
+    const prev = await readLocal<object>(id);
+    await inbox.put({ ...body, _id: id, ...(prev?._rev ? { _rev: prev._rev } : {}) } as PouchDB.Core.PutDocument<object>);
+  }
+
+  async function loadQuarantine(): Promise<Map<string, QuarantineEntry>> {
+    if (!quarantined) {
+      const doc = await readLocal<{ entries?: QuarantineEntry[] }>(QUARANTINE_DOC);
+      quarantined = new Map((doc?.entries ?? []).map((e) => [`${e.doc} ${e.rev}`, e]));
+    }
+    return quarantined;
+  }
+
+  function checkShape(leaf: Leaf): Verdict {
+    if (leaf._deleted) return { ok: true }; // a closed branch (a resolved conflict)
+    const isHead = leaf._id.startsWith(HEAD_PREFIX);
+    const { type, id, vid, n, ts } = leaf;
+    if (typeof type !== 'string' || typeof id !== 'string' || typeof vid !== 'string') return { ok: false, reason: 'the document lacks type, id or vid' };
+    const expected = isHead ? headId(type, id) : versionId(type, id, vid);
+    if (leaf._id !== expected) return { ok: false, reason: 'the document id does not match its type, id and vid' };
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return { ok: false, reason: 'the version number n is not a positive integer' };
+    if (typeof ts !== 'string' || !Number.isFinite(Date.parse(ts))) return { ok: false, reason: 'the version timestamp ts is not a date-time' };
+    if (leaf.tx !== undefined && (typeof leaf.tx.id !== 'string' || typeof leaf.tx.size !== 'number' || leaf.tx.size < 2)) {
+      return { ok: false, reason: 'the transaction mark is malformed' };
+    }
+    if (leaf.deleted === true) return leaf.resource === undefined ? { ok: true } : { ok: false, reason: 'a deletion carries a resource' };
+    const r = leaf.resource;
+    if (!r || typeof r !== 'object') return { ok: false, reason: 'the version has no resource' };
+    if (r.resourceType !== type) return { ok: false, reason: 'resourceType does not match the document type' };
+    if (r.id !== id) return { ok: false, reason: 'the resource id does not match the document' };
+    if (r.meta?.versionId !== vid) return { ok: false, reason: 'meta.versionId does not match the document' };
+    return { ok: true };
+  }
+
+  async function storeHas(docId: string): Promise<boolean> {
+    try {
+      await store.get(docId);
+      return true;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return false;
+      throw e;
+    }
+  }
+
+  async function pass(): Promise<ApplyResult & { more: boolean }> {
+    const q = await loadQuarantine();
+    if (readSeq === undefined) readSeq = seqNumber((await readLocal<{ seq: number }>(APPLIER_CHECKPOINT))?.seq ?? 0);
+    const res = await inbox.changes({ since: readSeq, limit: PAGE, style: 'all_docs' } as PouchDB.Core.ChangesOptions);
+    for (const ch of res.results) {
+      if (ch.id.startsWith(HEAD_PREFIX) || ch.id.startsWith(VERSION_PREFIX)) pending.set(ch.id, seqNumber(ch.seq));
+    }
+    const result: ApplyResult & { more: boolean } = { applied: 0, resources: 0, quarantined: 0, waiting: 0, more: res.results.length >= PAGE };
+    if (pending.size > 0) await applyPending(q, result);
+    readSeq = seqNumber(res.last_seq);
+    const oldest = Math.min(...pending.values());
+    const checkpoint = pending.size > 0 ? Math.min(oldest - 1, readSeq) : readSeq;
+    await writeLocal(APPLIER_CHECKPOINT, { seq: checkpoint });
+    result.waiting = pending.size;
+    return result;
+  }
+
+  async function applyPending(q: Map<string, QuarantineEntry>, result: ApplyResult): Promise<void> {
+    // Which leaf revisions of the pending documents does the store lack?
+    const ids = [...pending.keys()];
+    const leafRevs: Record<string, string[]> = {};
+    const leaves = await Promise.all(ids.map((id) => inbox.get(id, { open_revs: 'all', revs: true } as PouchDB.Core.GetOptions) as unknown as Promise<Array<{ ok?: Leaf }>>));
+    const byId = new Map<string, Leaf[]>();
+    ids.forEach((id, i) => {
+      const docs = (leaves[i] ?? []).flatMap((r) => (r.ok ? [r.ok] : []));
+      byId.set(id, docs);
+      leafRevs[id] = docs.map((d) => d._rev);
+    });
+    const diff = (await store.revsDiff(leafRevs)) as Record<string, { missing?: string[] }>;
+    const candidates: Leaf[] = [];
+    for (const id of ids) {
+      const missing = new Set(diff[id]?.missing ?? []);
+      const todo = (byId.get(id) ?? []).filter((d) => missing.has(d._rev) && !q.has(`${d._id} ${d._rev}`));
+      if (todo.length === 0) pending.delete(id); // already in the store, or only quarantined leaves
+      else candidates.push(...todo);
+    }
+    if (candidates.length === 0) return;
+
+    // Validity, once per version (a head carries the same resource as its version).
+    const verdicts = new Map<Leaf, Verdict>();
+    const byVersion = new Map<string, Verdict>();
+    for (const leaf of candidates) {
+      let v = checkShape(leaf);
+      if (v.ok && !leaf._deleted && leaf.deleted !== true && leaf.resource) {
+        const key = `${String(leaf.type)}/${String(leaf.id)}/${String(leaf.vid)}`;
+        const known = byVersion.get(key);
+        if (known) v = known;
+        else {
+          const reasons = opts.validate(leaf.resource);
+          v = reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
+          byVersion.set(key, v);
+        }
+      }
+      verdicts.set(leaf, v);
+    }
+    const bad = new Map<Leaf, string>();
+    for (const [leaf, v] of verdicts) if (!v.ok) bad.set(leaf, v.reason);
+
+    // Transactions: complete when all their versions are here (or already in the store).
+    const txVersions = new Map<string, { size: number; versions: Set<string>; leaves: Leaf[] }>();
+    for (const leaf of candidates) {
+      const txId = typeof leaf.tx?.id === 'string' ? leaf.tx.id : undefined;
+      if (!txId || leaf._deleted) continue;
+      const t = txVersions.get(txId) ?? { size: Number(leaf.tx?.size), versions: new Set<string>(), leaves: [] };
+      t.leaves.push(leaf);
+      if (leaf._id.startsWith(VERSION_PREFIX)) t.versions.add(leaf._id);
+      txVersions.set(txId, t);
+    }
+    const blockedTx = new Set<string>();
+    const badTx = new Map<string, string>();
+    for (const [txId, t] of txVersions) {
+      const member = t.leaves.find((l) => bad.has(l));
+      if (member) {
+        badTx.set(txId, `another document of its transaction is quarantined (${bad.get(member)})`);
+        continue;
+      }
+      if (doneTx.has(txId)) continue;
+      if (t.versions.size >= t.size / 2) continue;
+      // Versions of it may already be in the store (applied together earlier): then it is done.
+      const probe = t.leaves.find((l) => l._id.startsWith(HEAD_PREFIX));
+      if (probe && (await storeHas(versionId(String(probe.type), String(probe.id), String(probe.vid))))) {
+        doneTx.add(txId);
+        continue;
+      }
+      blockedTx.add(txId);
+    }
+    for (const [txId, reason] of badTx) for (const l of txVersions.get(txId)!.leaves) if (!bad.has(l)) bad.set(l, reason);
+    // A resource touched by a waiting transaction waits whole.
+    const blockedResources = new Set<string>();
+    for (const txId of blockedTx) for (const l of txVersions.get(txId)!.leaves) blockedResources.add(`${String(l.type)}/${String(l.id)}`);
+
+    const versionsHere = new Set<string>();
+    for (const leaf of candidates) {
+      if (leaf._id.startsWith(VERSION_PREFIX) && !leaf._deleted && !bad.has(leaf)) versionsHere.add(leaf._id);
+    }
+    const badVersions = new Map<string, string>();
+    for (const [leaf, reason] of bad) if (leaf._id.startsWith(VERSION_PREFIX)) badVersions.set(leaf._id, reason);
+
+    const apply: Leaf[] = [];
+    const waiting = new Set<string>();
+    for (const leaf of candidates) {
+      if (bad.has(leaf)) continue;
+      const resourceKey = `${String(leaf.type ?? '')}/${String(leaf.id ?? '')}`;
+      if (!leaf._deleted && blockedResources.has(resourceKey)) {
+        waiting.add(leaf._id);
+        continue;
+      }
+      if (leaf._id.startsWith(HEAD_PREFIX) && !leaf._deleted) {
+        const vdoc = versionId(String(leaf.type), String(leaf.id), String(leaf.vid));
+        const vBad = badVersions.get(vdoc);
+        if (vBad) {
+          bad.set(leaf, `its version is quarantined (${vBad})`);
+          continue;
+        }
+        if (!versionsHere.has(vdoc) && !(await storeHas(vdoc))) {
+          waiting.add(leaf._id);
+          continue;
+        }
+      }
+      apply.push(leaf);
+    }
+
+    const now = new Date().toISOString();
+    let newlyQuarantined = 0;
+    for (const [leaf, reason] of bad) {
+      const key = `${leaf._id} ${leaf._rev}`;
+      if (q.has(key)) continue;
+      const [type = '', rest = ''] = leaf._id.slice(2).split('/');
+      const entry: QuarantineEntry = { doc: leaf._id, rev: leaf._rev, type: typeof leaf.type === 'string' ? leaf.type : type, id: typeof leaf.id === 'string' ? leaf.id : rest, reason, at: now };
+      if (typeof leaf.vid === 'string') entry.vid = leaf.vid;
+      q.set(key, entry);
+      newlyQuarantined++;
+    }
+
+    if (apply.length > 0) {
+      const heads = new Map<string, { type: string; id: string }>();
+      for (const l of apply) {
+        if (!l._id.startsWith(HEAD_PREFIX)) continue;
+        const [type = '', id = ''] = l._id.slice(HEAD_PREFIX.length).split('/');
+        heads.set(l._id, { type, id });
+      }
+      await locks.exclusive(async () => {
+        const results = await store.bulkDocs(apply as unknown as PouchDB.Core.PutDocument<object>[], { new_edits: false });
+        const failed = results.filter((r) => 'error' in r && (r as { error?: unknown }).error).length;
+        if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
+      });
+      for (const [txId, t] of txVersions) if (!blockedTx.has(txId) && !badTx.has(txId)) {
+        if (t.leaves.some((l) => apply.includes(l))) doneTx.add(txId);
+      }
+      // A document applied now may still have leaves waiting (a newer one): keep those pending.
+      const applied = new Set(apply.map((l) => l._id));
+      for (const id of applied) if (!waiting.has(id)) pending.delete(id);
+      // A valid leaf of a document clears the document's earlier quarantine entries.
+      for (const [key, e] of q) if (applied.has(e.doc) && !bad.has(apply.find((l) => l._id === e.doc)!)) {
+        if (!candidates.some((c) => `${c._id} ${c._rev}` === key)) q.delete(key);
+      }
+      await opts.afterApply([...heads.values()]);
+      result.applied += apply.length;
+      result.resources += heads.size;
+    }
+    for (const [leaf] of bad) if (!waiting.has(leaf._id) && !apply.some((l) => l._id === leaf._id)) pending.delete(leaf._id);
+    if (newlyQuarantined > 0 || apply.length > 0) {
+      result.quarantined += newlyQuarantined;
+      await writeLocal(QUARANTINE_DOC, { entries: [...q.values()] });
+    }
+  }
+
+  async function runAll(): Promise<ApplyResult> {
+    const total: ApplyResult = { applied: 0, resources: 0, quarantined: 0, waiting: 0 };
+    for (;;) {
+      const r = await pass();
+      total.applied += r.applied;
+      total.resources += r.resources;
+      total.quarantined += r.quarantined;
+      total.waiting = r.waiting;
+      if (!r.more) return total;
+    }
+  }
+
+  return {
+    run() {
+      if (closed) return Promise.reject(new Error('the applier is closed'));
+      const p = tail.then(runAll);
+      tail = p.catch(() => undefined);
+      return p;
+    },
+    async quarantine() {
+      return [...(await loadQuarantine()).values()];
+    },
+    async close() {
+      closed = true;
+      await tail;
+    },
+  };
+}

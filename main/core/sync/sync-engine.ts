@@ -1,0 +1,435 @@
+/**
+ * The sync engine (docs/sync.md): runs the three legs of one workstation's sync with the
+ * central server, each as its own live replication that is restarted with backoff when it
+ * fails, and the applier that moves pulled documents into the store.
+ *
+ *   pull        remote clinic db ──► inbox.db          (PouchDB replicator)
+ *   applier     inbox.db ──► store.db                  (complete and valid only)
+ *   push        store.db (r:, h:) ──► remote clinic db (PouchDB replicator)
+ *   audit push  audit.db ──► remote audit db           (write-once, chained)
+ *
+ * Settings come from sync.json, watched, so `flint sync configure|pause|resume|remove`
+ * take effect in a running server without a restart. Nothing here ever blocks a local
+ * write: the legs follow change feeds, and the applier holds the write lock only while it
+ * commits a batch.
+ */
+import { readFileSync, renameSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditRecorder } from '../audit/recorder';
+import type { SecretStore } from '../secrets/secret-store';
+import { HEAD_PREFIX, VERSION_PREFIX } from '../store/documents';
+import { FlintPouchDB } from '../store/encrypted-pouch';
+import type { WriteLocks } from '../store/write-locks';
+import { createApplier, type Applier, type QuarantineEntry } from './applier';
+import { openRemoteDb, type RemoteEndpoint } from './remote';
+import { SYNC_FILE, SYNC_STATUS_FILE, auditRemoteOf, endpointOf, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
+import { MESSAGES, SyncStatusSubject, describeFailure, type SyncState, type SyncStatus } from './sync-status';
+import type { Resource } from '@medplum/fhirtypes';
+
+export const PUSH_SEQ_DOC = '_local/flint-push-seq';
+const BATCH = 200;
+const AUDIT_PUSH_MS = 2000;
+
+export interface AuditPusher {
+  pushOnce(): Promise<{ pushed: number }>;
+}
+
+export interface SyncEngineOptions {
+  dataDir: string;
+  workstationId: string;
+  secrets: SecretStore;
+  store: PouchDB.Database;
+  locks: WriteLocks;
+  inbox: PouchDB.Database;
+  validate: (resource: Resource) => string[];
+  /** After pulled documents reach the store: forget cached heads, catch the index up. */
+  afterApply: (heads: ReadonlyArray<{ type: string; id: string }>) => Promise<void>;
+  /** The number of open conflicts (for the status). */
+  conflicts: () => number;
+  audit?: AuditRecorder;
+  /** Builds the audit pusher for a session (absent: AuditEvents are not pushed). */
+  auditPusher?: (endpoint: RemoteEndpoint, auditUrl: string) => AuditPusher;
+  log: (line: string) => void;
+  /** How often sync.json is checked for changes (ms). */
+  watchIntervalMs?: number;
+}
+
+type LegName = 'pull' | 'push' | 'audit';
+
+interface Leg {
+  name: LegName;
+  state: SyncState;
+  attempt: number;
+  timer?: NodeJS.Timeout;
+  stop(): Promise<void>;
+}
+
+export interface SyncEngine {
+  readonly status: SyncStatusSubject;
+  quarantine(): Promise<QuarantineEntry[]>;
+  /** Re-reads sync.json now (the watcher does it by itself). */
+  reload(): Promise<void>;
+  /** Runs the applier now and waits for it (tests, and after a resolution). */
+  applyNow(): Promise<void>;
+  /** Recounts pending changes and conflicts. */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Full jitter: a random delay up to min(max, 1 s * 2^attempt). */
+export function backoffDelay(attempt: number, maxMs: number, random: () => number = Math.random): number {
+  const cap = Math.min(maxMs, 1000 * 2 ** Math.min(attempt, 20));
+  return Math.max(250, Math.floor(random() * cap));
+}
+
+export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngine> {
+  const status = new SyncStatusSubject();
+  const applier: Applier = createApplier({
+    inbox: opts.inbox,
+    store: opts.store,
+    locks: opts.locks,
+    validate: opts.validate,
+    afterApply: opts.afterApply,
+  });
+  const settingsFile = join(opts.dataDir, SYNC_FILE);
+  let settingsKey: string | undefined;
+  let session: Session | undefined;
+  let closed = false;
+  let statusTimer: NodeJS.Timeout | undefined;
+
+  // The status file: what `flint sync status` prints while this server runs.
+  const sub = status.changes.subscribe((s) => {
+    if (statusTimer) return;
+    statusTimer = setTimeout(() => {
+      statusTimer = undefined;
+      writeStatusFile(opts.dataDir, status.value);
+    }, 100);
+    void s;
+  });
+
+  const record = (r: Parameters<AuditRecorder['record']>[0][number]) =>
+    opts.audit?.record([r]).catch(() => opts.log('[fault] a sync audit record could not be written'));
+
+  let applying: Promise<void> | undefined;
+  let applyAgain = false;
+  async function runApplier(remote: string): Promise<void> {
+    if (applying) {
+      applyAgain = true;
+      return applying;
+    }
+    applying = (async () => {
+      do {
+        applyAgain = false;
+        try {
+          const r = await applier.run();
+          if (r.applied > 0) {
+            status.update({ received: status.value.received + r.applied });
+            await record({ sync: 'import', count: r.applied, remote, ok: true, recorded: new Date() });
+          }
+          if (r.quarantined > 0) {
+            const q = await applier.quarantine();
+            for (const e of q.slice(-r.quarantined)) {
+              await record({ sync: 'quarantine', count: 1, remote, ok: false, what: `${e.type}/${e.id}${e.vid ? `/_history/${e.vid}` : ''}`, detail: 'quarantined: invalid resource', recorded: new Date() });
+            }
+            status.update({ quarantined: q.length });
+          }
+          status.update({ conflicts: opts.conflicts() });
+        } catch (e) {
+          opts.log(`[fault] sync applier: ${(e as Error).name}`);
+        }
+      } while (applyAgain && !closed);
+    })().finally(() => (applying = undefined));
+    return applying;
+  }
+
+  async function countPending(): Promise<number> {
+    let since: number | string = 0;
+    try {
+      since = ((await opts.store.get(PUSH_SEQ_DOC)) as unknown as { seq: number | string }).seq;
+    } catch {
+      since = 0;
+    }
+    const res = await opts.store.changes({ since, limit: 100_000 } as PouchDB.Core.ChangesOptions);
+    return res.results.filter((r) => r.id.startsWith(HEAD_PREFIX) || r.id.startsWith(VERSION_PREFIX)).length;
+  }
+
+  let pendingTimer: NodeJS.Timeout | undefined;
+  function refreshPendingSoon(): void {
+    if (pendingTimer || closed) return;
+    pendingTimer = setTimeout(() => {
+      pendingTimer = undefined;
+      countPending().then(
+        (pending) => status.update({ pending }),
+        () => undefined,
+      );
+    }, 200);
+  }
+  // Local commits raise `pending` (the push leg lowers it).
+  const localChanges = opts.store.changes({ since: 'now', live: true } as PouchDB.Core.ChangesOptions);
+  localChanges.on('change', () => refreshPendingSoon());
+  localChanges.on('error', () => undefined);
+
+  interface Session {
+    settings: SyncSettings;
+    legs: Leg[];
+    stop(): Promise<void>;
+  }
+
+  function combine(legs: Leg[]): void {
+    if (!session) return;
+    const states = legs.map((l) => l.state);
+    const worst = (['error', 'offline', 'connecting', 'active'] as SyncState[]).find((s) => states.includes(s)) ?? 'idle';
+    const patch: Partial<SyncStatus> = { state: worst };
+    if (worst === 'idle') {
+      patch.message = MESSAGES.idle;
+      patch.lastSync = new Date().toISOString();
+      patch.lastError = undefined;
+    } else if (worst === 'active') patch.message = MESSAGES.active;
+    else if (worst === 'connecting') patch.message = MESSAGES.connecting;
+    status.update(patch);
+  }
+
+  function startSession(settings: SyncSettings, endpoint: RemoteEndpoint): Session {
+    const maxDelay = (settings.maxRetryDelay ?? DEFAULT_MAX_RETRY_DELAY_S) * 1000;
+    const remoteUrl = settings.remote;
+    const legs: Leg[] = [];
+    let stopped = false;
+
+    const fail = (leg: Leg, e: unknown) => {
+      if (stopped) return;
+      const { state, message } = describeFailure(e);
+      leg.state = state;
+      status.update({ state, message, lastError: message });
+      combine(legs);
+      status.update({ state: legs.some((l) => l.state === 'error') ? 'error' : state, message });
+      const delay = backoffDelay(leg.attempt++, maxDelay);
+      leg.timer = setTimeout(() => restart(leg), delay);
+    };
+    const ok = (leg: Leg, state: SyncState) => {
+      if (stopped) return;
+      leg.state = state;
+      if (state === 'idle') leg.attempt = 0;
+      combine(legs);
+    };
+
+    const replications: Partial<Record<LegName, PouchDB.Replication.Replication<object>>> = {};
+    let auditTimer: NodeJS.Timeout | undefined;
+    const restarts: Record<LegName, () => void> = {
+      pull() {
+        const leg = legs.find((l) => l.name === 'pull')!;
+        const remote = openRemoteDb(endpoint);
+        const rep = FlintPouchDB.replicate(remote, opts.inbox, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
+        replications.pull = rep;
+        rep.on('active', () => ok(leg, 'active'));
+        rep.on('change', () => void runApplier(remoteUrl));
+        rep.on('paused', (err: unknown) => (err ? undefined : (ok(leg, 'idle'), void runApplier(remoteUrl))));
+        rep.on('error', (err: unknown) => fail(leg, err));
+      },
+      push() {
+        const leg = legs.find((l) => l.name === 'push')!;
+        const remote = openRemoteDb(endpoint);
+        const rep = FlintPouchDB.replicate(opts.store, remote, {
+          live: true,
+          retry: false,
+          batch_size: BATCH,
+          // Resources and their versions only: the store holds nothing else today, and
+          // whatever it may hold later stays local unless named here.
+          filter: (doc: { _id: string }) => doc._id.startsWith(HEAD_PREFIX) || doc._id.startsWith(VERSION_PREFIX),
+        } as PouchDB.Replication.ReplicateOptions);
+        replications.push = rep;
+        rep.on('active', () => ok(leg, 'active'));
+        rep.on('change', (info: { docs_written?: number; last_seq?: number | string }) => {
+          const n = info.docs_written ?? 0;
+          if (n > 0) {
+            status.update({ sent: status.value.sent + n });
+            void record({ sync: 'export', count: n, remote: remoteUrl, ok: true, recorded: new Date() });
+          }
+          if (info.last_seq !== undefined) void savePushSeq(info.last_seq);
+          refreshPendingSoon();
+        });
+        rep.on('paused', (err: unknown) => (err ? undefined : (ok(leg, 'idle'), refreshPendingSoon())));
+        rep.on('denied', () => {
+          status.update({ lastError: MESSAGES.serverError });
+          opts.log('[sync] the server refused a document (validate_doc_update)');
+        });
+        rep.on('error', (err: unknown) => fail(leg, err));
+      },
+      audit() {
+        const leg = legs.find((l) => l.name === 'audit')!;
+        if (!opts.auditPusher) return;
+        const pusher = opts.auditPusher(endpoint, auditRemoteOf(settings));
+        const tick = async () => {
+          auditTimer = undefined;
+          if (stopped) return;
+          try {
+            await pusher.pushOnce();
+            ok(leg, 'idle');
+            auditTimer = setTimeout(() => void tick(), AUDIT_PUSH_MS);
+          } catch (e) {
+            fail(leg, e);
+          }
+        };
+        void tick();
+      },
+    };
+
+    async function stopLeg(name: LegName): Promise<void> {
+      const rep = replications[name];
+      if (rep) {
+        delete replications[name];
+        const done = new Promise<void>((resolve) => {
+          rep.on('complete', () => resolve());
+          rep.on('error', () => resolve());
+          setTimeout(resolve, 2000).unref();
+        });
+        rep.cancel();
+        await done;
+      }
+      if (name === 'audit' && auditTimer) {
+        clearTimeout(auditTimer);
+        auditTimer = undefined;
+      }
+    }
+
+    function restart(leg: Leg): void {
+      if (stopped) return;
+      leg.timer = undefined;
+      void stopLeg(leg.name).then(() => {
+        if (stopped) return;
+        leg.state = 'connecting';
+        restarts[leg.name]();
+      });
+    }
+
+    const names: LegName[] = opts.auditPusher ? ['pull', 'push', 'audit'] : ['pull', 'push'];
+    for (const name of names) {
+      const leg: Leg = { name, state: 'connecting', attempt: 0, stop: () => stopLeg(name) };
+      legs.push(leg);
+    }
+    status.update({ configured: true, remote: remoteUrl, state: 'connecting', message: MESSAGES.connecting });
+    for (const leg of legs) restarts[leg.name]();
+    void runApplier(remoteUrl); // whatever an earlier run left in the inbox
+
+    return {
+      settings,
+      legs,
+      async stop() {
+        stopped = true;
+        for (const leg of legs) if (leg.timer) clearTimeout(leg.timer);
+        await Promise.all(legs.map((l) => l.stop()));
+      },
+    };
+  }
+
+  async function savePushSeq(seq: number | string): Promise<void> {
+    try {
+      let rev: string | undefined;
+      try {
+        rev = ((await opts.store.get(PUSH_SEQ_DOC)) as { _rev?: string })._rev;
+      } catch {
+        rev = undefined;
+      }
+      await opts.store.put({ _id: PUSH_SEQ_DOC, seq, ...(rev ? { _rev: rev } : {}) } as PouchDB.Core.PutDocument<object>);
+    } catch {
+      // A concurrent save won; the next change saves again.
+    }
+  }
+
+  async function reload(): Promise<void> {
+    if (closed) return;
+    let settings: SyncSettings | undefined;
+    let key: string;
+    try {
+      settings = readSyncSettings(opts.dataDir);
+      key = JSON.stringify(settings ?? null);
+    } catch {
+      key = 'damaged';
+      if (key === settingsKey) return;
+      settingsKey = key;
+      await session?.stop();
+      session = undefined;
+      status.update({ configured: true, state: 'error', message: MESSAGES.settings, lastError: MESSAGES.settings });
+      return;
+    }
+    // The password may change without sync.json changing (configure writes both).
+    const password = settings ? await opts.secrets.get(`${opts.workstationId}/sync-password`).catch(() => null) : null;
+    key += `\n${password ?? ''}`;
+    if (key === settingsKey) return;
+    settingsKey = key;
+    await session?.stop();
+    session = undefined;
+    if (!settings) {
+      status.update({ configured: false, state: 'offline', message: MESSAGES.notConfigured, remote: undefined, lastError: undefined });
+      return;
+    }
+    if (settings.paused) {
+      status.update({ configured: true, remote: settings.remote, state: 'paused', message: MESSAGES.paused, lastError: undefined });
+      return;
+    }
+    const endpoint = await endpointOf(settings, opts.secrets, opts.workstationId).catch(() => undefined);
+    if (!endpoint) {
+      status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.noPassword, lastError: MESSAGES.noPassword });
+      return;
+    }
+    session = startSession(settings, endpoint);
+  }
+
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadSerial = () => (reloading = reloading.then(reload, reload));
+  const watcher = () => void reloadSerial();
+  watchFile(settingsFile, { interval: opts.watchIntervalMs ?? 1000, persistent: false }, watcher);
+  await reloadSerial();
+  try {
+    status.update({ quarantined: (await applier.quarantine()).length, conflicts: opts.conflicts(), pending: await countPending() });
+  } catch {
+    // counts are refreshed as sync runs
+  }
+
+  return {
+    status,
+    quarantine: () => applier.quarantine(),
+    reload: reloadSerial,
+    async applyNow() {
+      await runApplier(session?.settings.remote ?? '');
+    },
+    async refresh() {
+      status.update({ conflicts: opts.conflicts(), pending: await countPending() });
+    },
+    async close() {
+      closed = true;
+      unwatchFile(settingsFile, watcher);
+      localChanges.cancel();
+      if (pendingTimer) clearTimeout(pendingTimer);
+      await reloading.catch(() => undefined);
+      await session?.stop();
+      await applying?.catch(() => undefined);
+      await applier.close();
+      sub.unsubscribe();
+      if (statusTimer) clearTimeout(statusTimer);
+      writeStatusFile(opts.dataDir, { ...status.value, state: status.value.configured ? 'offline' : status.value.state, message: 'The Flint server on this computer is not running.' }, false);
+      status.complete();
+    },
+  };
+}
+
+/** sync-status.json: the status as JSON (no secret, no PHI), with the writing process's pid. */
+function writeStatusFile(dataDir: string, s: SyncStatus, running = true): void {
+  const file = join(dataDir, SYNC_STATUS_FILE);
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ ...s, server: running ? { pid: process.pid } : null, at: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // Best effort: the HTTP endpoint is the authoritative status.
+  }
+}
+
+/** The status a running server last wrote, or undefined. */
+export function readStatusFile(dataDir: string): (SyncStatus & { server: { pid: number } | null; at: string }) | undefined {
+  try {
+    statSync(join(dataDir, SYNC_STATUS_FILE));
+    return JSON.parse(readFileSync(join(dataDir, SYNC_STATUS_FILE), 'utf8')) as SyncStatus & { server: { pid: number } | null; at: string };
+  } catch {
+    return undefined;
+  }
+}
