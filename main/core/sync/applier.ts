@@ -119,8 +119,10 @@ export function createApplier(opts: ApplierOptions): Applier {
   }
 
   function checkShape(leaf: Leaf): Verdict {
-    if (leaf._deleted) return { ok: true }; // a closed branch (a resolved conflict)
     const isHead = leaf._id.startsWith(HEAD_PREFIX);
+    // Version documents are written once: a second revision of one is an edit of history.
+    if (!isHead && (leaf._deleted || (leaf._revisions?.start ?? 1) > 1)) return { ok: false, reason: 'a version document was changed or deleted after it was written' };
+    if (leaf._deleted) return { ok: true }; // a closed branch (a resolved conflict)
     const { type, id, vid, n, ts } = leaf;
     if (typeof type !== 'string' || typeof id !== 'string' || typeof vid !== 'string') return { ok: false, reason: 'the document lacks type, id or vid' };
     const expected = isHead ? headId(type, id) : versionId(type, id, vid);

@@ -247,7 +247,12 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
           if (info.last_seq !== undefined) void savePushSeq(info.last_seq);
           refreshPendingSoon();
         });
-        rep.on('paused', (err: unknown) => (err ? undefined : (ok(leg, 'idle'), refreshPendingSoon())));
+        rep.on('paused', (err: unknown) => {
+          if (err) return;
+          ok(leg, 'idle');
+          // Caught up: everything committed so far is on the server (pulled documents included).
+          void opts.store.info().then((i) => savePushSeq(i.update_seq)).then(() => refreshPendingSoon(), () => undefined);
+        });
         rep.on('denied', () => {
           status.update({ lastError: MESSAGES.serverError });
           opts.log('[sync] the server refused a document (validate_doc_update)');
