@@ -3,6 +3,8 @@
  * process, talking HTTP only, as a clinic's machines would.
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_SYSTEM } from '../../shared/fhir/sync-tags';
 import { runFlint } from '../support/flint-process';
@@ -115,13 +117,47 @@ describe('replication between two workstations', () => {
     }
     const list = await eventually(async () => {
       const q = await flintApi<{ quarantine: Array<{ doc: string; type: string; id: string }> }>(pair.b, 'GET', 'sync/quarantine');
-      return q.body.quarantine.some((e) => e.id === 'bad-1') ? q.body.quarantine : undefined;
+      // The version and the head may arrive in separate batches: wait for both.
+      return q.body.quarantine.filter((e) => e.id === 'bad-1').length === 2 ? q.body.quarantine : undefined;
     }, 20_000, 'the quarantine entry on B');
     expect(list.filter((e) => e.id === 'bad-1').map((e) => e.doc).sort()).toEqual(['h:Patient/bad-1/1.zzzzzz', 'r:Patient/bad-1']);
     expect((await pair.b.client().get('Patient/bad-1')).status).toBe(404);
     expect((await pair.b.client().get('Patient/bad-1/_history/1.zzzzzz')).status).toBe(404);
     expect(await total(pair.b.client(), 'Patient?_id=bad-1')).toBe(0);
     expect((await syncStatus(pair.b)).quarantined).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('central audit', () => {
+  it('receives both workstations\' AuditEvents, including the sync batches, and verify --remote finds an admin\'s edit', async () => {
+    const wsOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'flint.json'), 'utf8')) as { workstationId: string }).workstationId;
+    const [wa, wb] = [wsOf(pair.a.dataDir), wsOf(pair.b.dataDir)];
+    const docs = await eventually(async () => {
+      const all = await pair.couch.request('GET', '/clinic-audit/_all_docs?include_docs=true');
+      const rows = (all.json.rows as Array<{ id: string; doc: { event: { type: { code: string } } } }>).filter((r) => !r.id.startsWith('_design/'));
+      const codes = new Set(rows.map((r) => r.doc.event.type.code));
+      const both = rows.some((r) => r.id.startsWith(`${wa}-`)) && rows.some((r) => r.id.startsWith(`${wb}-`));
+      return both && codes.has('110106') && codes.has('110107') ? rows : undefined;
+    }, 30_000, 'both chains with export and import events in the central audit database');
+    expect(docs.length).toBeGreaterThan(2);
+    const remoteArgs = ['audit', 'verify', '--remote', pair.couch.dbUrl('clinic-audit'), '--username', pair.couch.admin.username];
+    const ok = await runFlint(remoteArgs, { input: `${pair.couch.admin.password}\n` });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`OK ${wa}:`));
+    expect(ok.stdout).toMatch(new RegExp(`OK ${wb}:`));
+    // An update is refused while the validation is installed...
+    const target = docs.find((r) => r.id.startsWith(`${wa}-`))!;
+    const current = await pair.couch.request('GET', `/clinic-audit/${target.id}`);
+    const refused = await pair.couch.request('PUT', `/clinic-audit/${target.id}`, { ...current.json, event: { ...current.json.event, outcome: '8' } });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    // ...so an admin removes it first, then edits: verify names the workstation.
+    const design = await pair.couch.request('GET', '/clinic-audit/_design/flint-audit');
+    expect((await pair.couch.request('DELETE', `/clinic-audit/_design/flint-audit?rev=${design.json._rev}`)).status).toBe(200);
+    expect((await pair.couch.request('PUT', `/clinic-audit/${target.id}`, { ...current.json, event: { ...current.json.event, outcome: '8' } })).status).toBe(201);
+    const broken = await runFlint(remoteArgs, { input: `${pair.couch.admin.password}\n` });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(new RegExp(`BROKEN ${wa}`));
+    expect(broken.stdout).toMatch(new RegExp(`OK ${wb}:`));
   });
 });
 
