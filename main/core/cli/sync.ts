@@ -4,7 +4,9 @@
  * running server watches; the password goes to the OS keychain; status prints what the
  * running server last wrote, or the settings alone when none runs.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AccountError } from '../auth/users';
 import { resolveDataDir } from '../config';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { openDataDir } from '../store/data-dir';
@@ -12,6 +14,7 @@ import { RemoteError, checkRemoteUrl, databaseName, siblingDatabase } from '../s
 import { setupRemote } from '../sync/setup-remote';
 import {
   auditRemoteOf,
+  checkSettings,
   passwordAccount,
   readSyncSettings,
   removeSyncSettings,
@@ -86,7 +89,7 @@ export const syncCommand: Command = {
           throw new UsageError(`unknown action "${action}"\n\n${USAGE}`);
       }
     } catch (e) {
-      if (e instanceof UsageError || e instanceof RangeError) {
+      if (e instanceof UsageError || e instanceof RangeError || e instanceof AccountError) {
         process.stderr.write(`flint sync: ${e.message}\n`);
         return 2;
       }
@@ -115,8 +118,13 @@ async function configure(values: Values): Promise<number> {
   const remote = checkRemoteUrl(required(values, 'remote')).toString().replace(/\/+$/, '');
   const settings: SyncSettings = { remote, username: required(values, 'username') };
   if (values['audit-remote']) settings.auditRemote = checkRemoteUrl(values['audit-remote']).toString().replace(/\/+$/, '');
-  if (values['ca-file']) settings.caFile = values['ca-file'];
-  if (values['max-retry-delay'] !== undefined) settings.maxRetryDelay = Number(values['max-retry-delay']);
+  if (values['ca-file']) settings.caFile = readableCaFile(values['ca-file']);
+  if (values['max-retry-delay'] !== undefined) {
+    const d = Number(values['max-retry-delay']);
+    if (!Number.isFinite(d) || d < 1 || d > 3600) throw new UsageError('--max-retry-delay must be a number of seconds from 1 to 3600');
+    settings.maxRetryDelay = d;
+  }
+  checkSettings(settings); // before anything is written: a refused configure changes nothing
   const pw = await password(`Password for ${settings.username} at ${new URL(remote).origin}: `);
   const secrets = new KeytarSecretStore();
   const dataDir = await openDataDir(resolveDataDir(values['data-dir']), secrets, { shared: true });
@@ -129,6 +137,19 @@ async function configure(values: Values): Promise<number> {
   } finally {
     await dataDir.release();
   }
+}
+
+/** The CA file as an absolute path (the server may run elsewhere), checked to be a readable PEM. */
+function readableCaFile(path: string): string {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch {
+    throw new UsageError(`--ca-file ${path} cannot be read`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${path} holds no PEM certificate`);
+  return abs;
 }
 
 function status(values: Values): number {
@@ -209,7 +230,7 @@ async function setup(values: Values): Promise<number> {
     ? checkRemoteUrl(values['audit-remote']).toString().replace(/\/+$/, '')
     : siblingDatabase(remote, `${databaseName(remote)}-audit`);
   const pw = await password(`Server admin password for ${username}: `);
-  const admin = { url: remote, username, password: pw, ...(values['ca-file'] ? { caFile: values['ca-file'] } : {}) };
+  const admin = { url: remote, username, password: pw, ...(values['ca-file'] ? { caFile: readableCaFile(values['ca-file']) } : {}) };
   const r = await setupRemote(admin, remote, audit, values.member ?? []);
   for (const u of r.created) process.stdout.write(`created ${u}\n`);
   for (const u of r.security) process.stdout.write(`security set on ${u}\n`);

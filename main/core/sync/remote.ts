@@ -33,7 +33,13 @@ export interface RemoteEndpoint {
 
 /** A remote request failed: `status` 0 means the server could not be reached at all. */
 export class RemoteError extends Error {
-  constructor(message: string, readonly status: number, readonly reason?: string) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reason?: string,
+    /** For status 0: the network or TLS error code (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE...). */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }
@@ -132,7 +138,8 @@ export async function couchJson<T = unknown>(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (e) {
-    throw new RemoteError(`the server at ${new URL(url).origin} could not be reached (${networkCode(e)})`, 0);
+    const code = networkCode(e);
+    throw new RemoteError(`the server at ${new URL(url).origin} could not be reached (${code})`, 0, undefined, code);
   }
   const text = await res.text();
   let json: unknown;

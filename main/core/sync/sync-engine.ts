@@ -59,6 +59,8 @@ type LegName = 'pull' | 'push' | 'audit';
 interface Leg {
   name: LegName;
   state: SyncState;
+  /** Why it failed last, for the front desk (offline and error only). */
+  message?: string;
   attempt: number;
   timer?: NodeJS.Timeout;
   stop(): Promise<void>;
@@ -180,7 +182,12 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const states = legs.map((l) => l.state);
     const worst = (['error', 'offline', 'connecting', 'active'] as SyncState[]).find((s) => states.includes(s)) ?? 'idle';
     const patch: Partial<SyncStatus> = { state: worst };
-    if (worst === 'idle') {
+    if (worst === 'error' || worst === 'offline') {
+      // The worst leg speaks: a certificate or sign-in problem outranks "cannot be reached".
+      const message = legs.find((l) => l.state === worst)?.message ?? MESSAGES.offline;
+      patch.message = message;
+      patch.lastError = message;
+    } else if (worst === 'idle') {
       patch.message = MESSAGES.idle;
       patch.lastSync = new Date().toISOString();
       patch.lastError = undefined;
@@ -199,9 +206,8 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       if (stopped) return;
       const { state, message } = describeFailure(e);
       leg.state = state;
-      status.update({ state, message, lastError: message });
+      leg.message = message;
       combine(legs);
-      status.update({ state: legs.some((l) => l.state === 'error') ? 'error' : state, message });
       const delay = backoffDelay(leg.attempt++, maxDelay);
       leg.timer = setTimeout(() => restart(leg), delay);
     };
@@ -220,6 +226,8 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         const remote = openRemoteDb(endpoint);
         const rep = FlintPouchDB.replicate(remote, opts.inbox, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
+        // The replication is also a promise that rejects on error: 'error' below handles it.
+        rep.catch(() => undefined);
         rep.on('active', () => ok(leg, 'active'));
         rep.on('change', () => void runApplier(remoteUrl));
         rep.on('paused', (err: unknown) => (err ? undefined : (ok(leg, 'idle'), void runApplier(remoteUrl))));
@@ -237,6 +245,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
           filter: (doc: { _id: string }) => doc._id.startsWith(HEAD_PREFIX) || doc._id.startsWith(VERSION_PREFIX),
         } as PouchDB.Replication.ReplicateOptions);
         replications.push = rep;
+        rep.catch(() => undefined);
         rep.on('active', () => ok(leg, 'active'));
         rep.on('change', (info: { docs_written?: number; last_seq?: number | string }) => {
           const n = info.docs_written ?? 0;
@@ -376,7 +385,21 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.noPassword, lastError: MESSAGES.noPassword });
       return;
     }
-    session = startSession(settings, endpoint);
+    if (settings.caFile) {
+      try {
+        readFileSync(settings.caFile, 'utf8');
+      } catch {
+        status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.caFile, lastError: MESSAGES.caFile });
+        return;
+      }
+    }
+    try {
+      session = startSession(settings, endpoint);
+    } catch {
+      // Nothing in a session's start may take the server down: local work goes on.
+      opts.log('[fault] sync could not start');
+      status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.serverError, lastError: MESSAGES.serverError });
+    }
   }
 
   let reloading: Promise<void> = Promise.resolve();

@@ -41,6 +41,7 @@ export const MESSAGES = {
   certificate: 'The clinic server’s security certificate is not trusted on this computer. Ask an administrator.',
   serverError: 'The clinic server had a problem. Sync will try again by itself.',
   settings: 'The sync settings on this computer are damaged. Ask an administrator to set sync up again.',
+  caFile: 'The clinic server’s certificate file (the CA file in the sync settings) cannot be read on this computer. Ask an administrator.',
 } as const;
 
 export const INITIAL_STATUS: SyncStatus = {
@@ -83,7 +84,7 @@ export class SyncStatusSubject {
 
 /** Classifies a replication or HTTP failure into a state and a message. */
 export function describeFailure(e: unknown): { state: SyncState; message: string } {
-  const err = e as { status?: number; code?: string; name?: string; cause?: { code?: string }; type?: string; message?: string };
+  const err = e as { status?: number; code?: string; name?: string; cause?: { code?: string }; type?: string; message?: string; reason?: string };
   const status = typeof err.status === 'number' ? err.status : 0;
   const code = err.code ?? err.cause?.code ?? '';
   if (status === 401 || status === 403) return { state: 'error', message: MESSAGES.denied };
