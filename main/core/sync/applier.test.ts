@@ -115,6 +115,20 @@ describe('the applier', () => {
     expect((await applier.quarantine()).length).toBe(4);
   });
 
+  it('clears a quarantined head once a valid later revision of it is applied', async () => {
+    const bad = write('Patient', 'fix', 1, {});
+    await arrive(bad.version, bad.head);
+    await applier.run();
+    expect((await applier.quarantine()).map((e) => e.doc).sort()).toEqual(['h:Patient/fix/1.wsaaaa', 'r:Patient/fix']);
+    const fixed = write('Patient', 'fix', 2, { name: [{ family: 'Fixed' }] }, undefined, bad.head._rev);
+    await arrive(fixed.version, fixed.head);
+    expect((await applier.run()).resources).toBe(1);
+    // The head is good now; the invalid first version stays quarantined (and out of the store).
+    expect((await applier.quarantine()).map((e) => e.doc)).toEqual(['h:Patient/fix/1.wsaaaa']);
+    expect(await inStore('h:Patient/fix/1.wsaaaa')).toBe(false);
+    expect(((await store.get('r:Patient/fix')) as { vid: string }).vid).toBe('2.wsaaaa');
+  });
+
   it('refuses malformed documents and a second revision of a version', async () => {
     const w = write('Patient', 'm1', 1, { name: [{ family: 'M' }] });
     const wrongId = { ...w.version, _id: 'h:Patient/other/1.wsaaaa' };

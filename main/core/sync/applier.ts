@@ -303,10 +303,9 @@ export function createApplier(opts: ApplierOptions): Applier {
       // A document applied now may still have leaves waiting (a newer one): keep those pending.
       const applied = new Set(apply.map((l) => l._id));
       for (const id of applied) if (!waiting.has(id)) pending.delete(id);
-      // A valid leaf of a document clears the document's earlier quarantine entries.
-      for (const [key, e] of q) if (applied.has(e.doc) && !bad.has(apply.find((l) => l._id === e.doc)!)) {
-        if (!candidates.some((c) => `${c._id} ${c._rev}` === key)) q.delete(key);
-      }
+      // A valid leaf of a document, applied now, clears that document's earlier quarantine entries.
+      const badNow = new Set([...bad.keys()].map((l) => `${l._id} ${l._rev}`));
+      for (const [key, e] of q) if (applied.has(e.doc) && !badNow.has(key)) q.delete(key);
       await opts.afterApply([...heads.values()]);
       result.applied += apply.length;
       result.resources += heads.size;

@@ -100,13 +100,12 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   let statusTimer: NodeJS.Timeout | undefined;
 
   // The status file: what `flint sync status` prints while this server runs.
-  const sub = status.changes.subscribe((s) => {
+  const sub = status.changes.subscribe(() => {
     if (statusTimer) return;
     statusTimer = setTimeout(() => {
       statusTimer = undefined;
       writeStatusFile(opts.dataDir, status.value);
     }, 100);
-    void s;
   });
 
   const record = (r: Parameters<AuditRecorder['record']>[0][number]) =>
