@@ -102,6 +102,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       secrets,
       store: db,
       locks: store.locks,
+      localCommits: store.committed,
       inbox,
       validate: (resource) => {
         const issues = validator.validate(resource);

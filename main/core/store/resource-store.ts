@@ -10,6 +10,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
+import { Subject } from 'rxjs';
 import { CONFLICT_TAG, withoutConflictTag } from '../../../shared/fhir/sync-tags';
 import {
   RANGE_END,
@@ -43,6 +44,8 @@ export class ResourceStore {
   private readonly queue: Array<{ docs: Array<HeadDoc | VersionDoc>; resolve: () => void; reject: (e: unknown) => void }> = [];
   private flushing = false;
   private readonly cache = new HeadCache();
+  /** The number of documents of each group commit, once durable (sync's push follows it). */
+  readonly committed = new Subject<number>();
 
   /**
    * @param afterCommit runs after each group of commits is durable and before their
@@ -208,6 +211,7 @@ export class ResourceStore {
       try {
         const all = batch.flatMap((b) => b.docs) as unknown as PouchDB.Core.PutDocument<object>[];
         const results = await this.db.bulkDocs(all);
+        this.committed.next(all.length);
         await this.afterCommit();
         let offset = 0;
         for (const b of batch) {

@@ -25,9 +25,12 @@ import { openRemoteDb, type RemoteEndpoint } from './remote';
 import { SYNC_FILE, SYNC_STATUS_FILE, auditRemoteOf, endpointOf, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
 import { MESSAGES, SyncStatusSubject, describeFailure, type SyncState, type SyncStatus } from './sync-status';
 import type { Resource } from '@medplum/fhirtypes';
+import type { Observable } from 'rxjs';
 
 export const PUSH_SEQ_DOC = '_local/flint-push-seq';
-const BATCH = 200;
+const BATCH = 500;
+/** Local commits within this window go to the server in one push (and one checkpoint). */
+const PUSH_DEBOUNCE_MS = 250;
 const AUDIT_PUSH_MS = 2000;
 
 export interface AuditPusher {
@@ -40,6 +43,8 @@ export interface SyncEngineOptions {
   secrets: SecretStore;
   store: PouchDB.Database;
   locks: WriteLocks;
+  /** Emits the number of documents of each local commit (ResourceStore.committed). */
+  localCommits: Observable<number>;
   inbox: PouchDB.Database;
   validate: (resource: Resource) => string[];
   /** After pulled documents reach the store: forget cached heads, catch the index up. */
@@ -143,6 +148,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     return applying;
   }
 
+  /** Local changes since the last saved push checkpoint (an estimate until the first push). */
   async function countPending(): Promise<number> {
     let since: number | string = 0;
     try {
@@ -150,25 +156,16 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     } catch {
       since = 0;
     }
-    const res = await opts.store.changes({ since, limit: 100_000 } as PouchDB.Core.ChangesOptions);
+    const res = await opts.store.changes({ since, limit: 10_000 } as PouchDB.Core.ChangesOptions);
     return res.results.filter((r) => r.id.startsWith(HEAD_PREFIX) || r.id.startsWith(VERSION_PREFIX)).length;
   }
 
-  let pendingTimer: NodeJS.Timeout | undefined;
-  function refreshPendingSoon(): void {
-    if (pendingTimer || closed) return;
-    pendingTimer = setTimeout(() => {
-      pendingTimer = undefined;
-      countPending().then(
-        (pending) => status.update({ pending }),
-        () => undefined,
-      );
-    }, 200);
-  }
-  // Local commits raise `pending` (the push leg lowers it).
-  const localChanges = opts.store.changes({ since: 'now', live: true } as PouchDB.Core.ChangesOptions);
-  localChanges.on('change', () => refreshPendingSoon());
-  localChanges.on('error', () => undefined);
+  // Local commits raise `pending` and wake the push; a completed push lowers it. O(1) per commit.
+  let onLocalCommit: (() => void) | undefined;
+  const commits = opts.localCommits.subscribe((n) => {
+    status.update({ pending: status.value.pending + n });
+    onLocalCommit?.();
+  });
 
   interface Session {
     settings: SyncSettings;
@@ -222,7 +219,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const restarts: Record<LegName, () => void> = {
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
-        const remote = openRemoteDb(endpoint);
+        const remote = asReplicationSource(openRemoteDb(endpoint));
         const rep = FlintPouchDB.replicate(remote, opts.inbox, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
@@ -234,38 +231,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       },
       push() {
         const leg = legs.find((l) => l.name === 'push')!;
-        const remote = openRemoteDb(endpoint);
-        const rep = FlintPouchDB.replicate(opts.store, remote, {
-          live: true,
-          retry: false,
-          batch_size: BATCH,
-          // Resources and their versions only: the store holds nothing else today, and
-          // whatever it may hold later stays local unless named here.
-          filter: (doc: { _id: string }) => doc._id.startsWith(HEAD_PREFIX) || doc._id.startsWith(VERSION_PREFIX),
-        } as PouchDB.Replication.ReplicateOptions);
-        replications.push = rep;
-        rep.catch(() => undefined);
-        rep.on('active', () => ok(leg, 'active'));
-        rep.on('change', (info: { docs_written?: number; last_seq?: number | string }) => {
-          const n = info.docs_written ?? 0;
-          if (n > 0) {
-            status.update({ sent: status.value.sent + n });
-            void record({ sync: 'export', count: n, remote: remoteUrl, ok: true, recorded: new Date() });
-          }
-          if (info.last_seq !== undefined) void savePushSeq(info.last_seq);
-          refreshPendingSoon();
-        });
-        rep.on('paused', (err: unknown) => {
-          if (err) return;
-          ok(leg, 'idle');
-          // Caught up: everything committed so far is on the server (pulled documents included).
-          void opts.store.info().then((i) => savePushSeq(i.update_seq)).then(() => refreshPendingSoon(), () => undefined);
-        });
-        rep.on('denied', () => {
-          status.update({ lastError: MESSAGES.serverError });
-          opts.log('[sync] the server refused a document (validate_doc_update)');
-        });
-        rep.on('error', (err: unknown) => fail(leg, err));
+        runPush(leg);
       },
       audit() {
         const leg = legs.find((l) => l.name === 'audit')!;
@@ -286,7 +252,77 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       },
     };
 
+    /**
+     * The push leg: one-shot replications of the store, started PUSH_DEBOUNCE_MS after a
+     * local commit (commits meanwhile join it), so a burst of writes costs one push and one
+     * checkpoint rather than one each, and local writes do not wait on the push's disk writes.
+     */
+    let pushTimer: NodeJS.Timeout | undefined;
+    let pushRunning = false;
+    let pushAgain = false;
+    onLocalCommit = () => {
+      if (stopped) return;
+      const leg = legs.find((l) => l.name === 'push');
+      if (!leg || leg.timer) return; // backing off after a failure: the retry will push
+      if (pushRunning) pushAgain = true;
+      else if (!pushTimer) pushTimer = setTimeout(() => runPush(leg), PUSH_DEBOUNCE_MS);
+    };
+    function runPush(leg: Leg): void {
+      pushTimer = undefined;
+      if (stopped) return;
+      pushRunning = true;
+      pushAgain = false;
+      const pendingAtStart = status.value.pending;
+      const remote = openRemoteDb(endpoint);
+      void opts.store.info().then((info) => {
+        if (stopped) return void (pushRunning = false);
+        const rep = FlintPouchDB.replicate(opts.store, remote, {
+          batch_size: BATCH,
+          // Resources and their versions only: the store holds nothing else today, and
+          // whatever it may hold later stays local unless named here.
+          filter: (doc: { _id: string }) => doc._id.startsWith(HEAD_PREFIX) || doc._id.startsWith(VERSION_PREFIX),
+        });
+        replications.push = rep;
+        ok(leg, 'active');
+        rep.on('change', (change: { docs_written?: number }) => {
+          const n = change.docs_written ?? 0;
+          if (n > 0) {
+            status.update({ sent: status.value.sent + n });
+            void record({ sync: 'export', count: n, remote: remoteUrl, ok: true, recorded: new Date() });
+          }
+        });
+        rep.on('denied', () => {
+          status.update({ lastError: MESSAGES.serverError });
+          opts.log('[sync] the server refused a document (validate_doc_update)');
+        });
+        rep.then(
+          () => {
+            pushRunning = false;
+            if (replications.push === rep) delete replications.push;
+            if (stopped) return;
+            // Everything committed before it started is on the server now.
+            status.update({ pending: Math.max(0, status.value.pending - pendingAtStart) });
+            void savePushSeq(info.update_seq);
+            ok(leg, 'idle');
+            if (pushAgain || status.value.pending > 0) onLocalCommit?.();
+          },
+          (err: unknown) => {
+            pushRunning = false;
+            if (replications.push === rep) delete replications.push;
+            fail(leg, err);
+          },
+        );
+      }, (err: unknown) => {
+        pushRunning = false;
+        fail(leg, err);
+      });
+    }
+
     async function stopLeg(name: LegName): Promise<void> {
+      if (name === 'push' && pushTimer) {
+        clearTimeout(pushTimer);
+        pushTimer = undefined;
+      }
       const rep = replications[name];
       if (rep) {
         delete replications[name];
@@ -425,8 +461,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     async close() {
       closed = true;
       unwatchFile(settingsFile, watcher);
-      localChanges.cancel();
-      if (pendingTimer) clearTimeout(pendingTimer);
+      commits.unsubscribe();
       await reloading.catch(() => undefined);
       await session?.stop();
       await applying?.catch(() => undefined);
@@ -437,6 +472,18 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       status.complete();
     },
   };
+}
+
+/**
+ * PouchDB 9's replicator calls `src.info()` after each batch for its progress counters and
+ * never handles that promise: when the server goes away at that moment, the rejection is
+ * unhandled and takes the process down. The counters are all it is used for there, so a
+ * source that cannot answer reports no progress instead; the next request fails properly.
+ */
+function asReplicationSource(db: PouchDB.Database): PouchDB.Database {
+  const info = db.info.bind(db);
+  db.info = () => info().catch(() => ({ db_name: db.name, doc_count: 0, update_seq: 0 }));
+  return db;
 }
 
 /** sync-status.json: the status as JSON (no secret, no PHI), with the writing process's pid. */
