@@ -30,7 +30,9 @@ import type { Observable } from 'rxjs';
 export const PUSH_SEQ_DOC = '_local/flint-push-seq';
 const BATCH = 500;
 /** Local commits within this window go to the server in one push (and one checkpoint). */
-const PUSH_DEBOUNCE_MS = 250;
+const PUSH_DEBOUNCE_MS = 500;
+/** The push checkpoint (for `pending` after a restart) is saved at most this often. */
+const PUSH_SEQ_SAVE_MS = 10_000;
 const AUDIT_PUSH_MS = 2000;
 
 export interface AuditPusher {
@@ -284,8 +286,12 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         });
         replications.push = rep;
         ok(leg, 'active');
+        // docs_written is the replication's running total: count what each batch adds.
+        let written = 0;
         rep.on('change', (change: { docs_written?: number }) => {
-          const n = change.docs_written ?? 0;
+          const total = change.docs_written ?? written;
+          const n = total - written;
+          written = total;
           if (n > 0) {
             status.update({ sent: status.value.sent + n });
             void record({ sync: 'export', count: n, remote: remoteUrl, ok: true, recorded: new Date() });
@@ -302,7 +308,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
             if (stopped) return;
             // Everything committed before it started is on the server now.
             status.update({ pending: Math.max(0, status.value.pending - pendingAtStart) });
-            void savePushSeq(info.update_seq);
+            notePushSeq(info.update_seq);
             ok(leg, 'idle');
             if (pushAgain || status.value.pending > 0) onLocalCommit?.();
           },
@@ -368,6 +374,26 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         await Promise.all(legs.map((l) => l.stop()));
       },
     };
+  }
+
+  let pushSeqSaved = 0;
+  let pushSeqTimer: NodeJS.Timeout | undefined;
+  let pushSeqLatest: number | string | undefined;
+  /** Saves the push checkpoint now if the last save is old enough, else once the interval ends. */
+  function notePushSeq(seq: number | string): void {
+    pushSeqLatest = seq;
+    const wait = pushSeqSaved + PUSH_SEQ_SAVE_MS - Date.now();
+    if (wait <= 0) {
+      pushSeqSaved = Date.now();
+      void savePushSeq(seq);
+    } else if (!pushSeqTimer) {
+      pushSeqTimer = setTimeout(() => {
+        pushSeqTimer = undefined;
+        pushSeqSaved = Date.now();
+        if (pushSeqLatest !== undefined && !closed) void savePushSeq(pushSeqLatest);
+      }, wait);
+      pushSeqTimer.unref();
+    }
   }
 
   async function savePushSeq(seq: number | string): Promise<void> {
@@ -462,8 +488,10 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       closed = true;
       unwatchFile(settingsFile, watcher);
       commits.unsubscribe();
+      if (pushSeqTimer) clearTimeout(pushSeqTimer);
       await reloading.catch(() => undefined);
       await session?.stop();
+      if (pushSeqLatest !== undefined) await savePushSeq(pushSeqLatest);
       await applying?.catch(() => undefined);
       await applier.close();
       sub.unsubscribe();
