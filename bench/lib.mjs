@@ -8,8 +8,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -433,4 +434,128 @@ export async function writeJson(path, figures) {
   if (!path) return;
   const { writeFileSync } = await import('node:fs');
   writeFileSync(path, JSON.stringify(figures, null, 2));
+}
+
+// ---------------------------------------------------------------------------------------
+// Sync (bench/sync.mjs): a CouchDB-protocol server and the flint CLI
+
+/** Runs `node bin/flint.js ...args` with `input` on stdin; resolves with { code, stdout, stderr }. */
+export function runFlintCli(args, { input } = {}) {
+  const proc = spawn(process.execPath, [join(REPO, 'bin/flint.js'), ...args], {
+    cwd: REPO,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (input !== undefined) proc.stdin.end(input);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  return new Promise((ok) => proc.once('exit', (code) => ok({ code, stdout, stderr })));
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = net.createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * pouchdb-server (a devDependency speaking CouchDB's HTTP API over PouchDB/leveldb) as a
+ * child process on 127.0.0.1, with its data on disk (`--dir`) in a temp dir of its own and
+ * one server admin with a random password. close() stops it and removes the dir.
+ */
+export async function startPouchdbServer({ timeoutMs = 30_000 } = {}) {
+  const bin = join(REPO, 'node_modules/pouchdb-server/bin/pouchdb-server');
+  const dir = tempDir('flint-bench-couch-');
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir);
+  const admin = { username: 'admin', password: randomBytes(18).toString('base64url') };
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, `${JSON.stringify({ admins: { [admin.username]: admin.password }, log: { file: join(dir, 'log.txt') } })}\n`);
+  let out = '';
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [bin, '--host', '127.0.0.1', '--port', String(port), '--dir', dataDir, '--config', configFile, '--no-color'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d) => (out = (out + d).slice(-20_000));
+    proc.stdout.on('data', keep);
+    proc.stderr.on('data', keep);
+    let gone = false;
+    const exited = new Promise((r) => proc.once('exit', (code, signal) => ((gone = true), r(code ?? signal))));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + timeoutMs;
+    let up = false;
+    while (!gone && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${url}/`);
+        if (res.ok && (await res.json()).version) {
+          up = true;
+          break;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!up) {
+      if (!gone) proc.kill('SIGKILL');
+      await exited;
+      if (attempt < 3) continue;
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`pouchdb-server did not start:\n${out}`);
+    }
+    const basic = (c) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    return {
+      url,
+      port,
+      pid: proc.pid,
+      admin,
+      dir,
+      dbUrl: (name) => `${url}/${encodeURIComponent(name)}`,
+      output: () => out,
+      /** One JSON request as the admin (or `auth`); resolves with { status, json }. */
+      async request(method, path, body, auth = admin) {
+        const headers = { accept: 'application/json' };
+        if (body !== undefined) headers['content-type'] = 'application/json';
+        if (auth) headers.authorization = basic(auth);
+        const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+        const text = await res.text();
+        let json;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = text;
+        }
+        return { status: res.status, json };
+      },
+      async close() {
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+        if (!gone) proc.kill('SIGTERM');
+        await exited;
+        clearTimeout(killer);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere or once it is gone. */
+let clockTicks;
+export function processCpuSeconds(pid) {
+  try {
+    clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime (fields 14 and 15)
+  } catch {
+    return NaN;
+  }
 }
