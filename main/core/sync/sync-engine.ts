@@ -222,7 +222,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
         const remote = asReplicationSource(openRemoteDb(endpoint));
-        const rep = FlintPouchDB.replicate(remote, opts.inbox, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
+        const rep = FlintPouchDB.replicate(remote, pullTarget(opts.inbox, opts.store), { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
         rep.catch(() => undefined);
@@ -512,6 +512,29 @@ function asReplicationSource(db: PouchDB.Database): PouchDB.Database {
   const info = db.info.bind(db);
   db.info = () => info().catch(() => ({ db_name: db.name, doc_count: 0, update_seq: 0 }));
   return db;
+}
+
+/**
+ * The pull's target: the inbox, except that a revision the store already has is not
+ * missing. The replicator then never fetches what this workstation wrote itself (and
+ * pushed) or what the applier already moved over, so its own writes do not come back
+ * through the inbox, and a pull resumed after a crash skips what was applied.
+ */
+function pullTarget(inbox: PouchDB.Database, store: PouchDB.Database): PouchDB.Database {
+  const revsDiff = async (diff: Record<string, string[]>) => {
+    const inInbox = await inbox.revsDiff(diff);
+    const ask: Record<string, string[]> = {};
+    for (const [id, d] of Object.entries(inInbox)) if (d.missing?.length) ask[id] = d.missing;
+    if (Object.keys(ask).length === 0) return {};
+    return store.revsDiff(ask);
+  };
+  return new Proxy(inbox, {
+    get(target, prop) {
+      if (prop === 'revsDiff') return revsDiff;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** sync-status.json: the status as JSON (no secret, no PHI), with the writing process's pid. */
