@@ -13,7 +13,7 @@ import { openDataDir } from '../store/data-dir';
 import { verifyRemoteAudit } from '../sync/audit-remote-verify';
 import { checkRemoteUrl, RemoteError, type RemoteEndpoint } from '../sync/remote';
 import { UsageError, type Command } from './command';
-import { parseWithPositionals, readSecret } from './with-accounts';
+import { parseAction, readSecret } from './with-accounts';
 
 const USAGE = `Usage:
   flint audit verify [--data-dir DIR]
@@ -61,13 +61,9 @@ export const auditCommand: Command = {
   summary: 'verify the audit log hash chain, export AuditEvents as NDJSON',
   async run(argv) {
     try {
-      const { values, positionals } = parseWithPositionals(argv, OPTIONS, USAGE);
-      const [action, ...extra] = positionals;
-      if (values.help || !action) {
-        process.stdout.write(USAGE);
-        return values.help ? 0 : 2;
-      }
-      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${USAGE}`);
+      const parsed = parseAction(argv, OPTIONS, USAGE);
+      if ('exit' in parsed) return parsed.exit;
+      const { values, action } = parsed;
       const remoteOnly = (['username', 'ca-file'] as const).find((k) => values[k] !== undefined);
       if (values.remote === undefined && remoteOnly) throw new UsageError(`--${remoteOnly} belongs to verify --remote\n\n${USAGE}`);
       if (action === 'verify') {

@@ -21,10 +21,10 @@ import {
   writeSyncSettings,
   type SyncSettings,
 } from '../sync/sync-config';
-import { readStatusFile } from '../sync/sync-engine';
+import { liveStatus, readStatusFile } from '../sync/status-file';
 import { MESSAGES } from '../sync/sync-status';
 import { UsageError, type Command } from './command';
-import { parseWithPositionals, readSecret } from './with-accounts';
+import { parseAction, readSecret } from './with-accounts';
 
 const USAGE = `Usage:
   flint sync configure --remote URL --username USER [--ca-file PEM] [--audit-remote URL]
@@ -59,20 +59,16 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseWithPositionals<typeof OPTIONS>>['values'];
+type Values = Exclude<ReturnType<typeof parseAction<typeof OPTIONS>>, { exit: number }>['values'];
 
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'set up, inspect, pause or remove sync with the central server',
   async run(argv) {
     try {
-      const { values, positionals } = parseWithPositionals(argv, OPTIONS, USAGE);
-      const [action, ...extra] = positionals;
-      if (values.help || !action) {
-        process.stdout.write(USAGE);
-        return values.help ? 0 : 2;
-      }
-      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${USAGE}`);
+      const parsed = parseAction(argv, OPTIONS, USAGE);
+      if ('exit' in parsed) return parsed.exit;
+      const { values, action } = parsed;
       switch (action) {
         case 'configure':
           return await configure(values);
@@ -155,12 +151,12 @@ function readableCaFile(path: string): string {
 function status(values: Values): number {
   const dir = resolveDataDir(values['data-dir']);
   const settings = readSyncSettings(dir);
-  const written = readStatusFile(dir);
-  const running = written?.server ? isAlive(written.server.pid) : false;
-  if (running && written) {
-    process.stdout.write(`${JSON.stringify({ ...written, server: 'running' }, null, 2)}\n`);
+  const running = liveStatus(dir);
+  if (running) {
+    process.stdout.write(`${JSON.stringify({ ...running, server: 'running' }, null, 2)}\n`);
     return 0;
   }
+  const written = readStatusFile(dir);
   const out: Record<string, unknown> = {
     configured: settings !== undefined,
     state: !settings ? 'offline' : settings.paused ? 'paused' : 'offline',
@@ -175,15 +171,6 @@ function status(values: Values): number {
   if (written?.lastSync) out['lastSync'] = written.lastSync;
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   return 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function setPaused(values: Values, paused: boolean): number {
@@ -208,7 +195,7 @@ async function remove(values: Values): Promise<number> {
     await secrets.delete(passwordAccount(dataDir.workstationId));
     // The inbox holds what was pulled but not applied; a running server keeps it open
     // until it sees sync.json go, and an inbox left behind is only re-pulled later.
-    if (!isServerRunning(dataDir.dir)) {
+    if (!liveStatus(dataDir.dir)) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(dataDir.storeFile('inbox') + suffix, { force: true });
     }
     process.stdout.write(had ? 'Sync removed: settings and password deleted.\n' : 'Sync was not configured.\n');
@@ -216,11 +203,6 @@ async function remove(values: Values): Promise<number> {
   } finally {
     await dataDir.release();
   }
-}
-
-function isServerRunning(dir: string): boolean {
-  const written = readStatusFile(dir);
-  return written?.server ? isAlive(written.server.pid) : false;
 }
 
 async function setup(values: Values): Promise<number> {

@@ -42,6 +42,27 @@ export function parseWithPositionals<T extends NonNullable<ParseArgsConfig['opti
   }
 }
 
+/**
+ * `flint <command> ACTION [options]`: the options and the action, or the exit code when
+ * there is nothing to run (--help: usage and 0; no action: usage and 2). Extra positional
+ * arguments are a usage error.
+ */
+export function parseAction<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  usage: string,
+): { exit: number } | { values: ReturnType<typeof parseWithPositionals<T>>['values']; action: string } {
+  const { values, positionals } = parseWithPositionals(argv, options, usage);
+  const [action, ...extra] = positionals;
+  const help = (values as { help?: boolean }).help === true;
+  if (help || !action) {
+    process.stdout.write(usage);
+    return { exit: help ? 0 : 2 };
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${usage}`);
+  return { values, action };
+}
+
 /** A password from the terminal (not echoed) or the first line of stdin (scripts). */
 export async function readSecret(prompt: string): Promise<string> {
   if (process.stdin.isTTY) {

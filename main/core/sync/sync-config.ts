@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SecretStore } from '../secrets/secret-store';
 import { checkRemoteUrl, databaseName, siblingDatabase, type RemoteEndpoint } from './remote';
 
 export const SYNC_FILE = 'sync.json';
@@ -76,14 +75,8 @@ export function removeSyncSettings(dataDir: string): boolean {
   return true;
 }
 
-/** The endpoint to connect to, with the password from the keychain; undefined without one. */
-export async function endpointOf(
-  settings: SyncSettings,
-  secrets: SecretStore,
-  workstationId: string,
-): Promise<RemoteEndpoint | undefined> {
-  const password = await secrets.get(passwordAccount(workstationId));
-  if (password === null) return undefined;
+/** The endpoint to connect to, given the password (from the keychain). */
+export function endpointFor(settings: SyncSettings, password: string): RemoteEndpoint {
   const e: RemoteEndpoint = { url: settings.remote, username: settings.username, password };
   if (settings.caFile) e.caFile = settings.caFile;
   return e;

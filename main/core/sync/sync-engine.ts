@@ -13,7 +13,7 @@
  * write: the legs follow change feeds, and the applier holds the write lock only while it
  * commits a batch.
  */
-import { readFileSync, renameSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditRecorder } from '../audit/recorder';
 import type { SecretStore } from '../secrets/secret-store';
@@ -22,7 +22,9 @@ import { FlintPouchDB } from '../store/encrypted-pouch';
 import type { WriteLocks } from '../store/write-locks';
 import { createApplier, type Applier, type QuarantineEntry } from './applier';
 import { openRemoteDb, type RemoteEndpoint } from './remote';
-import { SYNC_FILE, SYNC_STATUS_FILE, auditRemoteOf, endpointOf, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
+import { asReplicationSource, pullTarget } from './replication-ends';
+import { writeStatusFile } from './status-file';
+import { SYNC_FILE, auditRemoteOf, endpointFor, passwordAccount, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
 import { MESSAGES, SyncStatusSubject, describeFailure, type SyncState, type SyncStatus } from './sync-status';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Observable } from 'rxjs';
@@ -410,6 +412,11 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     }
   }
 
+  /** Sync cannot run as configured: say why, in the front desk's words. */
+  function cannotRun(message: string, remote?: string): void {
+    status.update({ configured: true, remote, state: 'error', message, lastError: message });
+  }
+
   async function reload(): Promise<void> {
     if (closed) return;
     let settings: SyncSettings | undefined;
@@ -418,21 +425,17 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       settings = readSyncSettings(opts.dataDir);
       key = JSON.stringify(settings ?? null);
     } catch {
+      settings = undefined;
       key = 'damaged';
-      if (key === settingsKey) return;
-      settingsKey = key;
-      await session?.stop();
-      session = undefined;
-      status.update({ configured: true, state: 'error', message: MESSAGES.settings, lastError: MESSAGES.settings });
-      return;
     }
     // The password may change without sync.json changing (configure writes both).
-    const password = settings ? await opts.secrets.get(`${opts.workstationId}/sync-password`).catch(() => null) : null;
+    const password = settings ? await opts.secrets.get(passwordAccount(opts.workstationId)).catch(() => null) : null;
     key += `\n${password ?? ''}`;
     if (key === settingsKey) return;
     settingsKey = key;
     await session?.stop();
     session = undefined;
+    if (key.startsWith('damaged')) return cannotRun(MESSAGES.settings);
     if (!settings) {
       status.update({ configured: false, state: 'offline', message: MESSAGES.notConfigured, remote: undefined, lastError: undefined });
       return;
@@ -441,25 +444,14 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       status.update({ configured: true, remote: settings.remote, state: 'paused', message: MESSAGES.paused, lastError: undefined });
       return;
     }
-    const endpoint = await endpointOf(settings, opts.secrets, opts.workstationId).catch(() => undefined);
-    if (!endpoint) {
-      status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.noPassword, lastError: MESSAGES.noPassword });
-      return;
-    }
-    if (settings.caFile) {
-      try {
-        readFileSync(settings.caFile, 'utf8');
-      } catch {
-        status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.caFile, lastError: MESSAGES.caFile });
-        return;
-      }
-    }
+    if (password === null) return cannotRun(MESSAGES.noPassword, settings.remote);
+    if (settings.caFile && !isReadable(settings.caFile)) return cannotRun(MESSAGES.caFile, settings.remote);
     try {
-      session = startSession(settings, endpoint);
+      session = startSession(settings, endpointFor(settings, password));
     } catch {
       // Nothing in a session's start may take the server down: local work goes on.
       opts.log('[fault] sync could not start');
-      status.update({ configured: true, remote: settings.remote, state: 'error', message: MESSAGES.serverError, lastError: MESSAGES.serverError });
+      cannotRun(MESSAGES.serverError, settings.remote);
     }
   }
 
@@ -502,59 +494,11 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   };
 }
 
-/**
- * PouchDB 9's replicator calls `src.info()` after each batch for its progress counters and
- * never handles that promise: when the server goes away at that moment, the rejection is
- * unhandled and takes the process down. The counters are all it is used for there, so a
- * source that cannot answer reports no progress instead; the next request fails properly.
- */
-function asReplicationSource(db: PouchDB.Database): PouchDB.Database {
-  const info = db.info.bind(db);
-  db.info = () => info().catch(() => ({ db_name: db.name, doc_count: 0, update_seq: 0 }));
-  return db;
-}
-
-/**
- * The pull's target: the inbox, except that a revision the store already has is not
- * missing. The replicator then never fetches what this workstation wrote itself (and
- * pushed) or what the applier already moved over, so its own writes do not come back
- * through the inbox, and a pull resumed after a crash skips what was applied.
- */
-function pullTarget(inbox: PouchDB.Database, store: PouchDB.Database): PouchDB.Database {
-  const revsDiff = async (diff: Record<string, string[]>) => {
-    const inInbox = await inbox.revsDiff(diff);
-    const ask: Record<string, string[]> = {};
-    for (const [id, d] of Object.entries(inInbox)) if (d.missing?.length) ask[id] = d.missing;
-    if (Object.keys(ask).length === 0) return {};
-    return store.revsDiff(ask);
-  };
-  return new Proxy(inbox, {
-    get(target, prop) {
-      if (prop === 'revsDiff') return revsDiff;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-/** sync-status.json: the status as JSON (no secret, no PHI), with the writing process's pid. */
-function writeStatusFile(dataDir: string, s: SyncStatus, running = true): void {
-  const file = join(dataDir, SYNC_STATUS_FILE);
+function isReadable(file: string): boolean {
   try {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ ...s, server: running ? { pid: process.pid } : null, at: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
+    readFileSync(file);
+    return true;
   } catch {
-    // Best effort: the HTTP endpoint is the authoritative status.
-  }
-}
-
-/** The status a running server last wrote, or undefined. */
-export function readStatusFile(dataDir: string): (SyncStatus & { server: { pid: number } | null; at: string }) | undefined {
-  try {
-    statSync(join(dataDir, SYNC_STATUS_FILE));
-    return JSON.parse(readFileSync(join(dataDir, SYNC_STATUS_FILE), 'utf8')) as SyncStatus & { server: { pid: number } | null; at: string };
-  } catch {
-    return undefined;
+    return false;
   }
 }
