@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEncryptedPouch } from './encrypted-pouch';
 import { ResourceStore, lockKey } from './resource-store';
+import { CONFLICT_TAG } from '../../../shared/fhir/sync-tags';
 
 let dir: string;
 let db: PouchDB.Database;
@@ -24,6 +25,13 @@ afterEach(async () => {
 const basic = (text: string): Resource => ({ resourceType: 'Basic', code: { text } }) as Resource;
 
 describe('ResourceStore', () => {
+  it('never stores the sync conflict tag a client sends back', async () => {
+    const tagged = { ...basic('x'), meta: { tag: [{ ...CONFLICT_TAG }, { system: 'urn:other', code: 'keep' }] } } as Resource;
+    const [v] = await store.commit([{ type: 'Basic', id: 't', method: 'PUT', resource: tagged }], new Map());
+    expect(v!.resource?.meta?.tag).toEqual([{ system: 'urn:other', code: 'keep' }]);
+    expect(((await db.get('h:Basic/t/1.ws0001')) as { resource: Resource }).resource.meta?.tag).toEqual([{ system: 'urn:other', code: 'keep' }]);
+  });
+
   it('numbers versions per resource, keeps every version and the deletion', async () => {
     const [v1] = await store.commit([{ type: 'Basic', id: 'a', method: 'PUT', resource: basic('one') }], new Map());
     expect(v1!.vid).toBe('1.ws0001');

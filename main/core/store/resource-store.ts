@@ -128,13 +128,7 @@ export class ResourceStore {
       const vid = makeVersionId(n, this.workstationId);
       const ts = nextTimestamp(prev?.ts);
       const record: VersionRecord = { type: w.type, id: w.id, vid, n, ts, method: w.method, deleted: !w.resource };
-      if (w.resource) {
-        record.resource = {
-          ...withoutConflictTag(w.resource),
-          id: w.id,
-          meta: { ...w.resource.meta, versionId: vid, lastUpdated: ts },
-        } as Resource;
-      }
+      if (w.resource) record.resource = stamped(w.resource, w.id, vid, ts);
       if (tx) record.tx = tx;
       records.push(record);
       docs.push({ ...record, _id: versionId(w.type, w.id, vid), kind: 'version' });
@@ -169,8 +163,7 @@ export class ResourceStore {
     const ts = nextTimestamp(latest);
     const method: WriteMethod = resource ? 'PUT' : 'DELETE';
     const record: VersionRecord = { type, id, vid, n, ts, method, deleted: !resource };
-    if (resource) record.resource = { ...withoutConflictTag(resource), id, meta: { ...resource.meta, versionId: vid, lastUpdated: ts } } as Resource;
-    if (record.resource) record.resource = withoutConflictTag(record.resource);
+    if (resource) record.resource = stamped(resource, id, vid, ts);
     const docs = [
       { ...record, _id: versionId(type, id, vid), kind: 'version' },
       { ...record, _id: headId(type, id), _rev: head._rev, kind: 'head' },
@@ -248,6 +241,15 @@ export function newestFirst(a: VersionRecord, b: VersionRecord): number {
   const ka = `${a.type}/${a.id}/${a.vid}`;
   const kb = `${b.type}/${b.id}/${b.vid}`;
   return ka < kb ? 1 : ka > kb ? -1 : 0;
+}
+
+/**
+ * The resource as stored: its id, version and timestamp set, and without the conflict tag
+ * a client may send back after reading a resource in conflict (the tag is never stored).
+ */
+function stamped(resource: Resource, id: string, vid: string, ts: string): Resource {
+  const clean = withoutConflictTag(resource);
+  return { ...clean, id, meta: { ...clean.meta, versionId: vid, lastUpdated: ts } } as Resource;
 }
 
 /** A head with concurrent leaf revisions is served with the conflict tag (never stored). */
