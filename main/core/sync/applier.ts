@@ -285,6 +285,7 @@ export function createApplier(opts: ApplierOptions): Applier {
       newlyQuarantined++;
     }
 
+    const applied = new Set(apply.map((l) => l._id));
     if (apply.length > 0) {
       const heads = new Map<string, { type: string; id: string }>();
       for (const l of apply) {
@@ -298,10 +299,9 @@ export function createApplier(opts: ApplierOptions): Applier {
         if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
       });
       for (const [txId, t] of txVersions) if (!blockedTx.has(txId) && !badTx.has(txId)) {
-        if (t.leaves.some((l) => apply.includes(l))) doneTx.add(txId);
+        if (t.leaves.some((l) => applied.has(l._id))) doneTx.add(txId);
       }
       // A document applied now may still have leaves waiting (a newer one): keep those pending.
-      const applied = new Set(apply.map((l) => l._id));
       for (const id of applied) if (!waiting.has(id)) pending.delete(id);
       // A valid leaf of a document, applied now, clears that document's earlier quarantine entries.
       const badNow = new Set([...bad.keys()].map((l) => `${l._id} ${l._rev}`));
@@ -310,7 +310,7 @@ export function createApplier(opts: ApplierOptions): Applier {
       result.applied += apply.length;
       result.resources += heads.size;
     }
-    for (const [leaf] of bad) if (!waiting.has(leaf._id) && !apply.some((l) => l._id === leaf._id)) pending.delete(leaf._id);
+    for (const [leaf] of bad) if (!waiting.has(leaf._id) && !applied.has(leaf._id)) pending.delete(leaf._id);
     if (newlyQuarantined > 0 || apply.length > 0) {
       result.quarantined += newlyQuarantined;
       await writeLocal(QUARANTINE_DOC, { entries: [...q.values()] });

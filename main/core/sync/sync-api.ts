@@ -76,9 +76,11 @@ export function createSyncApi(o: SyncApiOptions): (req: SyncApiRequest) => Promi
       out.push({ type: c.type, id: c.id, kind: c.kind, current: c.current, versions: c.versions });
     }
     if (decide(p, 'Patient', 'read').allow) {
+      const listed = new Set(out.filter((e) => e.type === 'Patient').map((e) => e.id));
       for (const d of o.duplicates()) {
         for (const patient of d.patients) {
-          if (out.some((e) => e.type === 'Patient' && e.id === patient.id)) continue;
+          if (listed.has(patient.id)) continue;
+          listed.add(patient.id);
           out.push({
             type: 'Patient',
             id: patient.id,
