@@ -21,9 +21,15 @@ export interface SqlcipherOptions {
   synchronous: 'FULL' | 'NORMAL';
   /** How the file is named in errors ("the search index"). */
   what: string;
+  /**
+   * WAL pages before SQLite checkpoints inside a commit (SQLite's default: 1000). With
+   * SQLCipher a checkpoint costs about as much as the writes it copies, so a database written
+   * in large batches (the search index) checkpoints less often (docs/benchmarks.md).
+   */
+  walAutocheckpoint?: number;
 }
 
-export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what }: SqlcipherOptions): Database.Database {
+export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what, walAutocheckpoint }: SqlcipherOptions): Database.Database {
   if (key.length !== 32) throw new RangeError(`the key of ${what} must be 32 bytes`);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   closeSync(openSync(file, 'a', 0o600)); // owner-only; SQLite would follow the umask
@@ -36,6 +42,7 @@ export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what
     const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new SqlcipherOpenError(`WAL mode refused (${String(mode)})`, file, 'SQLITE_ERROR');
     db.pragma(`synchronous = ${synchronous}`);
+    if (walAutocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walAutocheckpoint))}`);
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -16384');
     return db;

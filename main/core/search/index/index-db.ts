@@ -113,9 +113,12 @@ export class IndexOpenError extends Error {
   }
 }
 
+/** 32 MB of WAL between checkpoints: see SqlcipherOptions.walAutocheckpoint. */
+const WAL_AUTOCHECKPOINT = 8192;
+
 function openSqlcipher(file: string, key: Buffer): Database.Database {
   try {
-    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index' });
+    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index', walAutocheckpoint: WAL_AUTOCHECKPOINT });
   } catch (err) {
     if (err instanceof SqlcipherOpenError) throw new IndexOpenError(err.message, err.file, err.code);
     throw err;

@@ -12,7 +12,7 @@ import { HEAD_PREFIX, VERSION_PREFIX, headId, type HeadDoc, type VersionDoc } fr
 import type { ConflictInfo, IndexChange, IndexDb, Seq, TxVersion } from './index-db';
 import type { IndexRows } from './index-rows';
 
-export const PAGE_SIZE = 500;
+export const PAGE_SIZE = 2000;
 
 export interface IndexerOptions {
   db: PouchDB.Database;
