@@ -13,6 +13,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
 import { splitTopLevelUnion } from '../../fhir/definitions';
+import { compilePath } from './fast-paths';
 
 export type Evaluate = (input: unknown, env?: Record<string, unknown>) => unknown[];
 
@@ -57,6 +58,14 @@ export class ExpressionCache {
 
 /** Compilation errors surface on use, where the extractor counts them per parameter. */
 function compileOne(expression: string, base: string | undefined): Evaluate {
+  // Plain element paths skip the general engine (fast-paths.ts); the rest go to fhirpath.js.
+  const fast = compilePath(expression, base);
+  if (fast) return (input) => (input && typeof input === 'object' && !Array.isArray(input) ? fast(input as Record<string, unknown>) : []);
+  return compileWithFhirpath(expression, base);
+}
+
+/** fhirpath.js's compilation of an expression (also the reference fast-paths.test.ts checks against). */
+export function compileWithFhirpath(expression: string, base?: string): Evaluate {
   try {
     const fp = fhirpath.compile(base ? { base, expression } : expression, r4model, OPTIONS) as unknown as (
       input: object,
