@@ -26,7 +26,7 @@ function newApplier(): Applier {
     store,
     locks: new WriteLocks(),
     // A stand-in for the FHIR validator: Patients need a name.
-    validate: (r) => (r.resourceType === 'Patient' && !(r as { name?: unknown }).name ? ['required at Patient.name'] : []),
+    validate: async (rs) => rs.map((r) => (r.resourceType === 'Patient' && !(r as { name?: unknown }).name ? ['required at Patient.name'] : [])),
     afterApply: async (heads) => void applied.push(...heads.map((h) => `${h.type}/${h.id}`)),
   });
 }
@@ -175,5 +175,42 @@ describe('the applier', () => {
     applier = newApplier();
     expect((await applier.run()).applied).toBe(0);
     expect((await store.info()).update_seq).toBe(seqBefore);
+  });
+
+  it('writes what a pulled batch completes on its own straight to the store, and leaves the rest for the inbox', async () => {
+    const whole = write('Patient', 'd1', 1, { name: [{ family: 'Whole' }] });
+    const headOnly = write('Patient', 'd2', 1, { name: [{ family: 'Later' }] });
+    const invalid = write('Patient', 'd3', 1, {});
+    const tx = { id: 'tx-split', size: 4 };
+    const txA = write('Patient', 'd4', 1, { name: [{ family: 'Tx' }] }, tx);
+    const txB = write('Observation', 'd5', 1, { status: 'final', code: {} }, tx);
+    const batch = [whole.version, whole.head, headOnly.head, invalid.version, invalid.head, txA.version, txA.head, txB.head];
+    const { rest, applied: n } = await applier.intake(batch);
+    expect(n).toBe(2);
+    expect(await inStore('r:Patient/d1')).toBe(true);
+    expect(await inStore('h:Patient/d1/1.wsaaaa')).toBe(true);
+    expect(rest.map((d) => d._id).sort()).toEqual(['h:Patient/d3/1.wsaaaa', 'h:Patient/d4/1.wsaaaa', 'r:Observation/d5', 'r:Patient/d2', 'r:Patient/d3', 'r:Patient/d4']);
+    for (const id of ['r:Patient/d2', 'r:Patient/d3', 'r:Patient/d4', 'r:Observation/d5']) expect(await inStore(id)).toBe(false);
+    // The rest goes through the inbox as before: quarantined, or applied once complete.
+    await arrive(...rest);
+    expect((await applier.run()).quarantined).toBe(2);
+    const second = await applier.intake([headOnly.version, txB.version]);
+    expect(second.rest.map((d) => d._id).sort()).toEqual(['h:Observation/d5/1.wsaaaa', 'h:Patient/d2/1.wsaaaa']); // their heads wait in the inbox
+    await arrive(...second.rest);
+    expect((await applier.run()).applied).toBe(6);
+    for (const id of ['r:Patient/d2', 'r:Patient/d4', 'r:Observation/d5']) expect(await inStore(id)).toBe(true);
+    expect(await inStore('r:Patient/d3')).toBe(false);
+  });
+
+  it('sends a resource with documents waiting in the inbox through the inbox, behind them', async () => {
+    const tx = { id: 'tx-wait', size: 4 };
+    const first = write('Patient', 'w1', 1, { name: [{ family: 'First' }] }, tx);
+    await arrive(first.version, first.head); // its transaction's other half is not here
+    await applier.run();
+    const next = write('Patient', 'w1', 2, { name: [{ family: 'Next' }] }, undefined, first.head._rev);
+    const { rest, applied: n } = await applier.intake([next.version, next.head]);
+    expect(n).toBe(0);
+    expect(rest).toHaveLength(2);
+    expect(await inStore('r:Patient/w1')).toBe(false);
   });
 });

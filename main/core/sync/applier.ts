@@ -52,8 +52,8 @@ export interface ApplierOptions {
   inbox: PouchDB.Database;
   store: PouchDB.Database;
   locks: WriteLocks;
-  /** The reasons a resource is invalid (empty: valid). Messages must name paths and rules, never values. */
-  validate: (resource: Resource) => string[];
+  /** The reasons each resource is invalid (empty: valid), in order. Messages must name paths and rules, never values. */
+  validate: (resources: readonly Resource[]) => Promise<string[][]>;
   /** After each store write, before the run goes on: forget cached heads, catch the index up. */
   afterApply: (heads: ReadonlyArray<{ type: string; id: string }>) => Promise<void>;
 }
@@ -61,6 +61,11 @@ export interface ApplierOptions {
 export interface Applier {
   /** Applies everything applicable now; resolves with what it did. */
   run(): Promise<ApplyResult>;
+  /**
+   * Writes what of a pulled batch can be applied on its own straight to the store; resolves
+   * with the documents left for the inbox and the number applied.
+   */
+  intake(docs: ReadonlyArray<PouchDB.Core.PutDocument<object>>): Promise<{ rest: PouchDB.Core.PutDocument<object>[]; applied: number }>;
   quarantine(): Promise<QuarantineEntry[]>;
   close(): Promise<void>;
 }
@@ -81,6 +86,12 @@ interface Leaf {
 }
 
 type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** `Patient/1` of `r:Patient/1` and of `h:Patient/1/2.ws`. */
+function resourceOf(docId: string): string {
+  const [type = '', id = ''] = docId.slice(2).split('/');
+  return `${type}/${id}`;
+}
 
 const seqNumber = (seq: unknown): number => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10) || 0);
 
@@ -151,66 +162,71 @@ export function createApplier(opts: ApplierOptions): Applier {
     }
   }
 
-  async function pass(): Promise<ApplyResult & { more: boolean }> {
-    const q = await loadQuarantine();
+  /** Reads a page of the inbox's changes into `pending`; true if there may be more. */
+  async function readInbox(): Promise<boolean> {
     if (readSeq === undefined) readSeq = seqNumber((await readLocal<{ seq: number }>(APPLIER_CHECKPOINT))?.seq ?? 0);
     const res = await inbox.changes({ since: readSeq, limit: PAGE, style: 'all_docs' } as PouchDB.Core.ChangesOptions);
     for (const ch of res.results) {
       if (ch.id.startsWith(HEAD_PREFIX) || ch.id.startsWith(VERSION_PREFIX)) pending.set(ch.id, seqNumber(ch.seq));
     }
-    const result: ApplyResult & { more: boolean } = { applied: 0, resources: 0, quarantined: 0, waiting: 0, more: res.results.length >= PAGE };
-    if (pending.size > 0) await applyPending(q, result);
     readSeq = seqNumber(res.last_seq);
+    return res.results.length >= PAGE;
+  }
+
+  async function pass(): Promise<ApplyResult & { more: boolean }> {
+    const q = await loadQuarantine();
+    const more = await readInbox();
+    const result: ApplyResult & { more: boolean } = { applied: 0, resources: 0, quarantined: 0, waiting: 0, more };
+    if (pending.size > 0) await applyPending(q, result);
     const oldest = Math.min(...pending.values());
-    const checkpoint = pending.size > 0 ? Math.min(oldest - 1, readSeq) : readSeq;
+    const read = readSeq ?? 0;
+    const checkpoint = pending.size > 0 ? Math.min(oldest - 1, read) : read;
     await writeLocal(APPLIER_CHECKPOINT, { seq: checkpoint });
     result.waiting = pending.size;
     return result;
   }
 
-  async function applyPending(q: Map<string, QuarantineEntry>, result: ApplyResult): Promise<void> {
-    // Which leaf revisions of the pending documents does the store lack?
-    const ids = [...pending.keys()];
-    const leafRevs: Record<string, string[]> = {};
-    const leaves = await Promise.all(ids.map((id) => inbox.get(id, { open_revs: 'all', revs: true } as PouchDB.Core.GetOptions) as unknown as Promise<Array<{ ok?: Leaf }>>));
-    const byId = new Map<string, Leaf[]>();
-    ids.forEach((id, i) => {
-      const docs = (leaves[i] ?? []).flatMap((r) => (r.ok ? [r.ok] : []));
-      byId.set(id, docs);
-      leafRevs[id] = docs.map((d) => d._rev);
-    });
-    const diff = (await store.revsDiff(leafRevs)) as Record<string, { missing?: string[] }>;
-    const candidates: Leaf[] = [];
-    for (const id of ids) {
-      const missing = new Set(diff[id]?.missing ?? []);
-      const todo = (byId.get(id) ?? []).filter((d) => missing.has(d._rev) && !q.has(`${d._id} ${d._rev}`));
-      if (todo.length === 0) pending.delete(id); // already in the store, or only quarantined leaves
-      else candidates.push(...todo);
-    }
-    if (candidates.length === 0) return;
+  interface Plan {
+    apply: Leaf[];
+    /** Document ids that wait for the rest of their transaction or their version. */
+    waiting: Set<string>;
+    bad: Map<Leaf, string>;
+    txVersions: Map<string, { size: number; versions: Set<string>; leaves: Leaf[] }>;
+    blockedTx: Set<string>;
+    badTx: Map<string, string>;
+  }
 
-    // Validity, once per version (a head carries the same resource as its version).
-    const verdicts = new Map<Leaf, Verdict>();
-    const byVersion = new Map<string, Verdict>();
+  /**
+   * What of `candidates` (leaves the store lacks) can be written now: valid, its whole
+   * transaction here, and a head only with its version. The rest waits or is bad.
+   */
+  async function plan(candidates: Leaf[]): Promise<Plan> {
+    // Validity, once per version (a head carries the same resource as its version), in one batch.
+    const shapes = new Map<Leaf, Verdict>();
+    const toValidate = new Map<string, Resource>();
+    const versionKey = (leaf: Leaf) => `${String(leaf.type)}/${String(leaf.id)}/${String(leaf.vid)}`;
+    const needsValidation = (leaf: Leaf, shape: Verdict) => shape.ok && !leaf._deleted && leaf.deleted !== true && leaf.resource !== undefined;
     for (const leaf of candidates) {
-      let v = checkShape(leaf);
-      if (v.ok && !leaf._deleted && leaf.deleted !== true && leaf.resource) {
-        const key = `${String(leaf.type)}/${String(leaf.id)}/${String(leaf.vid)}`;
-        const known = byVersion.get(key);
-        if (known) v = known;
-        else {
-          const reasons = opts.validate(leaf.resource);
-          v = reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
-          byVersion.set(key, v);
-        }
-      }
-      verdicts.set(leaf, v);
+      const shape = checkShape(leaf);
+      shapes.set(leaf, shape);
+      // The version document's copy when both are here: the one prevalidated (sync-engine.ts).
+      if (needsValidation(leaf, shape) && (!toValidate.has(versionKey(leaf)) || leaf._id.startsWith(VERSION_PREFIX))) toValidate.set(versionKey(leaf), leaf.resource!);
     }
+    const keys = [...toValidate.keys()];
+    const reasons = await opts.validate([...toValidate.values()]);
+    const byVersion = new Map<string, Verdict>(
+      keys.map((k, i) => {
+        const r = reasons[i] ?? ['exception at the resource: no validation result'];
+        return [k, r.length === 0 ? { ok: true } : { ok: false, reason: r.join('; ') }];
+      }),
+    );
+    const verdicts = new Map<Leaf, Verdict>();
+    for (const [leaf, shape] of shapes) verdicts.set(leaf, needsValidation(leaf, shape) ? byVersion.get(versionKey(leaf))! : shape);
     const bad = new Map<Leaf, string>();
     for (const [leaf, v] of verdicts) if (!v.ok) bad.set(leaf, v.reason);
 
     // Transactions: complete when all their versions are here (or already in the store).
-    const txVersions = new Map<string, { size: number; versions: Set<string>; leaves: Leaf[] }>();
+    const txVersions: Plan['txVersions'] = new Map();
     for (const leaf of candidates) {
       const txId = typeof leaf.tx?.id === 'string' ? leaf.tx.id : undefined;
       if (!txId || leaf._deleted) continue;
@@ -272,7 +288,52 @@ export function createApplier(opts: ApplierOptions): Applier {
       }
       apply.push(leaf);
     }
+    return { apply, waiting, bad, txVersions, blockedTx, badTx };
+  }
 
+  /** Writes a plan's leaves to the store in one bulkDocs; returns the heads written. */
+  async function write(p: Plan): Promise<Map<string, { type: string; id: string }>> {
+    const heads = new Map<string, { type: string; id: string }>();
+    for (const l of p.apply) {
+      if (!l._id.startsWith(HEAD_PREFIX)) continue;
+      const [type = '', id = ''] = l._id.slice(HEAD_PREFIX.length).split('/');
+      heads.set(l._id, { type, id });
+    }
+    await locks.exclusive(async () => {
+      const results = await store.bulkDocs(p.apply as unknown as PouchDB.Core.PutDocument<object>[], { new_edits: false });
+      const failed = results.filter((r) => 'error' in r && (r as { error?: unknown }).error).length;
+      if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
+    });
+    const applied = new Set(p.apply.map((l) => l._id));
+    for (const [txId, t] of p.txVersions) {
+      if (!p.blockedTx.has(txId) && !p.badTx.has(txId) && t.leaves.some((l) => applied.has(l._id))) doneTx.add(txId);
+    }
+    return heads;
+  }
+
+  async function applyPending(q: Map<string, QuarantineEntry>, result: ApplyResult): Promise<void> {
+    // Which leaf revisions of the pending documents does the store lack?
+    const ids = [...pending.keys()];
+    const leafRevs: Record<string, string[]> = {};
+    const leaves = await Promise.all(ids.map((id) => inbox.get(id, { open_revs: 'all', revs: true } as PouchDB.Core.GetOptions) as unknown as Promise<Array<{ ok?: Leaf }>>));
+    const byId = new Map<string, Leaf[]>();
+    ids.forEach((id, i) => {
+      const docs = (leaves[i] ?? []).flatMap((r) => (r.ok ? [r.ok] : []));
+      byId.set(id, docs);
+      leafRevs[id] = docs.map((d) => d._rev);
+    });
+    const diff = (await store.revsDiff(leafRevs)) as Record<string, { missing?: string[] }>;
+    const candidates: Leaf[] = [];
+    for (const id of ids) {
+      const missing = new Set(diff[id]?.missing ?? []);
+      const todo = (byId.get(id) ?? []).filter((d) => missing.has(d._rev) && !q.has(`${d._id} ${d._rev}`));
+      if (todo.length === 0) pending.delete(id); // already in the store, or only quarantined leaves
+      else candidates.push(...todo);
+    }
+    if (candidates.length === 0) return;
+
+    const p = await plan(candidates);
+    const { apply, waiting, bad } = p;
     const now = new Date().toISOString();
     let newlyQuarantined = 0;
     for (const [leaf, reason] of bad) {
@@ -287,20 +348,7 @@ export function createApplier(opts: ApplierOptions): Applier {
 
     const applied = new Set(apply.map((l) => l._id));
     if (apply.length > 0) {
-      const heads = new Map<string, { type: string; id: string }>();
-      for (const l of apply) {
-        if (!l._id.startsWith(HEAD_PREFIX)) continue;
-        const [type = '', id = ''] = l._id.slice(HEAD_PREFIX.length).split('/');
-        heads.set(l._id, { type, id });
-      }
-      await locks.exclusive(async () => {
-        const results = await store.bulkDocs(apply as unknown as PouchDB.Core.PutDocument<object>[], { new_edits: false });
-        const failed = results.filter((r) => 'error' in r && (r as { error?: unknown }).error).length;
-        if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
-      });
-      for (const [txId, t] of txVersions) if (!blockedTx.has(txId) && !badTx.has(txId)) {
-        if (t.leaves.some((l) => applied.has(l._id))) doneTx.add(txId);
-      }
+      const heads = await write(p);
       // A document applied now may still have leaves waiting (a newer one): keep those pending.
       for (const id of applied) if (!waiting.has(id)) pending.delete(id);
       // A valid leaf of a document, applied now, clears that document's earlier quarantine entries.
@@ -315,6 +363,29 @@ export function createApplier(opts: ApplierOptions): Applier {
       result.quarantined += newlyQuarantined;
       await writeLocal(QUARANTINE_DOC, { entries: [...q.values()] });
     }
+  }
+
+  /**
+   * A pulled batch, before it reaches the inbox: what is complete and valid on its own and
+   * touches no resource with documents still waiting in the inbox goes straight to the store
+   * (one bulkDocs, no inbox round trip); everything else is returned for the inbox, where
+   * run() deals with it as before. The index is caught up in the background (afterApply is
+   * not awaited), so the replicator fetches the next batch meanwhile.
+   */
+  async function intake(docs: Leaf[]): Promise<{ rest: Leaf[]; applied: number }> {
+    while (await readInbox()); // `pending` then holds every document the inbox has not handed over
+    const waitingResources = new Set<string>();
+    for (const id of pending.keys()) waitingResources.add(resourceOf(id));
+    const candidates: Leaf[] = [];
+    const rest: Leaf[] = [];
+    for (const d of docs) (waitingResources.has(resourceOf(d._id)) ? rest : candidates).push(d);
+    if (candidates.length === 0) return { rest: docs, applied: 0 };
+    const p = await plan(candidates);
+    if (p.apply.length === 0) return { rest: docs, applied: 0 };
+    const heads = await write(p);
+    const direct = new Set(p.apply);
+    void opts.afterApply([...heads.values()]).catch(() => undefined); // retried with the next catch-up
+    return { rest: docs.filter((d) => !direct.has(d)), applied: p.apply.length };
   }
 
   async function runAll(): Promise<ApplyResult> {
@@ -335,6 +406,12 @@ export function createApplier(opts: ApplierOptions): Applier {
       const p = tail.then(runAll);
       tail = p.catch(() => undefined);
       return p;
+    },
+    intake(docs) {
+      if (closed) return Promise.reject(new Error('the applier is closed'));
+      const p = tail.then(() => intake(docs as unknown as Leaf[]));
+      tail = p.catch(() => undefined);
+      return p as unknown as Promise<{ rest: PouchDB.Core.PutDocument<object>[]; applied: number }>;
     },
     async quarantine() {
       return [...(await loadQuarantine()).values()];
