@@ -3,6 +3,8 @@
 // cannot do without, does not exist yet is skipped with a notice.
 //
 //   main/core/cli/main.ts  -> dist/cli.js            the `flint` command (bin/flint.js)
+//   main/core/fhir/validation/validation-worker.ts
+//                          -> dist/validation-worker.js  the sync applier's validation thread
 //   main/shell/main.ts     -> dist/shell/main.js     Electron main process
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
 //
@@ -26,6 +28,15 @@ const entries = [
   {
     entryPoints: ['main/core/cli/main.ts'],
     outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+  },
+  {
+    // A worker thread of the core (validation-pool.ts finds it beside dist/cli.js).
+    entryPoints: ['main/core/fhir/validation/validation-worker.ts'],
+    outfile: 'dist/validation-worker.js',
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -25,7 +25,8 @@ import type { SecretStore } from './secrets/secret-store';
 import { openDataDir } from './store/data-dir';
 import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
-import { hasErrors } from './fhir/validation/validator';
+import { errorReasons } from './fhir/validation/validator';
+import { createValidationPool } from './fhir/validation/validation-pool';
 import { startSyncEngine } from './sync/sync-engine';
 import { createSyncApi } from './sync/sync-api';
 import { createAuditPusher } from './sync/audit-push';
@@ -94,6 +95,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const validator = createValidator();
     // Sync (docs/sync.md): pulled documents land in the inbox, the applier moves what is
     // complete and valid into the store; the engine follows sync.json.
+    // Pulled batches are validated on a worker thread, beside the store and index writes.
+    const validation = createValidationPool((resource) => errorReasons(validator.validate(resource)), { log });
+    cleanups.push(() => validation.close());
     const inbox = await openEncryptedPouch({ file: dataDir.storeFile('inbox'), key: dataDir.purposeKey('inbox') });
     cleanups.push(() => inbox.close());
     const sync = await startSyncEngine({
@@ -104,14 +108,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       locks: store.locks,
       localCommits: store.committed,
       inbox,
-      validate: (resource) => {
-        const issues = validator.validate(resource);
-        if (!hasErrors(issues)) return [];
-        // Paths and rules only: a validator's message may quote the value it refused.
-        return issues
-          .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-          .map((i) => `${i.code ?? 'invalid'} at ${i.expression?.[0] ?? 'the resource'}`);
-      },
+      validate: (resources) => validation.validateMany(resources),
+      prevalidate: (resources) => validation.prevalidate(resources),
+      warmValidation: () => validation.warm(),
       afterApply: async (heads) => {
         for (const h of heads) store.forget(h.type, h.id);
         await indexer.catchUp();

@@ -22,7 +22,7 @@ import { FlintPouchDB } from '../store/encrypted-pouch';
 import type { WriteLocks } from '../store/write-locks';
 import { createApplier, type Applier, type QuarantineEntry } from './applier';
 import { openRemoteDb, type RemoteEndpoint } from './remote';
-import { asReplicationSource, pullTarget } from './replication-ends';
+import { asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
 import { writeStatusFile } from './status-file';
 import { SYNC_FILE, auditRemoteOf, endpointFor, passwordAccount, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
 import { MESSAGES, SyncStatusSubject, describeFailure, type SyncState, type SyncStatus } from './sync-status';
@@ -30,7 +30,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Observable } from 'rxjs';
 
 export const PUSH_SEQ_DOC = '_local/flint-push-seq';
-const BATCH = 500;
+const BATCH = 2000;
 /** Local commits within this window go to the server in one push (and one checkpoint). */
 const PUSH_DEBOUNCE_MS = 500;
 /** The push checkpoint (for `pending` after a restart) is saved at most this often. */
@@ -50,7 +50,12 @@ export interface SyncEngineOptions {
   /** Emits the number of documents of each local commit (ResourceStore.committed). */
   localCommits: Observable<number>;
   inbox: PouchDB.Database;
-  validate: (resource: Resource) => string[];
+  /** The reasons each resource is invalid (empty: valid), in order; paths and rules, never values. */
+  validate: (resources: readonly Resource[]) => Promise<string[][]>;
+  /** Resources validate() will soon be asked for (the same objects): start on them now. */
+  prevalidate?: (resources: readonly Resource[]) => void;
+  /** Called as the pull starts: get validation ready (start its worker). */
+  warmValidation?: () => void;
   /** After pulled documents reach the store: forget cached heads, catch the index up. */
   afterApply: (heads: ReadonlyArray<{ type: string; id: string }>) => Promise<void>;
   /** The number of open conflicts (for the status). */
@@ -152,6 +157,26 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     return applying;
   }
 
+  /** Prefetched version documents: their resources are validated while the batch before them is written. */
+  function prevalidateVersions(docs: unknown[]): void {
+    if (!opts.prevalidate) return;
+    const resources: Resource[] = [];
+    for (const d of docs as Array<{ _id?: unknown; resource?: unknown }>) {
+      if (typeof d._id === 'string' && d._id.startsWith(VERSION_PREFIX) && d.resource && typeof d.resource === 'object') resources.push(d.resource as Resource);
+    }
+    opts.prevalidate(resources);
+  }
+
+  /** A pulled batch: what the applier writes straight to the store is counted and audited here. */
+  async function intake(docs: ReadonlyArray<PouchDB.Core.PutDocument<object>>, remote: string): Promise<PouchDB.Core.PutDocument<object>[]> {
+    const { rest, applied } = await applier.intake(docs);
+    if (applied > 0) {
+      status.update({ received: status.value.received + applied });
+      await record({ sync: 'import', count: applied, remote, ok: true, recorded: new Date() });
+    }
+    return rest;
+  }
+
   /** Local changes since the last saved push checkpoint (an estimate until the first push). */
   async function countPending(): Promise<number> {
     let since: number | string = 0;
@@ -223,8 +248,10 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const restarts: Record<LegName, () => void> = {
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
-        const remote = asReplicationSource(openRemoteDb(endpoint));
-        const rep = FlintPouchDB.replicate(remote, pullTarget(opts.inbox, opts.store), { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
+        opts.warmValidation?.();
+        const target = pullTarget(opts.inbox, opts.store, (docs) => intake(docs, remoteUrl));
+        const remote = prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, prevalidateVersions);
+        const rep = FlintPouchDB.replicate(remote, target, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
         rep.catch(() => undefined);

@@ -72,6 +72,16 @@ function normalizeIssue(issue: OperationOutcomeIssue): OperationOutcomeIssue {
   return diagnostics ? { ...issue, diagnostics } : issue;
 }
 
+/**
+ * The errors among `issues` as short reasons that name paths and rules, never values: a
+ * validator's message may quote the value it refused (the sync quarantine lists these).
+ */
+export function errorReasons(issues: OperationOutcomeIssue[]): string[] {
+  return issues
+    .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+    .map((i) => `${i.code ?? 'invalid'} at ${i.expression?.[0] ?? 'the resource'}`);
+}
+
 export function hasErrors(issues: OperationOutcomeIssue[]): boolean {
   return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
 }
