@@ -3,8 +3,8 @@
 // cannot do without, does not exist yet is skipped with a notice.
 //
 //   main/core/cli/main.ts  -> dist/cli.js            the `flint` command (bin/flint.js)
-//   main/core/fhir/validation/validation-worker.ts
-//                          -> dist/validation-worker.js  the sync applier's validation thread
+//   main/core/sync/receive-worker.ts
+//                          -> dist/receive-worker.js  validates and extracts pulled resources
 //   main/shell/main.ts     -> dist/shell/main.js     Electron main process
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
 //
@@ -34,9 +34,9 @@ const entries = [
     packages: 'external',
   },
   {
-    // A worker thread of the core (validation-pool.ts finds it beside dist/cli.js).
-    entryPoints: ['main/core/fhir/validation/validation-worker.ts'],
-    outfile: 'dist/validation-worker.js',
+    // A worker thread of the core (receive-pool.ts finds it beside dist/cli.js).
+    entryPoints: ['main/core/sync/receive-worker.ts'],
+    outfile: 'dist/receive-worker.js',
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -26,9 +26,9 @@ import { openDataDir } from './store/data-dir';
 import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
 import { errorReasons } from './fhir/validation/validator';
-import { createValidationPool } from './fhir/validation/validation-pool';
 import { startSyncEngine } from './sync/sync-engine';
 import { createSyncApi } from './sync/sync-api';
+import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { createAuditPusher } from './sync/audit-push';
 
 export interface WorkstationOptions {
@@ -67,7 +67,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     // existing one keeps the custom parameters it was built with (until $reindex).
     // Heads the change feed brings (replicated ones too) leave the store's head cache.
     const holder: { store?: ResourceStore } = {};
-    const searchIndex = openSearchIndex(dataDir, db, defs, (type, id) => holder.store?.forget(type, id));
+    // Rows the sync's receive worker extracted for pulled resources are taken, not recomputed.
+    const receive: { pool?: ReceivePool } = {};
+    const searchIndex = openSearchIndex(dataDir, db, defs, (type, id) => holder.store?.forget(type, id), (type, id, vid) => receive.pool?.takeRows(type, id, vid));
     const { index, indexer } = searchIndex;
     cleanups.push(() => searchIndex.close());
     if (index.reset) await reindex(searchIndex, db, defs);
@@ -95,9 +97,10 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const validator = createValidator();
     // Sync (docs/sync.md): pulled documents land in the inbox, the applier moves what is
     // complete and valid into the store; the engine follows sync.json.
-    // Pulled batches are validated on a worker thread, beside the store and index writes.
-    const validation = createValidationPool((resource) => errorReasons(validator.validate(resource)), { log });
-    cleanups.push(() => validation.close());
+    // Pulled batches are validated, and their index rows extracted, on a worker thread.
+    const pool = createReceivePool((resource) => errorReasons(validator.validate(resource)), { log });
+    receive.pool = pool;
+    cleanups.push(() => pool.close());
     const inbox = await openEncryptedPouch({ file: dataDir.storeFile('inbox'), key: dataDir.purposeKey('inbox') });
     cleanups.push(() => inbox.close());
     const sync = await startSyncEngine({
@@ -108,9 +111,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       locks: store.locks,
       localCommits: store.committed,
       inbox,
-      validate: (resources) => validation.validateMany(resources),
-      prevalidate: (resources) => validation.prevalidate(resources),
-      warmValidation: () => validation.warm(),
+      validate: (resources) => pool.check(resources),
+      prevalidate: (resources) => pool.precheck(resources),
+      warmValidation: () => pool.warm(),
       afterApply: async (heads) => {
         for (const h of heads) store.forget(h.type, h.id);
         await indexer.catchUp();

@@ -5,6 +5,7 @@
 import { withCustomParams, type Definitions } from '../fhir/definitions';
 import type { DataDir } from '../store/data-dir';
 import { createExtractor, type Extractor } from './extract/extract';
+import type { IndexRows } from './extract/rows';
 import { openIndexDb, type IndexDb } from './index/index-db';
 import { createIndexer, type Indexer } from './index/indexer';
 
@@ -22,12 +23,33 @@ export interface SearchIndex {
   close(): Promise<void>;
 }
 
-export function openSearchIndex(dataDir: DataDir, db: PouchDB.Database, base: Definitions, onHead?: (type: string, id: string) => void): SearchIndex {
+/**
+ * Rows extracted elsewhere with the official definitions (the sync's receive worker), by
+ * type, id and version id; used only while no custom search parameter is in force.
+ */
+export type PrecomputedRows = (type: string, id: string, vid: string) => IndexRows | undefined;
+
+export function openSearchIndex(
+  dataDir: DataDir,
+  db: PouchDB.Database,
+  base: Definitions,
+  onHead?: (type: string, id: string) => void,
+  precomputed?: PrecomputedRows,
+): SearchIndex {
   const index = openIndexDb({ file: dataDir.storeFile('index'), key: dataDir.purposeKey('index'), definitionsHash: INDEX_DEFINITIONS });
   const recorded = index.customParams();
   let defs = withCustomParams(base, Array.isArray(recorded) ? recorded : []);
+  let official = defs === base; // withCustomParams returns base itself when there are none
   let extractor: Extractor = createExtractor(defs);
-  const indexer = createIndexer({ db, index, extract: (r) => extractor.extract(r), ...(onHead ? { onHead } : {}) });
+  const extract = (r: Parameters<Extractor['extract']>[0]): IndexRows => {
+    const res = r as { resourceType?: unknown; id?: unknown; meta?: { versionId?: unknown } };
+    if (official && precomputed && typeof res.resourceType === 'string' && typeof res.id === 'string' && typeof res.meta?.versionId === 'string') {
+      const rows = precomputed(res.resourceType, res.id, res.meta.versionId);
+      if (rows) return rows;
+    }
+    return extractor.extract(r);
+  };
+  const indexer = createIndexer({ db, index, extract, ...(onHead ? { onHead } : {}) });
   return {
     index,
     indexer,
@@ -36,6 +58,7 @@ export function openSearchIndex(dataDir: DataDir, db: PouchDB.Database, base: De
     },
     useDefinitions(next) {
       defs = next;
+      official = next === base;
       extractor = createExtractor(next);
     },
     async close() {

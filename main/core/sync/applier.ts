@@ -19,6 +19,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { HEAD_PREFIX, VERSION_PREFIX, headId, versionId } from '../store/documents';
 import type { WriteLocks } from '../store/write-locks';
+import { revsDiffOf } from './replication-ends';
 
 export const APPLIER_CHECKPOINT = '_local/flint-applier';
 export const QUARANTINE_DOC = '_local/flint-quarantine';
@@ -322,7 +323,7 @@ export function createApplier(opts: ApplierOptions): Applier {
       byId.set(id, docs);
       leafRevs[id] = docs.map((d) => d._rev);
     });
-    const diff = (await store.revsDiff(leafRevs)) as Record<string, { missing?: string[] }>;
+    const diff = await revsDiffOf(store, leafRevs);
     const candidates: Leaf[] = [];
     for (const id of ids) {
       const missing = new Set(diff[id]?.missing ?? []);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlintPouchDB, openEncryptedPouch } from '../store/encrypted-pouch';
-import { prefetchingSource } from './replication-ends';
+import { prefetchingSource, revsDiffOf } from './replication-ends';
 
 const BATCH = 50;
 const DOCS = 500;
@@ -113,5 +113,24 @@ describe('the prefetching pull source', () => {
     await FlintPouchDB.replicate(prefetchingSource(src, (d) => target.revsDiff(d), BATCH, (docs) => told.push(...docs.map((d) => (d as { _id: string })._id))), tgt, { batch_size: BATCH });
     expect(told.length).toBeGreaterThanOrEqual(DOCS - 2 * BATCH);
     expect(new Set(told).size).toBe(told.length);
+  });
+});
+
+describe('revsDiffOf', () => {
+  it('answers exactly what revsDiff answers, for new, known, updated and deleted documents', async () => {
+    const a = await source.get('doc-0001');
+    const updated = await source.put({ ...a, body: 'changed' });
+    const b = await source.get('doc-0002');
+    await source.remove(b);
+    const diff: Record<string, string[]> = {
+      'doc-0000': [(await source.get('doc-0000'))._rev, '2-ffffffffffffffffffffffffffffffff'],
+      'doc-0001': [a._rev, updated.rev, '3-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'],
+      'doc-0002': [b._rev],
+      'never-seen': ['1-dddddddddddddddddddddddddddddddd', '2-cccccccccccccccccccccccccccccccc'],
+    };
+    const strip = (d: Record<string, { missing?: string[] }>) =>
+      Object.fromEntries(Object.entries(d).map(([id, v]) => [id, [...(v.missing ?? [])].sort()]));
+    expect(strip(await revsDiffOf(source, diff))).toEqual(strip(await source.revsDiff(diff)));
+    expect(await revsDiffOf(source, {})).toEqual({});
   });
 });

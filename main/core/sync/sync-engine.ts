@@ -52,7 +52,7 @@ export interface SyncEngineOptions {
   inbox: PouchDB.Database;
   /** The reasons each resource is invalid (empty: valid), in order; paths and rules, never values. */
   validate: (resources: readonly Resource[]) => Promise<string[][]>;
-  /** Resources validate() will soon be asked for (the same objects): start on them now. */
+  /** Resources validate() will soon be asked for (the same objects): start on them now (receive-pool.ts). */
   prevalidate?: (resources: readonly Resource[]) => void;
   /** Called as the pull starts: get validation ready (start its worker). */
   warmValidation?: () => void;

@@ -1,0 +1,112 @@
+/**
+ * The receive pool (receive-pool.ts) on a real worker thread: the built worker
+ * (dist/receive-worker.js; `npm test` builds before it tests) must give exactly what the
+ * validator and the search row extractor give on the calling thread, prechecked or not,
+ * and a worker that dies, or is not there, must cost nothing but speed.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Resource } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../../../test/support/workstation';
+import { loadDefinitions } from '../fhir/definitions';
+import { createValidator, errorReasons } from '../fhir/validation/validator';
+import { createExtractor } from '../search/extract/extract';
+import { createReceivePool, type ReceivePool } from './receive-pool';
+
+const WORKER = join(REPO, 'dist', 'receive-worker.js');
+const validator = createValidator();
+const extractor = createExtractor(loadDefinitions());
+const here = (r: Resource) => errorReasons(validator.validate(r));
+const meta = (vid: string) => ({ versionId: vid, lastUpdated: '2026-01-01T00:00:00.000Z' });
+
+const resources = (): Resource[] => [
+  { resourceType: 'Patient', id: 'ok', meta: meta('1.ws'), name: [{ family: 'Lovelace', given: ['Ada'] }], gender: 'female', birthDate: '1815-12-10' },
+  { resourceType: 'Patient', id: 'bad-date', meta: meta('1.ws'), birthDate: '10/12/1815' } as Resource,
+  { resourceType: 'Observation', id: 'no-status', meta: meta('1.ws'), code: { text: 'Heart rate' } } as Resource,
+  {
+    resourceType: 'Observation',
+    id: 'ok-obs',
+    meta: meta('2.ws'),
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+    subject: { reference: 'Patient/ok' },
+    valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+  },
+  { resourceType: 'Patient', id: 'unknown-prop', meta: meta('1.ws'), nickname: 'Ada' } as unknown as Resource,
+];
+
+async function until(what: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the receive pool', () => {
+  let pool: ReceivePool;
+  let expected: string[][];
+  beforeAll(async () => {
+    if (!existsSync(WORKER)) throw new Error(`${WORKER} is missing: run \`node scripts/build.mjs\` (npm test does) before this test`);
+    pool = createReceivePool(here, { workerFile: WORKER });
+    expected = resources().map(here);
+    pool.warm();
+    // Ready once a precheck's rows come back from the worker (the calling thread extracts none).
+    await until(() => {
+      const r = resources()[0]!;
+      pool.precheck([r]);
+      return pool.takeRows('Patient', 'ok', '1.ws') !== undefined;
+    });
+  });
+  afterAll(() => pool.close());
+
+  it('validates on its worker exactly as the validator does on this thread', async () => {
+    expect(expected.filter((r) => r.length > 0)).toHaveLength(3); // the fixtures do hold errors
+    expect(await pool.check(resources())).toEqual(expected);
+  });
+
+  it('answers prechecked resources from the early run, the rest fresh, in order; and extracts the rows of the valid ones', async () => {
+    const batch = resources();
+    pool.precheck([batch[1]!, batch[3]!, batch[0]!]);
+    expect(await pool.check(batch)).toEqual(expected);
+    await until(() => pool.takeRows('Observation', 'ok-obs', '2.ws') !== undefined || false);
+    // Taken once: the second take finds nothing; invalid resources get no rows.
+    pool.precheck([resources()[3]!]);
+    await until(() => {
+      const rows = pool.takeRows('Observation', 'ok-obs', '2.ws');
+      if (!rows) return false;
+      expect(rows).toEqual(extractor.extract(resources()[3]!));
+      expect(rows.quantities.length).toBeGreaterThan(0);
+      return true;
+    });
+    expect(pool.takeRows('Observation', 'ok-obs', '2.ws')).toBeUndefined();
+    expect(pool.takeRows('Patient', 'bad-date', '1.ws')).toBeUndefined();
+  });
+
+  it('falls back to this thread when the worker cannot start, with the same answers', async () => {
+    const lines: string[] = [];
+    const broken = createReceivePool(here, { workerFile: join(REPO, 'dist', 'no-such-worker.js'), log: (l: string) => lines.push(l) });
+    try {
+      broken.warm();
+      await until(() => lines.length > 0);
+      expect(lines.join('\n')).toMatch(/receive worker failed/);
+      expect(await broken.check(resources())).toEqual(expected);
+      broken.precheck(resources());
+      expect(await broken.check(resources())).toEqual(expected);
+      expect(broken.takeRows('Patient', 'ok', '1.ws')).toBeUndefined(); // rows are left to the indexer
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('works on this thread where there is no worker script (the core run from sources)', async () => {
+    const local = createReceivePool(here, { workerFile: null });
+    try {
+      local.warm();
+      expect(await local.check(resources())).toEqual(expected);
+    } finally {
+      await local.close();
+    }
+  });
+});

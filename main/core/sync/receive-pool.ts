@@ -1,0 +1,187 @@
+/**
+ * Work on pulled resources that is a pure function of the resource, done on a worker thread
+ * (receive-worker.ts) so that it overlaps the main thread's store and index writes during a
+ * sync (docs/sync.md, "Keeping the server and both cores busy"):
+ * - validation: `check()` answers for a batch the applier is about to write; `precheck()`
+ *   starts on a batch that was just prefetched, and check() later finds those results
+ *   (held by the resource objects themselves, in a WeakMap);
+ * - search rows: precheck() also extracts the index rows of valid resources, with the
+ *   official search parameters; the indexer takes them (`takeRows`) instead of extracting
+ *   again, unless custom search parameters are in force (open-search-index.ts).
+ *
+ * The worker starts when the pull starts (`warm`), answers once it has loaded the
+ * definitions (until then the calling thread validates), and stops after IDLE_MS without
+ * work. Where the built worker is absent (the core run from TypeScript sources) or fails,
+ * everything is done on the calling thread, with the same results.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Resource } from '@medplum/fhirtypes';
+import type { IndexRows } from '../search/extract/rows';
+
+const IDLE_MS = 60_000;
+/** Extracted rows kept for the indexer (oldest dropped first): a few pull batches. */
+const MAX_ROWS = 10_000;
+
+export interface ReceivePool {
+  /** The reasons each resource is invalid (empty: valid), in order. */
+  check(resources: readonly Resource[]): Promise<string[][]>;
+  /** Starts on resources check() is about to be asked for (the same objects), and their index rows. */
+  precheck(resources: readonly Resource[]): void;
+  /** The rows precheck() extracted for this version, once. */
+  takeRows(type: string, id: string, vid: string): IndexRows | undefined;
+  /** Starts the worker ahead of the first batch (it loads the definitions: about 2 s). */
+  warm(): void;
+  close(): Promise<void>;
+}
+
+export interface ReceivePoolOptions {
+  log?: (line: string) => void;
+  /** The worker script; default: dist/receive-worker.js beside the bundle; null: none. */
+  workerFile?: string | null;
+}
+
+/** dist/receive-worker.js beside the bundle that imports this (dist/cli.js, dist/shell/main.js). */
+function defaultWorkerFile(): string | undefined {
+  for (const rel of ['./receive-worker.js', '../receive-worker.js']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+interface Answer {
+  reasons: string[][];
+  rows?: Array<IndexRows | null>;
+}
+
+const versionKey = (r: Resource) => `${r.resourceType}/${r.id ?? ''}/${r.meta?.versionId ?? ''}`;
+
+export function createReceivePool(validateHere: (resource: Resource) => string[], options: ReceivePoolOptions = {}): ReceivePool {
+  const log = options.log ?? (() => undefined);
+  const file = options.workerFile === undefined ? defaultWorkerFile() : (options.workerFile ?? undefined);
+  let worker: Worker | undefined;
+  let ready = false;
+  let broken = !file;
+  let idle: NodeJS.Timeout | undefined;
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
+  const early = new WeakMap<object, Promise<string[]>>();
+  const rows = new Map<string, IndexRows>();
+
+  function failAll(err: Error): void {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  }
+
+  function start(): Worker {
+    const w = new Worker(file!);
+    w.unref();
+    ready = false;
+    w.on('message', (msg: ({ id: number } & Answer) | { ready: true }) => {
+      if ('ready' in msg) {
+        ready = true;
+        return;
+      }
+      const entry = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      entry?.resolve(msg);
+    });
+    w.on('error', (err) => {
+      log(`[fault] the receive worker failed (${err.name}); validating on the main thread`);
+      broken = true;
+      worker = undefined;
+      failAll(err);
+    });
+    w.on('exit', () => {
+      if (worker === w) worker = undefined;
+      failAll(new Error('the receive worker stopped'));
+    });
+    return w;
+  }
+
+  function armIdle(w: Worker): void {
+    clearTimeout(idle);
+    idle = setTimeout(() => void w.terminate(), IDLE_MS);
+    idle.unref();
+  }
+
+  const here = (resources: readonly Resource[]): Answer => ({ reasons: resources.map((r) => validateHere(r)) });
+
+  /** On the worker if it is up (started if need be), else here. */
+  async function run(resources: readonly Resource[], withRows: boolean): Promise<Answer> {
+    if (resources.length === 0) return { reasons: [] };
+    if (!broken) {
+      worker ??= start();
+      armIdle(worker);
+    }
+    if (broken || !ready || !worker) return here(resources);
+    const w = worker;
+    const id = nextId++;
+    try {
+      return await new Promise<Answer>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        w.postMessage({ id, resources, rows: withRows });
+      });
+    } catch {
+      return here(resources); // the worker died under this batch: same answer, here
+    }
+  }
+
+  return {
+    async check(resources) {
+      const known = resources.map((r) => early.get(r));
+      const rest = resources.filter((_r, i) => !known[i]);
+      const fresh = rest.length > 0 ? (await run(rest, false)).reasons : [];
+      let j = 0;
+      return Promise.all(
+        resources.map((r, i) => {
+          early.delete(r);
+          return known[i] ?? Promise.resolve(fresh[j++] ?? []);
+        }),
+      );
+    },
+    precheck(resources) {
+      const todo = resources.filter((r) => r && typeof r === 'object' && !early.has(r));
+      if (todo.length === 0) return;
+      const answer = run(todo, true);
+      answer.then(
+        (a) => {
+          a.rows?.forEach((r, i) => {
+            if (r) rows.set(versionKey(todo[i]!), r);
+          });
+          for (const k of rows.keys()) {
+            if (rows.size <= MAX_ROWS) break;
+            rows.delete(k);
+          }
+        },
+        () => undefined,
+      );
+      todo.forEach((r, i) => {
+        const p = answer.then((a) => a.reasons[i] ?? []);
+        p.catch(() => undefined);
+        early.set(r, p);
+      });
+    },
+    takeRows(type, id, vid) {
+      const k = `${type}/${id}/${vid}`;
+      const r = rows.get(k);
+      if (r) rows.delete(k);
+      return r;
+    },
+    warm() {
+      if (broken) return;
+      worker ??= start();
+      armIdle(worker);
+    },
+    async close() {
+      clearTimeout(idle);
+      const w = worker;
+      worker = undefined;
+      broken = true;
+      rows.clear();
+      if (w) await w.terminate();
+    },
+  };
+}

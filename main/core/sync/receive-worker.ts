@@ -1,0 +1,31 @@
+/**
+ * The receive worker (receive-pool.ts): a worker thread with its own validator and search
+ * row extractor, so that pulled resources are validated, and their index rows extracted,
+ * beside the main thread's store and index writes.
+ *
+ * Messages in: { id, resources, rows } (rows: also extract index rows, with the official
+ * search parameters). Out: { ready } once loaded, then { id, reasons, rows? } per message.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Resource } from '@medplum/fhirtypes';
+import { loadDefinitions } from '../fhir/definitions';
+import { createValidator, errorReasons } from '../fhir/validation/validator';
+import { createExtractor } from '../search/extract/extract';
+import type { IndexRows } from '../search/extract/rows';
+
+const validator = createValidator();
+const extractor = createExtractor(loadDefinitions());
+
+parentPort?.on('message', (msg: { id: number; resources: Resource[]; rows?: boolean }) => {
+  const reasons = msg.resources.map((r) => {
+    try {
+      return errorReasons(validator.validate(r));
+    } catch {
+      return ['exception at the resource: the validator failed on it'];
+    }
+  });
+  let rows: Array<IndexRows | null> | undefined;
+  if (msg.rows) rows = msg.resources.map((r, i) => (reasons[i]!.length === 0 ? extractor.extract(r) : null));
+  parentPort?.postMessage({ id: msg.id, reasons, rows });
+});
+parentPort?.postMessage({ ready: true });
