@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlintPouchDB, StoreOpenError, openEncryptedPouch } from './encrypted-pouch';
+import { FlintPouchDB, StoreOpenError, knownDocIds, openEncryptedPouch } from './encrypted-pouch';
 
 /** pouchdb-replication adds these; @types/pouchdb-replication is not installed. */
 interface Replicating {
@@ -48,6 +48,20 @@ describe('openEncryptedPouch', () => {
     const info = await db.info();
     expect(info.doc_count).toBe(1);
     expect(info.auto_compaction).toBe(true);
+  });
+
+  it('knownDocIds finds live and deleted documents among many ids, in one read', async () => {
+    const db = await openDb();
+    await db.bulkDocs(Array.from({ length: 1200 }, (_, i) => ({ _id: `d${i}` })));
+    await db.remove(await db.get('d7'));
+    const ids = [...Array.from({ length: 1300 }, (_, i) => `d${i}`), 'nope', '"quoted"', "o'brien"];
+    const known = await knownDocIds(db, ids);
+    expect(known.size).toBe(1200);
+    expect(known.has('d7')).toBe(true); // deleted: its revision tree still exists
+    expect(known.has('d1199')).toBe(true);
+    expect(known.has('d1200')).toBe(false);
+    expect(known.has('nope')).toBe(false);
+    expect(await knownDocIds(db, [])).toEqual(new Set());
   });
 
   it('writes a bulkDocs batch and reports the changes feed in order', async () => {

@@ -1,6 +1,8 @@
 /**
  * Adapters around the databases the pull replicator works with (docs/sync.md, "Receiving").
  */
+import { knownDocIds } from '../store/encrypted-pouch';
+
 /**
  * PouchDB 9's replicator calls `src.info()` after each batch for its progress counters and
  * never handles that promise: when the server goes away at that moment, the rejection is
@@ -20,20 +22,19 @@ type RevsDiff = Record<string, { missing?: string[] }>;
  * revsDiff reads each document's revision tree in its own read (one SQL transaction each
  * with the SQLite adapter, and an error object with a stack for each one missing): for a
  * 2,000-document batch of new documents that was 2,000 transactions per database asked.
- * allDocs with keys is one `IN (...)` query; only documents it finds (live or deleted) go
- * through revsDiff for their trees.
+ * knownDocIds() is one indexed query; only documents it finds (live or deleted) go through
+ * revsDiff for their trees.
  */
 export async function revsDiffOf(db: PouchDB.Database, diff: Record<string, string[]>): Promise<RevsDiff> {
   const ids = Object.keys(diff);
   if (ids.length === 0) return {};
-  const found = await db.allDocs({ keys: ids });
+  const found = await knownDocIds(db, ids);
   const out: RevsDiff = {};
   const known: Record<string, string[]> = {};
-  found.rows.forEach((row, i) => {
-    const id = ids[i]!;
-    if ('error' in row && row.error === 'not_found' && !(row as { value?: unknown }).value) out[id] = { missing: [...diff[id]!] };
-    else known[id] = diff[id]!;
-  });
+  for (const id of ids) {
+    if (found.has(id)) known[id] = diff[id]!;
+    else out[id] = { missing: [...diff[id]!] };
+  }
   if (Object.keys(known).length > 0) Object.assign(out, await db.revsDiff(known));
   return out;
 }
