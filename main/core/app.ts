@@ -113,7 +113,6 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       inbox,
       validate: (resources) => pool.check(resources),
       prevalidate: (resources) => pool.precheck(resources),
-      warmValidation: () => pool.warm(),
       afterApply: async (heads) => {
         for (const h of heads) store.forget(h.type, h.id);
         await indexer.catchUp();

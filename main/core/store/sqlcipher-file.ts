@@ -27,9 +27,11 @@ export interface SqlcipherOptions {
    * in large batches (the search index) checkpoints less often (docs/benchmarks.md).
    */
   walAutocheckpoint?: number;
+  /** Page cache in KiB (default 16 MiB). */
+  cacheKiB?: number;
 }
 
-export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what, walAutocheckpoint }: SqlcipherOptions): Database.Database {
+export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what, walAutocheckpoint, cacheKiB = 16384 }: SqlcipherOptions): Database.Database {
   if (key.length !== 32) throw new RangeError(`the key of ${what} must be 32 bytes`);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   closeSync(openSync(file, 'a', 0o600)); // owner-only; SQLite would follow the umask
@@ -44,7 +46,7 @@ export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what
     db.pragma(`synchronous = ${synchronous}`);
     if (walAutocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walAutocheckpoint))}`);
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -16384');
+    db.pragma(`cache_size = -${Math.max(1024, Math.floor(cacheKiB))}`);
     return db;
   } catch (err) {
     db.close();

@@ -12,7 +12,7 @@ import { REPO } from '../../../test/support/workstation';
 import { loadDefinitions } from '../fhir/definitions';
 import { createValidator, errorReasons } from '../fhir/validation/validator';
 import { createExtractor } from '../search/extract/extract';
-import { createReceivePool, type ReceivePool } from './receive-pool';
+import { WORKER_MIN, createReceivePool, type ReceivePool } from './receive-pool';
 
 const WORKER = join(REPO, 'dist', 'receive-worker.js');
 const validator = createValidator();
@@ -51,11 +51,15 @@ describe('the receive pool', () => {
     if (!existsSync(WORKER)) throw new Error(`${WORKER} is missing: run \`node scripts/build.mjs\` (npm test does) before this test`);
     pool = createReceivePool(here, { workerFile: WORKER });
     expected = resources().map(here);
-    pool.warm();
-    // Ready once a precheck's rows come back from the worker (the calling thread extracts none).
+    // Small batches alone never start the worker: no rows come back.
+    pool.precheck(resources());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pool.takeRows('Patient', 'ok', '1.ws')).toBeUndefined();
+    // A large one starts it; it is ready once a precheck's rows come back (the calling thread extracts none).
+    const many = () => Array.from({ length: WORKER_MIN }, () => resources()[0]!);
+    pool.precheck(many());
     await until(() => {
-      const r = resources()[0]!;
-      pool.precheck([r]);
+      pool.precheck([resources()[0]!]);
       return pool.takeRows('Patient', 'ok', '1.ws') !== undefined;
     });
   });
@@ -88,7 +92,7 @@ describe('the receive pool', () => {
     const lines: string[] = [];
     const broken = createReceivePool(here, { workerFile: join(REPO, 'dist', 'no-such-worker.js'), log: (l: string) => lines.push(l) });
     try {
-      broken.warm();
+      broken.precheck(Array.from({ length: WORKER_MIN }, () => resources()[0]!));
       await until(() => lines.length > 0);
       expect(lines.join('\n')).toMatch(/receive worker failed/);
       expect(await broken.check(resources())).toEqual(expected);
@@ -103,7 +107,7 @@ describe('the receive pool', () => {
   it('works on this thread where there is no worker script (the core run from sources)', async () => {
     const local = createReceivePool(here, { workerFile: null });
     try {
-      local.warm();
+      local.precheck(Array.from({ length: WORKER_MIN }, () => resources()[0]!));
       expect(await local.check(resources())).toEqual(expected);
     } finally {
       await local.close();

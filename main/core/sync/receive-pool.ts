@@ -9,9 +9,9 @@
  *   official search parameters; the indexer takes them (`takeRows`) instead of extracting
  *   again, unless custom search parameters are in force (open-search-index.ts).
  *
- * The worker starts when the pull starts (`warm`), answers once it has loaded the
- * definitions (until then the calling thread validates), and stops after IDLE_MS without
- * work. Where the built worker is absent (the core run from TypeScript sources) or fails,
+ * The worker starts with the first batch of WORKER_MIN resources or more, answers once it
+ * has loaded the definitions (until then the calling thread validates), and stops after
+ * IDLE_MS without work. Where the built worker is absent (the core run from TypeScript sources) or fails,
  * everything is done on the calling thread, with the same results.
  */
 import { existsSync } from 'node:fs';
@@ -21,6 +21,11 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { IndexRows } from '../search/extract/rows';
 
 const IDLE_MS = 60_000;
+/**
+ * Smaller batches are done here unless the worker is already up: a live pull brings a few
+ * documents at a time, and starting a worker costs about 2 s of CPU (the definitions).
+ */
+export const WORKER_MIN = 100;
 /** Extracted rows kept for the indexer (oldest dropped first): a few pull batches. */
 const MAX_ROWS = 10_000;
 
@@ -31,8 +36,6 @@ export interface ReceivePool {
   precheck(resources: readonly Resource[]): void;
   /** The rows precheck() extracted for this version, once. */
   takeRows(type: string, id: string, vid: string): IndexRows | undefined;
-  /** Starts the worker ahead of the first batch (it loads the definitions: about 2 s). */
-  warm(): void;
   close(): Promise<void>;
 }
 
@@ -112,7 +115,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
   /** On the worker if it is up (started if need be), else here. */
   async function run(resources: readonly Resource[], withRows: boolean): Promise<Answer> {
     if (resources.length === 0) return { reasons: [] };
-    if (!broken) {
+    if (!broken && (worker || resources.length >= WORKER_MIN)) {
       worker ??= start();
       armIdle(worker);
     }
@@ -169,11 +172,6 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
       const r = rows.get(k);
       if (r) rows.delete(k);
       return r;
-    },
-    warm() {
-      if (broken) return;
-      worker ??= start();
-      armIdle(worker);
     },
     async close() {
       clearTimeout(idle);

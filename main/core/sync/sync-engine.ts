@@ -54,8 +54,6 @@ export interface SyncEngineOptions {
   validate: (resources: readonly Resource[]) => Promise<string[][]>;
   /** Resources validate() will soon be asked for (the same objects): start on them now (receive-pool.ts). */
   prevalidate?: (resources: readonly Resource[]) => void;
-  /** Called as the pull starts: get validation ready (start its worker). */
-  warmValidation?: () => void;
   /** After pulled documents reach the store: forget cached heads, catch the index up. */
   afterApply: (heads: ReadonlyArray<{ type: string; id: string }>) => Promise<void>;
   /** The number of open conflicts (for the status). */
@@ -248,7 +246,6 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const restarts: Record<LegName, () => void> = {
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
-        opts.warmValidation?.();
         const target = pullTarget(opts.inbox, opts.store, (docs) => intake(docs, remoteUrl));
         const remote = prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, prevalidateVersions);
         const rep = FlintPouchDB.replicate(remote, target, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);

@@ -115,10 +115,15 @@ export class IndexOpenError extends Error {
 
 /** 32 MB of WAL between checkpoints: see SqlcipherOptions.walAutocheckpoint. */
 const WAL_AUTOCHECKPOINT = 8192;
+/**
+ * 64 MiB of page cache: index rows go into B-trees in search order, not insertion order, so a
+ * large batch touches pages all over the file, and every page read back is decrypted again.
+ */
+const CACHE_KIB = 65536;
 
 function openSqlcipher(file: string, key: Buffer): Database.Database {
   try {
-    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index', walAutocheckpoint: WAL_AUTOCHECKPOINT });
+    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index', walAutocheckpoint: WAL_AUTOCHECKPOINT, cacheKiB: CACHE_KIB });
   } catch (err) {
     if (err instanceof SqlcipherOpenError) throw new IndexOpenError(err.message, err.file, err.code);
     throw err;
