@@ -213,4 +213,22 @@ describe('the applier', () => {
     expect(rest).toHaveLength(2);
     expect(await inStore('r:Patient/w1')).toBe(false);
   });
+
+  it('refuses a head whose resource differs from its version document, and not one whose keys are merely in another order', async () => {
+    const w = write('Patient', 'x1', 1, { name: [{ family: 'True' }], gender: 'female' });
+    const tampered = { ...w.head, resource: { ...(w.head.resource as object), name: [{ family: 'Forged' }] } };
+    const { rest, applied: n } = await applier.intake([w.version, tampered]);
+    expect(n).toBe(0);
+    await arrive(...rest);
+    expect((await applier.run()).quarantined).toBe(2);
+    const q = await applier.quarantine();
+    expect(q.map((e) => e.reason)).toEqual(['the head and its version document carry different resources', 'the head and its version document carry different resources']);
+    expect(await inStore('r:Patient/x1')).toBe(false);
+
+    const v = write('Patient', 'x2', 1, { name: [{ family: 'Same' }], gender: 'male' });
+    const r = v.head.resource as Record<string, unknown>;
+    const reordered = { ...v.head, resource: Object.fromEntries(Object.entries(r).reverse()) };
+    expect((await applier.intake([v.version, reordered])).applied).toBe(2);
+    expect(await inStore('r:Patient/x2')).toBe(true);
+  });
 });

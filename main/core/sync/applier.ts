@@ -16,6 +16,7 @@
  * sequence before the oldest change not yet dealt with; it is written after the store
  * write, and replaying a batch is harmless (the store already has those revisions).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Resource } from '@medplum/fhirtypes';
 import { HEAD_PREFIX, VERSION_PREFIX, headId, versionId } from '../store/documents';
 import type { WriteLocks } from '../store/write-locks';
@@ -202,17 +203,32 @@ export function createApplier(opts: ApplierOptions): Applier {
    * transaction here, and a head only with its version. The rest waits or is bad.
    */
   async function plan(candidates: Leaf[]): Promise<Plan> {
-    // Validity, once per version (a head carries the same resource as its version), in one batch.
     const shapes = new Map<Leaf, Verdict>();
-    const toValidate = new Map<string, Resource>();
     const versionKey = (leaf: Leaf) => `${String(leaf.type)}/${String(leaf.id)}/${String(leaf.vid)}`;
     const needsValidation = (leaf: Leaf, shape: Verdict) => shape.ok && !leaf._deleted && leaf.deleted !== true && leaf.resource !== undefined;
+    const heads = new Map<string, Leaf>();
+    const versions = new Map<string, Leaf>();
     for (const leaf of candidates) {
       const shape = checkShape(leaf);
       shapes.set(leaf, shape);
-      // The version document's copy when both are here: the one prevalidated (sync-engine.ts).
-      if (needsValidation(leaf, shape) && (!toValidate.has(versionKey(leaf)) || leaf._id.startsWith(VERSION_PREFIX))) toValidate.set(versionKey(leaf), leaf.resource!);
+      if (needsValidation(leaf, shape)) (leaf._id.startsWith(HEAD_PREFIX) ? heads : versions).set(versionKey(leaf), leaf);
     }
+    // A head carries exactly its version's resource (documents.ts): one that differs is
+    // refused together with its version, or reads and search could disagree with history.
+    for (const [k, v] of versions) {
+      const h = heads.get(k);
+      if (!h || isDeepStrictEqual(h.resource, v.resource)) continue;
+      const differs: Verdict = { ok: false, reason: 'the head and its version document carry different resources' };
+      shapes.set(h, differs);
+      shapes.set(v, differs);
+      heads.delete(k);
+      versions.delete(k);
+    }
+    // Validity once per version, in one batch: the head's copy where the head is here (the
+    // one prechecked, and the one indexed), else the version's.
+    const toValidate = new Map<string, Resource>();
+    for (const [k, v] of versions) toValidate.set(k, v.resource!);
+    for (const [k, h] of heads) toValidate.set(k, h.resource!);
     const keys = [...toValidate.keys()];
     const reasons = await opts.validate([...toValidate.values()]);
     const byVersion = new Map<string, Verdict>(

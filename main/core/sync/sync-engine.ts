@@ -155,12 +155,16 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     return applying;
   }
 
-  /** Prefetched version documents: their resources are validated while the batch before them is written. */
-  function prevalidateVersions(docs: unknown[]): void {
+  /**
+   * Prefetched heads: their resources are validated (and their search rows extracted) while
+   * the batch before them is written. The applier validates a version through its head's
+   * copy when both arrive together, after checking that they are the same resource.
+   */
+  function precheckHeads(docs: unknown[]): void {
     if (!opts.prevalidate) return;
     const resources: Resource[] = [];
     for (const d of docs as Array<{ _id?: unknown; resource?: unknown }>) {
-      if (typeof d._id === 'string' && d._id.startsWith(VERSION_PREFIX) && d.resource && typeof d.resource === 'object') resources.push(d.resource as Resource);
+      if (typeof d._id === 'string' && d._id.startsWith(HEAD_PREFIX) && d.resource && typeof d.resource === 'object') resources.push(d.resource as Resource);
     }
     opts.prevalidate(resources);
   }
@@ -247,7 +251,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
         const target = pullTarget(opts.inbox, opts.store, (docs) => intake(docs, remoteUrl));
-        const remote = prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, prevalidateVersions);
+        const remote = prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, precheckHeads);
         const rep = FlintPouchDB.replicate(remote, target, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
