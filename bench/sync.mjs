@@ -199,7 +199,8 @@ try {
       await sleep(100);
     }
   }
-  const settled = (s) => s.state === 'idle' && s.pending === 0;
+  // Nothing pending, and the AuditEvent backlog pushed (each status poll is itself audited).
+  const settled = (s) => s.state === 'idle' && s.pending === 0 && (s.auditPending ?? 0) <= 5;
 
   // -------------------------------------------------------------------------------------
   // 1. Initial sync

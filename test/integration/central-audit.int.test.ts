@@ -176,7 +176,7 @@ describe('central audit push', () => {
     const otherEvent = { ...first.event, outcome: '4' as const };
     const impostor: StoredEvent = { ...first, event: otherEvent, hash: hashEvent('', otherEvent) };
     let calls = 0;
-    const rogue = createAuditPusher({ log: { range: () => (calls++ === 0 ? [impostor] : []) }, workstationId: a.id, endpoint: member, auditUrl });
+    const rogue = createAuditPusher({ log: { range: () => (calls++ === 0 ? [impostor] : []), lastSeq: () => 1 }, workstationId: a.id, endpoint: member, auditUrl });
     const err = await rogue.pushOnce().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ status: 403 });
@@ -184,7 +184,10 @@ describe('central audit push', () => {
   });
 
   it('a second workstation pushes into the same database; both verify OK with flint audit verify --remote', async () => {
-    expect(await pusher(b).pushOnce()).toEqual({ pushed: 12 });
+    const pushB = pusher(b);
+    expect(pushB.pending()).toBeUndefined(); // the server's checkpoint is not known yet
+    expect(await pushB.pushOnce()).toEqual({ pushed: 12 });
+    expect(pushB.pending()).toBe(0);
     const docs = await serverDocs();
     expect([...docs.keys()].filter((id) => id.startsWith(`${b.id}-`)).sort()).toEqual(
       Array.from({ length: 12 }, (_, i) => `${b.id}-${i + 1}`).sort(),

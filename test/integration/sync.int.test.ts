@@ -86,6 +86,8 @@ describe('replication between two workstations', () => {
     expect(s.configured).toBe(true);
     expect(s.sent).toBeGreaterThan(0);
     expect(s.pending).toBe(0);
+    // Every request is audited, this one too: the central audit copy trails by a few at most.
+    await eventually(async () => ((await syncStatus(pair.a)).auditPending <= 5 ? true : undefined), 20_000, 'the audit backlog pushed');
     const anonymous = await fetch(new URL('/flint/sync', pair.a.baseUrl));
     expect(anonymous.status).toBe(401);
     const cli = await runFlint(['sync', 'status', '--data-dir', pair.a.dataDir]);
@@ -185,8 +187,8 @@ describe('working apart, then converging', () => {
     const lone = await b.put('Patient/c-lone', { resourceType: 'Patient', id: 'c-lone', name: [{ family: 'Alone' }] });
     const offline = await eventually(async () => {
       const s = await syncStatus(pair.a);
-      return s.state === 'offline' && s.pending > 0 ? s : undefined;
-    }, 20_000, 'A offline with changes pending');
+      return s.state === 'offline' && s.pending > 0 && s.auditPending > 0 ? s : undefined;
+    }, 20_000, 'A offline with changes and audit events pending');
     expect(offline.message).toMatch(/cannot be reached/);
 
     await pair.couch.restart();

@@ -88,6 +88,7 @@ export interface SyncStatusBody {
   configured: boolean;
   state: string;
   pending: number;
+  auditPending: number;
   sent: number;
   received: number;
   quarantined: number;

@@ -217,6 +217,12 @@ export class AuditLog {
     return this.db.count();
   }
 
+  /** The seq of the newest chained event (0: none). */
+  lastSeq(): number {
+    this.flush();
+    return this.db.last()?.seq ?? 0;
+  }
+
   /**
    * Events in the journal that are not chained yet (a reader's view: a server is running,
    * or stopped without closing and chains them when it next starts). 0 without a journal.

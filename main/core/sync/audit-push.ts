@@ -26,7 +26,7 @@ import { couchJson, remoteFetch, RemoteError, type FetchFn, type RemoteEndpoint 
 export const AUDIT_PUSH_BATCH = 500;
 
 export interface AuditPushOptions {
-  log: Pick<AuditLog, 'range'>;
+  log: Pick<AuditLog, 'range' | 'lastSeq'>;
   workstationId: string;
   /** Credentials (and CA) for the server; its `url` is not used here. */
   endpoint: RemoteEndpoint;
@@ -45,6 +45,8 @@ export interface AuditPusher {
   pushOnce(): Promise<{ pushed: number }>;
   /** The highest seq known to be on the server (after the first pushOnce). */
   checkpoint(): number | undefined;
+  /** Events in the log after that checkpoint (undefined before the first pushOnce). */
+  pending(): number | undefined;
 }
 
 /** The audit event as a server document. */
@@ -159,6 +161,7 @@ export function createAuditPusher(opts: AuditPushOptions): AuditPusher {
       return next;
     },
     checkpoint: () => checkpoint?.seq,
+    pending: () => (checkpoint ? Math.max(0, log.lastSeq() - checkpoint.seq) : undefined),
   };
 }
 

@@ -39,6 +39,8 @@ const AUDIT_PUSH_MS = 2000;
 
 export interface AuditPusher {
   pushOnce(): Promise<{ pushed: number }>;
+  /** Events not yet on the server, after a pushOnce. */
+  pending(): number | undefined;
 }
 
 export interface SyncEngineOptions {
@@ -274,9 +276,13 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
           if (stopped) return;
           try {
             await pusher.pushOnce();
+            status.update({ auditPending: pusher.pending() ?? 0 });
             ok(leg, 'idle');
             auditTimer = setTimeout(() => void tick(), AUDIT_PUSH_MS);
           } catch (e) {
+            // Known from the last checkpoint even when the server cannot be reached: it grows.
+            const pending = pusher.pending();
+            if (pending !== undefined) status.update({ auditPending: pending });
             fail(leg, e);
           }
         };

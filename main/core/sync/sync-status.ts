@@ -15,6 +15,8 @@ export interface SyncStatus {
   remote?: string;
   /** Local changes not yet sent. */
   pending: number;
+  /** AuditEvents of this workstation not yet on the central audit database (known after the first audit push). */
+  auditPending: number;
   /** When sync last completed a round with the server (ISO). */
   lastSync?: string;
   /** Documents sent and received since the server started. */
@@ -48,6 +50,7 @@ export const INITIAL_STATUS: SyncStatus = {
   configured: false,
   state: 'offline',
   pending: 0,
+  auditPending: 0,
   sent: 0,
   received: 0,
   quarantined: 0,
