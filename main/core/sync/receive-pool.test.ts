@@ -12,7 +12,7 @@ import { REPO } from '../../../test/support/workstation';
 import { loadDefinitions } from '../fhir/definitions';
 import { createValidator, errorReasons } from '../fhir/validation/validator';
 import { createExtractor } from '../search/extract/extract';
-import { WORKER_MIN, createReceivePool, type ReceivePool } from './receive-pool';
+import { VALIDATOR_FAILED, WORKER_MIN, createReceivePool, type ReceivePool } from './receive-pool';
 
 const WORKER = join(REPO, 'dist', 'receive-worker.js');
 const validator = createValidator();
@@ -111,6 +111,23 @@ describe('the receive pool', () => {
       expect(await local.check(resources())).toEqual(expected);
     } finally {
       await local.close();
+    }
+  });
+
+  it('counts a resource the validator throws on as invalid, never as valid', async () => {
+    const throwing = createReceivePool(
+      (r) => {
+        if (r.id === 'bad-date') throw new Error('boom');
+        return here(r);
+      },
+      { workerFile: null },
+    );
+    try {
+      const got = await throwing.check(resources());
+      expect(got[1]).toEqual([VALIDATOR_FAILED]);
+      expect(got[0]).toEqual([]);
+    } finally {
+      await throwing.close();
     }
   });
 });

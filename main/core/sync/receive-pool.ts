@@ -59,10 +59,20 @@ interface Answer {
   rows?: Array<IndexRows | null>;
 }
 
+/** A validator that throws on a resource has found it unusable: quarantined, as on the worker. */
+export const VALIDATOR_FAILED = 'exception at the resource: the validator failed on it';
+
 const versionKey = (r: Resource) => `${r.resourceType}/${r.id ?? ''}/${r.meta?.versionId ?? ''}`;
 
 export function createReceivePool(validateHere: (resource: Resource) => string[], options: ReceivePoolOptions = {}): ReceivePool {
   const log = options.log ?? (() => undefined);
+  const validateOne = (r: Resource): string[] => {
+    try {
+      return validateHere(r);
+    } catch {
+      return [VALIDATOR_FAILED];
+    }
+  };
   const file = options.workerFile === undefined ? defaultWorkerFile() : (options.workerFile ?? undefined);
   let worker: Worker | undefined;
   let ready = false;
@@ -110,7 +120,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
     idle.unref();
   }
 
-  const here = (resources: readonly Resource[]): Answer => ({ reasons: resources.map((r) => validateHere(r)) });
+  const here = (resources: readonly Resource[]): Answer => ({ reasons: resources.map(validateOne) });
 
   /** On the worker if it is up (started if need be), else here. */
   async function run(resources: readonly Resource[], withRows: boolean): Promise<Answer> {

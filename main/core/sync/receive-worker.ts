@@ -11,6 +11,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../fhir/definitions';
 import { createValidator, errorReasons } from '../fhir/validation/validator';
 import { createExtractor } from '../search/extract/extract';
+import { VALIDATOR_FAILED } from './receive-pool';
 import type { IndexRows } from '../search/extract/rows';
 
 const validator = createValidator();
@@ -21,7 +22,7 @@ parentPort?.on('message', (msg: { id: number; resources: Resource[]; rows?: bool
     try {
       return errorReasons(validator.validate(r));
     } catch {
-      return ['exception at the resource: the validator failed on it'];
+      return [VALIDATOR_FAILED];
     }
   });
   let rows: Array<IndexRows | null> | undefined;
