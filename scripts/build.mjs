@@ -5,6 +5,8 @@
 //   main/core/cli/main.ts  -> dist/cli.js            the `flint` command (bin/flint.js)
 //   main/core/sync/receive-worker.ts
 //                          -> dist/receive-worker.js  validates and extracts pulled resources
+//   main/core/search/index/index-writer-worker.ts
+//                          -> dist/index-writer-worker.js  writes large index pages
 //   main/shell/main.ts     -> dist/shell/main.js     Electron main process
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
 //
@@ -37,6 +39,15 @@ const entries = [
     // A worker thread of the core (receive-pool.ts finds it beside dist/cli.js).
     entryPoints: ['main/core/sync/receive-worker.ts'],
     outfile: 'dist/receive-worker.js',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+  },
+  {
+    // The search index's writer thread (index-writer.ts finds it beside dist/cli.js).
+    entryPoints: ['main/core/search/index/index-writer-worker.ts'],
+    outfile: 'dist/index-writer-worker.js',
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -8,6 +8,7 @@ import { createExtractor, type Extractor } from './extract/extract';
 import type { IndexRows } from './extract/rows';
 import { openIndexDb, type IndexDb } from './index/index-db';
 import { createIndexer, type Indexer } from './index/indexer';
+import { indexWriterThread } from './index/index-writer';
 
 /** Changing what the index extracts or how: bump this and every index is rebuilt. */
 export const INDEX_DEFINITIONS = 'r4-medplum-4.5.2/extract-1';
@@ -49,7 +50,9 @@ export function openSearchIndex(
     }
     return extractor.extract(r);
   };
-  const indexer = createIndexer({ db, index, extract, ...(onHead ? { onHead } : {}) });
+  // Large pages (a sync's bulk) are written by a thread of their own (index-writer.ts).
+  const writer = indexWriterThread({ file: index.file, key: dataDir.purposeKey('index'), definitionsHash: INDEX_DEFINITIONS });
+  const indexer = createIndexer({ db, index, extract, ...(onHead ? { onHead } : {}), ...(writer ? { writer } : {}) });
   return {
     index,
     indexer,
@@ -63,6 +66,7 @@ export function openSearchIndex(
     },
     async close() {
       await indexer.close();
+      await writer?.close();
       index.close();
     },
   };

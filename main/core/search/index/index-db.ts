@@ -89,6 +89,8 @@ export interface IndexDb extends IndexQueries, JoinQueries {
   clear(custom?: unknown): void;
   /** The custom search parameters the rows were built with (as given to clear), if any. */
   customParams(): unknown;
+  /** Forgets which params were absent: call after another connection wrote to the file. */
+  forgetAbsentParams(): void;
   /** Every open conflict, by type and id. */
   conflicts(): ConflictRow[];
   /** The open conflict of one resource. */
@@ -172,6 +174,10 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     return pid;
   };
   const pidFor = (type: string, code: string): number => {
+    const k = `${type}\u0000${code}`;
+    // A cached "absent" is not trusted for writing: another connection (the index writer
+    // thread, index-writer.ts) may have interned it since.
+    if (pids.get(k) === null) pids.delete(k);
     const found = lookupPid(type, code);
     if (found !== undefined) return found;
     const pid = Number(stmt('INSERT INTO param (type, code) VALUES (?, ?)').run(type, code).lastInsertRowid);
@@ -255,6 +261,9 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       return { size, versions: all('SELECT type, id, n FROM tx_version WHERE tx_id = ? ORDER BY type, id', txId) };
     },
     clear: clearAll,
+    forgetAbsentParams() {
+      for (const [k, v] of pids) if (v === null) pids.delete(k);
+    },
     customParams: () => getMeta('custom'),
     conflicts: () => all<ConflictDbRow>('SELECT type, id, current, versions, kind FROM conflict ORDER BY type, id').map(conflictRow),
     conflictOf(type, id) {

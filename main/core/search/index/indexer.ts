@@ -11,6 +11,7 @@
 import { HEAD_PREFIX, VERSION_PREFIX, headId, type HeadDoc, type VersionDoc } from '../../store/documents';
 import type { ConflictInfo, IndexChange, IndexDb, Seq, TxVersion } from './index-db';
 import type { IndexRows } from './index-rows';
+import { LARGE_PAGE, type IndexWriterThread } from './index-writer';
 
 export const PAGE_SIZE = 2000;
 
@@ -20,6 +21,8 @@ export interface IndexerOptions {
   extract: (resource: NonNullable<HeadDoc['resource']>) => IndexRows;
   /** Told of every head the feed brings (a replicated change too), e.g. to drop cached copies. */
   onHead?: (type: string, id: string) => void;
+  /** Applies large pages on another thread (index-writer.ts); small ones stay here. */
+  writer?: IndexWriterThread;
 }
 
 export interface RebuildProgress {
@@ -41,7 +44,7 @@ export interface Indexer {
 
 const seqNumber = (seq: Seq) => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10));
 
-export function createIndexer({ db, index, extract, onHead }: IndexerOptions): Indexer {
+export function createIndexer({ db, index, extract, onHead, writer }: IndexerOptions): Indexer {
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<number> | undefined;
   let closed = false;
@@ -135,7 +138,11 @@ export function createIndexer({ db, index, extract, onHead }: IndexerOptions): I
       done.push(txId);
       changes.push(...heads.map(withConflict));
     }
-    index.applyBatch(await Promise.all(changes), res.last_seq, { versions, done });
+    const ready = await Promise.all(changes);
+    if (writer?.usable() && ready.length >= LARGE_PAGE) {
+      await writer.apply(ready, res.last_seq, { versions, done });
+      index.forgetAbsentParams(); // the thread may have interned params this connection saw as absent
+    } else index.applyBatch(ready, res.last_seq, { versions, done });
     return { read: res.results.length, more: res.results.length >= PAGE_SIZE };
   }
 

@@ -1,0 +1,26 @@
+/**
+ * The index writer thread (index-writer.ts): its own connection to the encrypted index,
+ * applying large indexer pages so that their SQL (row inserts, commit, checkpoint) runs
+ * beside the main thread. Messages in: { id, changes, checkpoint, tx }; out: { id } or
+ * { id, error } (the error's name and SQLite code only: never row content).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openIndexDb, type IndexChange, type Seq, type TxBookkeeping } from './index-db';
+
+const { file, key, definitionsHash } = workerData as { file: string; key: Uint8Array; definitionsHash: string };
+const index = openIndexDb({ file, key: Buffer.from(key), definitionsHash });
+
+parentPort?.on('message', (msg: { id: number; changes: IndexChange[]; checkpoint: Seq; tx?: TxBookkeeping } | { close: true }) => {
+  if ('close' in msg) {
+    index.close(); // checkpoints the WAL if this was the last connection
+    parentPort?.close(); // and the thread ends
+    return;
+  }
+  try {
+    index.applyBatch(msg.changes, msg.checkpoint, msg.tx);
+    parentPort?.postMessage({ id: msg.id });
+  } catch (err) {
+    const e = err as { name?: string; code?: string };
+    parentPort?.postMessage({ id: msg.id, error: `${e.name ?? 'Error'}${e.code ? ` (${e.code})` : ''}` });
+  }
+});
