@@ -14,9 +14,8 @@
  * IDLE_MS without work. Where the built worker is absent (the core run from TypeScript sources) or fails,
  * everything is done on the calling thread, with the same results.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtWorkerFile } from '../worker-file';
 import type { Resource } from '@medplum/fhirtypes';
 import type { IndexRows } from '../search/extract/rows';
 
@@ -45,14 +44,6 @@ export interface ReceivePoolOptions {
   workerFile?: string | null;
 }
 
-/** dist/receive-worker.js beside the bundle that imports this (dist/cli.js, dist/shell/main.js). */
-function defaultWorkerFile(): string | undefined {
-  for (const rel of ['./receive-worker.js', '../receive-worker.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
-}
 
 interface Answer {
   reasons: string[][];
@@ -73,7 +64,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
       return [VALIDATOR_FAILED];
     }
   };
-  const file = options.workerFile === undefined ? defaultWorkerFile() : (options.workerFile ?? undefined);
+  const file = options.workerFile === undefined ? builtWorkerFile('receive-worker') : (options.workerFile ?? undefined);
   let worker: Worker | undefined;
   let ready = false;
   let broken = !file;

@@ -11,9 +11,8 @@
  * The thread starts with the first large page and stops after IDLE_MS without one. Where
  * the built worker is missing or fails, pages are applied on the main thread.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtWorkerFile } from '../../worker-file';
 import type { IndexChange, Seq, TxBookkeeping } from './index-db';
 
 const IDLE_MS = 60_000;
@@ -36,17 +35,10 @@ export interface IndexWriterOptions {
   workerFile?: string;
 }
 
-function defaultWorkerFile(): string | undefined {
-  for (const rel of ['./index-writer-worker.js', '../index-writer-worker.js']) {
-    const f = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
 
 /** Undefined where there is no built worker (the core run from sources). */
 export function indexWriterThread(opts: IndexWriterOptions): IndexWriterThread | undefined {
-  const file = opts.workerFile ?? defaultWorkerFile();
+  const file = opts.workerFile ?? builtWorkerFile('index-writer-worker');
   if (!file) return undefined;
   let worker: Worker | undefined;
   let idle: NodeJS.Timeout | undefined;

@@ -1,0 +1,15 @@
+/**
+ * Where a built worker thread script of the core is: `dist/<name>.js`, beside the bundle
+ * that imports this (dist/cli.js, or dist/shell/main.js one level down). Undefined when the
+ * core runs from TypeScript sources (vitest), where callers do the work on their own thread.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export function builtWorkerFile(name: string): string | undefined {
+  for (const rel of [`./${name}.js`, `../${name}.js`]) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
