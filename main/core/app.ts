@@ -9,6 +9,8 @@ import { loadDefinitions } from './fhir/definitions';
 import { createRouter } from './fhir/router';
 import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
+import { loadUiFiles } from './http/ui-static';
+import { builtUiDir } from './worker-file';
 import { openSearchIndex } from './search/open-search-index';
 import { openAccounts } from './auth/accounts';
 import { auditedAccounts } from './auth/audited-accounts';
@@ -27,7 +29,8 @@ import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
 import { errorReasons } from './fhir/validation/validator';
 import { startSyncEngine } from './sync/sync-engine';
-import { createSyncApi } from './sync/sync-api';
+import { createSyncRoutes } from './sync/sync-api';
+import { createFlintApi } from './flint-api/flint-api';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { createAuditPusher } from './sync/audit-push';
 
@@ -40,6 +43,8 @@ export interface WorkstationOptions {
   /** false: no audit trail (`flint serve --no-audit`, for the audit-cost benchmark only). */
   audit?: boolean;
   log?: (line: string) => void;
+  /** The built UI to serve at / (default: dist/renderer, found by builtUiDir). */
+  uiDir?: string;
 }
 
 export interface Workstation {
@@ -156,6 +161,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       logFault: (fault) => log(`[fault] ${fault}`),
     });
     const host = opts.host ?? '127.0.0.1';
+    const ui = loadUiFiles(opts.uiDir ?? builtUiDir());
+    if (!ui) log('The UI is not built (dist/renderer): only the APIs are served. Run `npm run build`.');
     const http = await startHttpServer({
       host,
       port: opts.port ?? DEFAULT_PORT,
@@ -169,8 +176,10 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         await audit?.record([{ interaction: a.method === 'GET' ? 'read' : 'operation', status: a.status, agent: a.address ? { address: a.address } : {}, patients: [], recorded: new Date(), ...(a.path[0] && /^[A-Z]/.test(a.path[0]) ? { type: a.path[0] } : {}) }]);
       },
       authHandler,
+      ...(ui ? { ui } : {}),
       smartConfiguration: () => smartConfiguration(self.origin!),
-      flint: createSyncApi({
+      flint: createFlintApi([
+        ...createSyncRoutes({
         dataDir: dataDir.dir,
         engine: sync,
         store,
@@ -179,7 +188,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         duplicates: () => index.duplicates({ system: SYNC_SYSTEM, code: DUPLICATE_REVIEWED_CODE }),
         isKnownType: (type) => searchIndex.defs.isResourceType(type),
         ...(audit ? { audit } : {}),
-      }),
+        }),
+      ]),
     });
     cleanups.push(() => http.close());
     self.origin = http.origin;

@@ -6,23 +6,11 @@
  * whatever the served pages say.
  */
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+import { UI_CONTENT_SECURITY_POLICY } from '../core/http/ui-static';
 
-/** Everything from the app's own origin; no inline script, no eval, no frames. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+/** Everything from the app's own origin; no inline script, no eval, no frames. The core
+ * sends the same policy with every UI file; the session sets it too, whatever a page says. */
+export const CONTENT_SECURITY_POLICY = UI_CONTENT_SECURITY_POLICY;
 
 /** The webPreferences every Flint window uses; the preload path is the only variable. */
 export function secureWebPreferences(

@@ -18,7 +18,8 @@ import { checkAcceptable } from './negotiate';
 import { RateLimiter, clientKey, type BucketConfig } from './rate-limit';
 import { decodeBody, readBody } from './read-body';
 import { withSecurityHeaders } from './security-headers';
-import type { SyncApiRequest, SyncApiResponse } from '../sync/sync-api';
+import type { UiFiles } from './ui-static';
+import type { FlintApi, FlintApiRequest } from '../flint-api/types';
 
 export const FHIR_PREFIX = '/fhir';
 /** Flint's own API beside FHIR: sync status and conflicts (docs/sync.md). */
@@ -53,8 +54,10 @@ export interface HttpOptions {
   /** The document at GET /fhir/.well-known/smart-configuration; 404 there when absent. */
   smartConfiguration?: () => Record<string, unknown>;
   rateLimits?: Partial<RateLimits>;
-  /** Serves /flint/* for signed-in callers; 404 there when absent. */
-  flint?: (req: SyncApiRequest) => Promise<SyncApiResponse>;
+  /** Serves /flint/* (signed-in callers, except on the API's public routes); 404 there when absent. */
+  flint?: FlintApi;
+  /** The built UI, served at / (paths outside /fhir, /auth and /flint); 404 there when absent. */
+  ui?: UiFiles;
   /** The limiters' clock (tests). */
   now?: () => number;
 }
@@ -107,6 +110,9 @@ export async function startHttpServer(opts: HttpOptions): Promise<RunningServer>
   };
 }
 
+const isApiPath = (pathname: string) =>
+  [FHIR_PREFIX, AUTH_PREFIX, FLINT_PREFIX].some((p) => pathname === p || pathname.startsWith(`${p}/`));
+
 const originOf = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOptions, limiters: Limiters, streams: Set<ServerResponse>): Promise<void> {
@@ -135,6 +141,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
   const pretty = url.searchParams.get('_pretty') === 'true';
   if (opts.flint && (url.pathname === FLINT_PREFIX || url.pathname.startsWith(`${FLINT_PREFIX}/`))) {
     return serveFlint(req, res, url, opts, limiters, extra, streams);
+  }
+  const ui = opts.ui && !isApiPath(url.pathname) ? opts.ui.answer(req.method ?? 'GET', url.pathname) : undefined;
+  if (ui) {
+    res.writeHead(ui.status, ui.headers);
+    res.end(head ? undefined : ui.body);
+    return;
   }
   try {
     const path = fhirPath(url.pathname);
@@ -173,8 +185,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
 }
 
 /**
- * /flint/*: bearer-authenticated like FHIR; JSON in and out (errors as OperationOutcome),
- * and server-sent events for /flint/sync/events, ended when the server closes.
+ * /flint/*: bearer-authenticated like FHIR (except the API's public routes); JSON in and
+ * out (errors as OperationOutcome), raw bytes where a route says so (NDJSON exports),
+ * and server-sent events, ended when the server closes.
  */
 async function serveFlint(
   req: IncomingMessage,
@@ -186,27 +199,33 @@ async function serveFlint(
   streams: Set<ServerResponse>,
 ): Promise<void> {
   try {
-    if (!opts.authenticate) throw notFound('Not found');
-    const client = clientKey(req.socket.remoteAddress);
-    const result = await authenticateBearer(req.headers.authorization, opts.authenticate, limiters.bearerFailures, client);
-    if ('response' in result) return sendFhir(req, res, result.response, { extra });
+    if (!opts.authenticate || !opts.flint) throw notFound('Not found');
     let path: string[];
     try {
       path = url.pathname.slice(FLINT_PREFIX.length).split('/').filter(Boolean).map((p) => decodeURIComponent(p));
     } catch {
       throw badRequest('The URL path is not validly percent-encoded');
     }
-    const raw = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
+    const method = req.method ?? 'GET';
+    const apiReq: FlintApiRequest = { method, path, query: url.searchParams };
+    // A public route still learns who calls when a token comes along.
+    if (!opts.flint.isPublic(method, path) || req.headers.authorization !== undefined) {
+      const client = clientKey(req.socket.remoteAddress);
+      const result = await authenticateBearer(req.headers.authorization, opts.authenticate, limiters.bearerFailures, client);
+      if ('response' in result) return sendFhir(req, res, result.response, { extra });
+      apiReq.principal = result.principal;
+    }
+    const raw = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
     const decoded = decodeBody(raw, req.headers['content-type']);
-    const apiReq: SyncApiRequest = { method: req.method ?? 'GET', path, principal: result.principal };
     if (decoded.body !== undefined) apiReq.body = decoded.body;
     if (req.socket.remoteAddress) apiReq.address = req.socket.remoteAddress;
-    const answer = await opts.flint!(apiReq);
+    const answer = await opts.flint.handle(apiReq);
     if ('events' in answer) {
       res.writeHead(200, withSecurityHeaders({ ...extra, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' }));
       streams.add(res);
+      const name = answer.eventName ?? 'message';
       const sub = answer.events.subscribe({
-        next: (s) => void res.write(`event: status\ndata: ${JSON.stringify(s)}\n\n`),
+        next: (s) => void res.write(`event: ${name}\ndata: ${JSON.stringify(s)}\n\n`),
         complete: () => res.end(),
       });
       const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -217,7 +236,14 @@ async function serveFlint(
       });
       return;
     }
-    sendJson(res, req.method === 'HEAD', answer.status, extra, answer.body, 'application/json; charset=utf-8', url.searchParams.get('_pretty') === 'true');
+    if ('raw' in answer) {
+      const payload = typeof answer.raw === 'string' ? Buffer.from(answer.raw, 'utf8') : Buffer.from(answer.raw);
+      const headers = withSecurityHeaders({ ...answer.headers, ...extra, 'Content-Type': answer.contentType, 'Content-Length': String(payload.length) });
+      res.writeHead(answer.status, headers);
+      res.end(method === 'HEAD' ? undefined : payload);
+      return;
+    }
+    sendJson(res, method === 'HEAD', answer.status, extra, answer.body, 'application/json; charset=utf-8', url.searchParams.get('_pretty') === 'true');
   } catch (e) {
     sendFhir(req, res, toResponse(e, opts.logFault), { extra });
   }

@@ -11,7 +11,6 @@
  *   POST /flint/conflicts/{type}/{id}   {"keep": vid} | {"resource": {...}} (update right on the type)
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Observable } from 'rxjs';
 import { badRequest, conflict, forbidden, invalidResource, methodNotAllowed, notFound, unprocessable } from '../../../shared/fhir/outcome';
 import { DUPLICATE_REVIEWED_CODE, SYNC_SYSTEM, withoutConflictTag } from '../../../shared/fhir/sync-tags';
 import { decide } from '../auth/access-policy';
@@ -23,18 +22,10 @@ import type { ConflictRow, DuplicateRow } from '../search/index/index-db';
 import { lockKey, type ResourceStore } from '../store/resource-store';
 import type { SyncEngine } from './sync-engine';
 import { readSyncSettings, writeSyncSettings } from './sync-config';
-import type { SyncStatus } from './sync-status';
+import type { AuthedFlintRequest, FlintApiResponse, FlintApiRequest, FlintRoute } from '../flint-api/types';
 
-export interface SyncApiRequest {
-  method: string;
-  /** Segments after /flint. */
-  path: string[];
-  body?: unknown;
-  principal: Principal;
-  address?: string;
-}
-
-export type SyncApiResponse = { status: number; body: unknown } | { status: 200; events: Observable<SyncStatus> };
+type SyncApiRequest = AuthedFlintRequest;
+type SyncApiResponse = FlintApiResponse;
 
 export interface SyncApiOptions {
   dataDir: string;
@@ -58,7 +49,16 @@ export interface ConflictEntry {
   identifier?: { system: string; value: string };
 }
 
-export function createSyncApi(o: SyncApiOptions): (req: SyncApiRequest) => Promise<SyncApiResponse> {
+/** The `sync` and `conflicts` routes of /flint. */
+export function createSyncRoutes(o: SyncApiOptions): FlintRoute[] {
+  const handle = createSyncApi(o);
+  return [
+    { prefix: 'sync', handle },
+    { prefix: 'conflicts', handle },
+  ];
+}
+
+function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<SyncApiResponse> {
   const agentOf = (req: SyncApiRequest) => {
     const p = req.principal;
     const a: AccessRecord['agent'] = { clientId: p.clientId };
@@ -150,7 +150,8 @@ export function createSyncApi(o: SyncApiOptions): (req: SyncApiRequest) => Promi
     return { status: 200, body: { resolved: { type, id, versionId: result.vid, deleted: result.deleted } } };
   }
 
-  return async (req) => {
+  return async (anyReq) => {
+    const req = anyReq as SyncApiRequest;
     const [first, second, third, ...rest] = req.path;
     if (first === 'sync' && second === undefined) {
       if (req.method === 'GET' || req.method === 'HEAD') return { status: 200, body: o.engine.status.value };
@@ -170,7 +171,7 @@ export function createSyncApi(o: SyncApiOptions): (req: SyncApiRequest) => Promi
     }
     if (first === 'sync' && second === 'events' && third === undefined) {
       if (req.method !== 'GET') throw methodNotAllowed('Allowed here: GET');
-      return { status: 200, events: o.engine.status.changes };
+      return { status: 200, events: o.engine.status.changes, eventName: 'status' };
     }
     if (first === 'sync' && second === 'quarantine' && third === undefined) {
       if (req.method !== 'GET') throw methodNotAllowed('Allowed here: GET');
