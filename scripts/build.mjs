@@ -9,6 +9,8 @@
 //                          -> dist/index-writer-worker.js  writes large index pages
 //   main/shell/main.ts     -> dist/shell/main.js     Electron main process
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
+//   renderer/              -> dist/renderer/         the UI, built by Vite (vite.config.ts),
+//                                                     served by the core at /
 //
 // npm packages stay external: they are installed beside dist/ (node_modules), and
 // native addons such as keytar cannot be bundled anyway.
@@ -98,5 +100,21 @@ await Promise.all(
     }
   }),
 );
+// The UI: Vite, after the core (both are quick; in parallel they would only fight over two cores).
+if (!process.argv.includes('--core-only')) {
+  const t0 = performance.now();
+  try {
+    const { build: viteBuild } = await import('vite');
+    await viteBuild({ configFile: resolve(root, 'vite.config.ts'), logLevel: 'warn' });
+    console.log(`build: renderer/ -> dist/renderer (${Math.round(performance.now() - t0)} ms)`);
+  } catch (err) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes("'vite'")) {
+      console.log('build: skipped renderer/ (vite is not installed: a production install without dev dependencies)');
+    } else {
+      console.error(`build: FAILED renderer/: ${err?.message ?? err}`);
+      failed = true;
+    }
+  }
+}
 console.log(`build: done in ${Math.round(performance.now() - started)} ms`);
 if (failed) process.exit(1);

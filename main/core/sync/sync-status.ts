@@ -6,29 +6,8 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { distinctUntilChanged, map } from 'rxjs/operators';
 
-export type SyncState = 'offline' | 'connecting' | 'active' | 'idle' | 'paused' | 'error';
-
-export interface SyncStatus {
-  configured: boolean;
-  state: SyncState;
-  /** The clinic database (no credentials). */
-  remote?: string;
-  /** Local changes not yet sent. */
-  pending: number;
-  /** AuditEvents of this workstation not yet on the central audit database (known after the first audit push). */
-  auditPending: number;
-  /** When sync last completed a round with the server (ISO). */
-  lastSync?: string;
-  /** Documents sent and received since the server started. */
-  sent: number;
-  received: number;
-  quarantined: number;
-  conflicts: number;
-  /** What is going on, in words a receptionist understands. */
-  message: string;
-  /** The last error, in the same words; absent once sync works again. */
-  lastError?: string;
-}
+export type { SyncState, SyncStatus } from '../../../shared/api/sync';
+import type { SyncState, SyncStatus } from '../../../shared/api/sync';
 
 export const MESSAGES = {
   notConfigured: 'Sync is not set up on this computer. Everything is saved here; an administrator can connect it to the clinic server.',

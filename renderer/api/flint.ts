@@ -1,0 +1,139 @@
+/**
+ * Flint's own API at /flint (docs/flint-api.md): the session, settings, sync and conflicts,
+ * definitions, admin and audit. Shapes shared with the core live in shared/api.
+ */
+import type { Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { ConflictEntry, SyncStatus } from '../../shared/api/sync';
+import type { Http } from './http';
+
+export interface SessionInfo {
+  username: string;
+  roles: string[];
+  admin: boolean;
+  fhirUser?: string;
+  clientId: string;
+  scopes: string[];
+  permissions: Array<{ types: string[]; interactions: string[] }>;
+  idleLockMinutes: number;
+  workstationId: string;
+  version: string;
+}
+
+export interface AdminUser {
+  username: string;
+  roles: string[];
+  disabled: boolean;
+  lockedUntil?: string;
+  fhirUser?: string;
+  createdAt?: string;
+  lastLoginAt?: string;
+}
+
+export interface AdminRole {
+  name: string;
+  description: string;
+  builtin: boolean;
+  admin: boolean;
+  permissions: Array<{ types: string[]; interactions: string[] }>;
+}
+
+export interface AdminApp {
+  clientId: string;
+  name: string;
+  redirectUris: string[];
+  origins: string[];
+  scope: string;
+  role: string | null;
+  revoked: boolean;
+  kind: 'public' | 'backend';
+}
+
+export interface SyncSettingsView {
+  configured: boolean;
+  remote?: string;
+  username?: string;
+  auditRemote?: string;
+  paused?: boolean;
+  maxRetryDelaySeconds?: number;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  events: number;
+  checkedAt: string;
+  problem?: string;
+}
+
+export class FlintApi {
+  constructor(private readonly http: Http) {}
+
+  session = async () => (await this.http.json<SessionInfo>('/flint/session')).body;
+  settings = async () => (await this.http.json<{ idleLockMinutes: number }>('/flint/settings')).body;
+  saveSettings = async (s: { idleLockMinutes: number }) => (await this.http.json<{ idleLockMinutes: number }>('/flint/settings', { method: 'PUT', body: s })).body;
+
+  syncStatus = async () => (await this.http.json<SyncStatus>('/flint/sync')).body;
+  setSyncPaused = async (paused: boolean) => (await this.http.json<SyncStatus>('/flint/sync', { method: 'PUT', body: { paused } })).body;
+  quarantine = async () => (await this.http.json<{ quarantine: Array<Record<string, unknown>> }>('/flint/sync/quarantine')).body.quarantine;
+  syncSettings = async () => (await this.http.json<SyncSettingsView>('/flint/sync/settings')).body;
+  saveSyncSettings = async (s: { remote: string; username: string; password: string; caPem?: string; auditRemote?: string }) =>
+    (await this.http.json<SyncSettingsView>('/flint/sync/settings', { method: 'PUT', body: s })).body;
+  removeSyncSettings = async () => {
+    await this.http.fetch('/flint/sync/settings', { method: 'DELETE' });
+  };
+
+  conflicts = async () => (await this.http.json<{ conflicts: ConflictEntry[] }>('/flint/conflicts')).body.conflicts;
+  resolveConflict = async (type: string, id: string, choice: { keep: string } | { resource: Resource }) =>
+    (await this.http.json<{ resolved: { type: string; id: string; versionId: string; deleted: boolean } }>(
+      `/flint/conflicts/${encodeURIComponent(type)}/${encodeURIComponent(id)}`,
+      { method: 'POST', body: choice },
+    )).body.resolved;
+
+  structureDefinition = async (name: string) =>
+    (await this.http.json<StructureDefinition>(`/flint/definitions/StructureDefinition/${encodeURIComponent(name)}`)).body;
+  valueSet = async (url: string) => (await this.http.json<ValueSet>(`/flint/definitions/ValueSet?url=${encodeURIComponent(url)}`)).body;
+
+  users = async () => (await this.http.json<{ users: AdminUser[] }>('/flint/admin/users')).body.users;
+  addUser = async (u: { username: string; password: string; roles: string[]; fhirUser?: string }) =>
+    (await this.http.json<AdminUser>('/flint/admin/users', { method: 'POST', body: u })).body;
+  changeUser = async (username: string, change: { roles?: string[]; disabled?: boolean; password?: string }) =>
+    (await this.http.json<AdminUser>(`/flint/admin/users/${encodeURIComponent(username)}`, { method: 'PATCH', body: change })).body;
+  roles = async () => (await this.http.json<{ roles: AdminRole[] }>('/flint/admin/roles')).body.roles;
+  apps = async () => (await this.http.json<{ apps: AdminApp[] }>('/flint/admin/apps')).body.apps;
+  addApp = async (a: { name: string; redirectUris: string[]; scope: string }) => (await this.http.json<AdminApp>('/flint/admin/apps', { method: 'POST', body: a })).body;
+  revokeApp = async (clientId: string) => (await this.http.json<AdminApp>(`/flint/admin/apps/${encodeURIComponent(clientId)}`, { method: 'DELETE' })).body;
+
+  verifyAudit = async () => (await this.http.json<AuditVerification>('/flint/audit/verify')).body;
+  /** The filtered AuditEvents as NDJSON text. */
+  exportAudit = async (query: string) => (await this.http.fetch(`/flint/audit/export?${query}`, { raw: true, headers: { Accept: 'application/fhir+ndjson' } })).text();
+
+  /**
+   * The sync status as it changes (server-sent events over fetch: EventSource cannot send
+   * the bearer token). Calls `onStatus` with each; resolves when `signal` aborts or the
+   * stream ends.
+   */
+  async watchSync(onStatus: (s: SyncStatus) => void, signal: AbortSignal): Promise<void> {
+    const res = await this.http.fetch('/flint/sync/events', { raw: true, signal, headers: { Accept: 'text/event-stream' } });
+    const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
+    if (!reader) return;
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        if (data) onStatus(JSON.parse(data) as SyncStatus);
+      }
+    }
+  }
+}
+
+/** Setup is public: it runs before any user exists. */
+export async function setupNeeded(): Promise<boolean> {
+  const res = await fetch('/flint/setup', { cache: 'no-store' });
+  if (!res.ok) return false;
+  return ((await res.json()) as { needed: boolean }).needed;
+}

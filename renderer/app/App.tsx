@@ -1,0 +1,62 @@
+/**
+ * The UI's root: routes that work without a session (first-run setup, the sign-in
+ * callback) and everything else behind a signed-in session. The clients and the query
+ * cache are made once per page load; tokens live in the AuthClient's memory only.
+ */
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useMemo, useSyncExternalStore } from 'react';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { ApiError } from '../api/errors';
+import { FhirApi } from '../api/fhir';
+import { FlintApi } from '../api/flint';
+import { Http } from '../api/http';
+import { AuthClient } from '../auth/auth-client';
+import { CallbackPage } from '../auth/CallbackPage';
+import { SetupPage } from '../setup/SetupPage';
+import { SignedIn } from './SignedIn';
+
+export interface Clients {
+  auth: AuthClient;
+  fhir: FhirApi;
+  flint: FlintApi;
+}
+
+function makeClients(): Clients {
+  const auth = new AuthClient();
+  const http = new Http(auth);
+  return { auth, fhir: new FhirApi(http), flint: new FlintApi(http) };
+}
+
+function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // A refused request is not retried: it would only be refused again.
+        retry: (count, e) => !(e instanceof ApiError && e.status < 500) && count < 2,
+        staleTime: 15_000,
+        refetchOnWindowFocus: false,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+export function App() {
+  const clients = useMemo(makeClients, []);
+  const queries = useMemo(makeQueryClient, []);
+  const state = useSyncExternalStore(
+    (fn) => clients.auth.subscribe(fn),
+    () => clients.auth.current,
+  );
+  return (
+    <QueryClientProvider client={queries}>
+      <BrowserRouter>
+        <Routes>
+          <Route path="/setup" element={<SetupPage />} />
+          <Route path="/callback" element={<CallbackPage auth={clients.auth} />} />
+          <Route path="*" element={<SignedIn clients={clients} state={state} />} />
+        </Routes>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * The shapes of /flint/sync and /flint/conflicts (docs/flint-api.md), shared by the core
+ * that serves them and the UI that shows them.
+ */
+
+export type SyncState = 'offline' | 'connecting' | 'active' | 'idle' | 'paused' | 'error';
+
+export interface SyncStatus {
+  configured: boolean;
+  state: SyncState;
+  /** The clinic database (no credentials). */
+  remote?: string;
+  /** Local changes not yet sent. */
+  pending: number;
+  /** AuditEvents of this workstation not yet on the central audit database (known after the first audit push). */
+  auditPending: number;
+  /** When sync last completed a round with the server (ISO). */
+  lastSync?: string;
+  /** Documents sent and received since the server started. */
+  sent: number;
+  received: number;
+  quarantined: number;
+  conflicts: number;
+  /** What is going on, in words a receptionist understands. */
+  message: string;
+  /** The last error, in the same words; absent once sync works again. */
+  lastError?: string;
+}
+
+/** One entry of GET /flint/conflicts. */
+export interface ConflictEntry {
+  type: string;
+  id: string;
+  kind: 'edit' | 'delete' | 'duplicate';
+  /** The version every replica serves now (the CouchDB winner). */
+  current: string;
+  /** Every version in conflict, the current one included. */
+  versions: string[];
+  /** For duplicates: the other Patients sharing the identifier. */
+  duplicates?: string[];
+  identifier?: { system: string; value: string };
+}
