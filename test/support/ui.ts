@@ -1,0 +1,67 @@
+/**
+ * The UI in a real browser against a real workstation: Debian's Chromium (browser.ts)
+ * driving the built UI that `flint serve` serves at /. Helpers to sign in through the
+ * real sign-in page, save screenshots under test-results/ui/ (look at them; README shows
+ * the best), and check a screen with axe-core for WCAG 2.1 A/AA violations.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './browser';
+import { REPO, runFlint } from './flint-process';
+
+export const SCREENSHOTS = join(REPO, 'test-results', 'ui');
+
+/** The window size the UI must work at (and larger). */
+export const VIEWPORT = { width: 1280, height: 800 };
+
+export interface UiBrowser {
+  browser: Browser;
+  /** A fresh context (no shared storage) with one page. */
+  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(): Promise<UiBrowser> {
+  const browser = await launchChromium();
+  return {
+    browser,
+    newPage: async () => {
+      const context = await browser.newContext({ viewport: VIEWPORT, locale: 'en-GB', timezoneId: 'UTC' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      return { context, page };
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** `flint user add NAME --role ROLE` with the password on stdin. */
+export async function addUser(dataDir: string, username: string, password: string, roles: string[]): Promise<void> {
+  const args = ['user', 'add', username, ...roles.flatMap((r) => ['--role', r]), '--data-dir', dataDir];
+  const r = await runFlint(args, { input: `${password}\n` });
+  if (r.code !== 0) throw new Error(`flint user add failed: ${r.stderr}`);
+}
+
+/** Signs in through the UI and Flint's own sign-in page; ends on the first signed-in screen. */
+export async function signIn(page: Page, origin: string, username: string, password: string, path = '/'): Promise<void> {
+  await page.goto(`${origin}${path}`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/** Saves a full-page screenshot as test-results/ui/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** WCAG 2.1 A and AA violations on the page as it is now, as readable lines. */
+export async function a11yViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.map((v) => `${v.id} (${v.impact ?? 'n/a'}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(' | ')}`);
+}
