@@ -42,6 +42,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedRemote } from './seed.mjs';
 import {
   REPO,
   build,
@@ -212,69 +213,11 @@ try {
     const DB = 'clinic';
     await setupRemote(DB);
 
-    // Seed: 1 Patient then 4 Observations of it, per group of 5.
-    const base = Date.parse('2026-01-01T00:00:00.000Z');
-    const LOINC = [
-      ['8867-4', 'Heart rate', '/min', 50, 110],
-      ['8310-5', 'Body temperature', 'Cel', 36, 39],
-      ['29463-7', 'Body weight', 'kg', 40, 120],
-      ['8302-2', 'Body height', 'cm', 150, 200],
-    ];
-    const GIVEN = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken'];
-    const FAMILY = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson'];
+    // Seed: 1 Patient then 4 Observations of it, per group of 5 (bench/seed.mjs).
     const patients = Math.ceil(count / 5);
     const observations = count - patients;
-    const resourceAt = (i) => {
-      const g = Math.floor(i / 5);
-      const ts = new Date(base + i).toISOString();
-      const meta = { versionId: VID, lastUpdated: ts };
-      if (i % 5 === 0) {
-        return {
-          resourceType: 'Patient',
-          id: `bp${g}`,
-          meta,
-          identifier: [{ system: 'urn:oid:1.2.36.146.595.217.0.1', value: `MRN${g}` }],
-          name: [{ use: 'official', family: FAMILY[g % FAMILY.length], given: [GIVEN[(g >> 3) % GIVEN.length]] }],
-          gender: g % 2 ? 'female' : 'male',
-          birthDate: new Date(Date.UTC(1940 + (g % 70), g % 12, 1 + (g % 28))).toISOString().slice(0, 10),
-        };
-      }
-      const [code, display, unit, lo, hi] = LOINC[(i % 5) - 1];
-      return {
-        resourceType: 'Observation',
-        id: `bo${i}`,
-        meta,
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code, display }], text: display },
-        subject: { reference: `Patient/bp${g}` },
-        effectiveDateTime: ts,
-        valueQuantity: { value: lo + ((i * 7919) % ((hi - lo) * 10)) / 10, unit, system: 'http://unitsofmeasure.org', code: unit },
-      };
-    };
-    const docsFor = (i) => {
-      const resource = resourceAt(i);
-      const rec = { type: resource.resourceType, id: resource.id, vid: VID, n: 1, ts: resource.meta.lastUpdated, method: 'PUT', deleted: false, resource };
-      return [
-        { ...rec, _id: `h:${rec.type}/${rec.id}/${VID}`, kind: 'version' },
-        { ...rec, _id: `r:${rec.type}/${rec.id}`, kind: 'head' },
-      ];
-    };
     const seedT0 = performance.now();
-    let nextResource = 0;
-    const perBatch = SEED_BATCH / 2;
-    await Promise.all(
-      Array.from({ length: 2 }, async () => {
-        while (nextResource < count) {
-          const from = nextResource;
-          nextResource = Math.min(count, from + perBatch);
-          const docs = [];
-          for (let i = from; i < nextResource; i++) docs.push(...docsFor(i));
-          const res = expectOk('seeding (_bulk_docs)', await couch.request('POST', `/${DB}/_bulk_docs`, { docs }));
-          const bad = res.filter((r) => r.error);
-          if (bad.length) throw new Error(`seeding: ${bad.length} documents refused: ${JSON.stringify(bad[0])}`);
-        }
-      }),
-    );
+    await seedRemote((body) => couch.request('POST', `/${DB}/_bulk_docs`, body).then((r) => expectOk('seeding (_bulk_docs)', r)), count, { vid: VID, batch: SEED_BATCH });
     const seedSeconds = (performance.now() - seedT0) / 1000;
     const info = expectOk('database info', await couch.request('GET', `/${DB}`));
     if (info.doc_count !== 2 * count) throw new Error(`seeded ${info.doc_count} documents, expected ${2 * count}`);
