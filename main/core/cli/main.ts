@@ -6,6 +6,7 @@ import { appCommand } from './app';
 import { auditCommand } from './audit';
 import type { Command } from './command';
 import { reindexCommand } from './reindex';
+import { useSessionBus } from '../secrets/session-bus';
 import { serveCommand } from './serve';
 import { syncCommand } from './sync';
 import { tokenCommand } from './token';
@@ -39,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flint: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // Before anything reaches the keychain: on a headless Linux machine, the keyring of
+  // `make start` from another terminal (see secrets/session-bus.ts).
+  useSessionBus();
   return command.run(rest);
 }
 

@@ -8,10 +8,14 @@
  * data dir believe its master key is gone, so a null is confirmed by a write probe: if the
  * keychain refuses a throwaway write, the null meant "locked", and get() throws
  * KeychainUnavailableError instead.
+ *
+ * libsecret reads DBUS_SESSION_BUS_ADDRESS when it first connects, so before the first call
+ * a process without one looks for the session `make start` recorded (session-bus.ts).
  */
 import { randomBytes } from 'node:crypto';
 import keytar from 'keytar';
 import { KeychainUnavailableError, type SecretStore } from './secret-store';
+import { useSessionBus } from './session-bus';
 
 export { KeychainUnavailableError } from './secret-store';
 
@@ -77,6 +81,7 @@ const TRANSIENT = /No such interface|No such object|UnknownObject|UnknownMethod/
  * retried a few times first.
  */
 async function keychain<T>(call: () => Promise<T>): Promise<T> {
+  useSessionBus();
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

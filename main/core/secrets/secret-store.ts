@@ -3,6 +3,8 @@
  * Implementations: KeytarSecretStore (the OS keychain). Values are opaque strings; callers
  * encode binary secrets (base64).
  */
+import { keychainHint } from './session-bus';
+
 export interface SecretStore {
   /** The value, or null when the account holds none. */
   get(account: string): Promise<string | null>;
@@ -16,12 +18,9 @@ export interface SecretStore {
  * or no Secret Service provider), or the keyring is locked. Nothing was read or written.
  */
 export class KeychainUnavailableError extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
-    super(
-      `the OS keychain is not available (${reason}); on Linux, Flint needs a running, unlocked ` +
-        'Secret Service keyring (e.g. gnome-keyring) in the D-Bus session',
-      options,
-    );
+  /** `hint`: what to do about it; by default said from how the D-Bus session was looked for (session-bus.ts). */
+  constructor(readonly reason: string, options?: { cause?: unknown; hint?: string }) {
+    super(`the OS keychain is not available (${reason}); ${options?.hint ?? keychainHint()}`, options);
     this.name = 'KeychainUnavailableError';
   }
 }
