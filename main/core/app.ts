@@ -31,6 +31,9 @@ import { errorReasons } from './fhir/validation/validator';
 import { startSyncEngine } from './sync/sync-engine';
 import { createSyncRoutes } from './sync/sync-api';
 import { createFlintApi } from './flint-api/flint-api';
+import { createSetupRoute, createSetupToken } from './flint-api/setup';
+import { createSessionRoute } from './flint-api/session';
+import { createSettingsRoute } from './flint-api/settings';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { createAuditPusher } from './sync/audit-push';
 
@@ -51,6 +54,8 @@ export interface Workstation {
   baseUrl: string;
   dataDir: string;
   workstationId: string;
+  /** First run (no user yet): the one-time `<origin>/setup#token=...` URL that creates the administrator. */
+  setupUrl?: string;
   close(): Promise<void>;
 }
 
@@ -160,6 +165,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       patientExists: (id) => patients.exists(id),
       logFault: (fault) => log(`[fault] ${fault}`),
     });
+    // First run: a one-time token (memory only) lets the UI create the administrator.
+    const setupToken = accounts.users.count() === 0 ? createSetupToken() : undefined;
     const host = opts.host ?? '127.0.0.1';
     const ui = loadUiFiles(opts.uiDir ?? builtUiDir());
     if (!ui) log('The UI is not built (dist/renderer): only the APIs are served. Run `npm run build`.');
@@ -189,18 +196,21 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         isKnownType: (type) => searchIndex.defs.isResourceType(type),
         ...(audit ? { audit } : {}),
         }),
+        createSetupRoute({ users: accounts.users, token: setupToken }),
+        createSessionRoute({ dataDir: dataDir.dir, workstationId: dataDir.workstationId }),
+        createSettingsRoute({ dataDir: dataDir.dir, ...(audit ? { audit } : {}) }),
       ]),
     });
     cleanups.push(() => http.close());
     self.origin = http.origin;
     self.baseUrl = `${http.origin}/fhir`;
-    if (accounts.users.count() === 0) {
-      log('No user accounts yet: create the first administrator with `flint user add NAME --role admin`.');
-    }
+    const setupUrl = setupToken ? `${http.origin}/setup#token=${setupToken.token}` : undefined;
+    if (setupUrl) log(`First run: open ${setupUrl} within an hour to create the administrator.`);
     return {
       baseUrl: self.baseUrl,
       dataDir: dataDir.dir,
       workstationId: dataDir.workstationId,
+      ...(setupUrl ? { setupUrl } : {}),
       close: closeAll,
     };
   } catch (e) {

@@ -3,9 +3,12 @@
  * (browser and desktop apps) authenticate with PKCE alone and must use registered
  * redirect URIs, compared exactly; backend services register a JWKS and authenticate
  * with a signed assertion (private_key_jwt). `origins` are the only CORS origins served.
+ * Flint's own client ids (`flint-ui`, `flint-cli`: ui-client.ts) are not the registry's:
+ * they cannot be registered or revoked, and a row left with such an id counts for nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { AuthDb } from './auth-db';
+import { RESERVED_CLIENT_IDS } from './ui-client';
 import { AccountError } from './users';
 
 export interface App {
@@ -78,6 +81,7 @@ export class AppRegistry {
     if (input.jwks && !input.role) throw new AccountError('a backend service needs the role it acts with');
     const clientId = input.clientId ?? randomBytes(12).toString('base64url');
     if (!/^[A-Za-z0-9._~-]{1,64}$/.test(clientId)) throw new AccountError('a client id is 1-64 of A-Z a-z 0-9 . _ ~ -');
+    if (RESERVED_CLIENT_IDS.has(clientId)) throw new AccountError(`${clientId} is Flint's own client id and cannot be registered`);
     const origins = [...new Set(redirectUris.map((u) => new URL(u).origin))];
     try {
       this.db.run(
@@ -93,6 +97,7 @@ export class AppRegistry {
   }
 
   get(clientId: string): App | undefined {
+    if (RESERVED_CLIENT_IDS.has(clientId)) return undefined;
     const r = this.db.get<AppRow>('SELECT * FROM app WHERE client_id = ?', clientId);
     return r ? toApp(r) : undefined;
   }
@@ -104,11 +109,15 @@ export class AppRegistry {
   }
 
   list(): App[] {
-    return this.db.all<AppRow>('SELECT * FROM app ORDER BY name, client_id').map(toApp);
+    return this.db
+      .all<AppRow>('SELECT * FROM app ORDER BY name, client_id')
+      .filter((r) => !RESERVED_CLIENT_IDS.has(r.client_id))
+      .map(toApp);
   }
 
   /** Revokes the app and every refresh token it holds; its access tokens stop at their next use. */
   revoke(clientId: string): void {
+    if (RESERVED_CLIENT_IDS.has(clientId)) throw new AccountError(`${clientId} is Flint's own client and cannot be revoked`);
     this.db.atomically(() => {
       if (this.db.run('UPDATE app SET revoked = 1 WHERE client_id = ?', clientId) === 0) throw new AccountError('no such app');
       this.db.run('UPDATE refresh_token SET revoked = 1 WHERE client_id = ?', clientId);

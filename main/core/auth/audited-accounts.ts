@@ -8,6 +8,7 @@
 import type { AuditRecorder } from '../audit/recorder';
 import type { AuditAgent, SecurityKind } from '../audit/types';
 import type { Accounts } from './accounts';
+import { UI_CLIENT_ID } from './ui-client';
 
 /**
  * `onLost`: told when the record of a synchronous change (disable, roles, apps) could not
@@ -17,7 +18,7 @@ export function auditedAccounts(accounts: Accounts, audit: AuditRecorder, onLost
   const record = (kind: SecurityKind, ok: boolean, agent: AuditAgent, subject?: string, detail?: string) =>
     audit.record([{ kind, ok, agent: { ...who, ...agent }, recorded: new Date(), ...(subject ? { subject } : {}), ...(detail ? { detail } : {}) }]);
   const later = (p: Promise<void>) => void p.catch(onLost);
-  const { users, apps, tokens } = accounts;
+  const { users, apps, tokens, sessions } = accounts;
 
   const auditedUsers = Object.create(users) as typeof users;
   auditedUsers.login = async (username, password) => {
@@ -27,8 +28,8 @@ export function auditedAccounts(accounts: Accounts, audit: AuditRecorder, onLost
     if (!result.ok && result.lockedNow) await record('lockout', true, agent, `user:${username}`);
     return result;
   };
-  auditedUsers.add = async (input) => {
-    const u = await users.add(input);
+  auditedUsers.add = async (input, o) => {
+    const u = await users.add(input, o);
     await record('user-changed', true, {}, `user:${u.username}`, `added with roles ${u.roles.join(',')}`);
     return u;
   };
@@ -74,9 +75,23 @@ export function auditedAccounts(accounts: Accounts, audit: AuditRecorder, onLost
     return r;
   };
   auditedTokens.revoke = async (token) => {
-    await tokens.revoke(token);
+    const kind = await tokens.revoke(token);
     await record('token-revoked', true, {});
+    return kind;
   };
 
-  return { ...accounts, users: auditedUsers, apps: auditedApps, tokens: auditedTokens };
+  // A UI session locked (idle): recorded as a logout; unlocking is a login (users.login).
+  const auditedSessions: typeof sessions = {
+    ...sessions,
+    lock(id) {
+      const s = sessions.lock(id);
+      if (s) {
+        const username = users.byId(s.userId)?.username;
+        later(record('logout', true, { userId: s.userId, clientId: UI_CLIENT_ID, ...(username ? { username } : {}) }, username ? `user:${username}` : undefined, 'session locked'));
+      }
+      return s;
+    },
+  };
+
+  return { ...accounts, users: auditedUsers, apps: auditedApps, tokens: auditedTokens, sessions: auditedSessions };
 }

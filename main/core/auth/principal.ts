@@ -9,6 +9,12 @@ export interface Principal {
   clientId: string;
   /** The token's scopes. */
   scopes: ParsedScopes;
+  /** The token's scope string, as granted. */
+  scope?: string;
+  /** The names of the user's roles (or the service's role; `admin` for `flint token create`). */
+  roles?: string[];
+  /** The UI session the token belongs to (`flint-ui` tokens: auth/ui-sessions.ts). */
+  sessionId?: string;
   /** The launch patient of patient/ scopes. */
   patient?: string;
   fhirUser?: string;

@@ -20,6 +20,8 @@ export interface AccessClaims {
   scope: string;
   patient?: string;
   fhirUser?: string;
+  /** The UI session (`flint-ui` tokens only: ui-sessions.ts). */
+  sid?: string;
   jti: string;
   exp: number;
   iat: number;
@@ -34,6 +36,32 @@ export interface Grant {
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
 const secret = () => randomBytes(32).toString('base64url');
+
+/**
+ * A refresh token of a UI session is `<session id>.<secret>`: the whole string is what is
+ * hashed and stored, so the prefix cannot be altered, and rotation keeps it. Others are
+ * a bare secret (no dot).
+ */
+export function sessionOfRefresh(token: string): string | undefined {
+  const m = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/.exec(token);
+  return m?.[1];
+}
+
+interface RefreshRow {
+  client_id: string;
+  user_id: string;
+  scope: string;
+  patient: string | null;
+  expires: number;
+  revoked: number;
+}
+
+/** A live refresh token: its grant, its session (UI tokens) and when it expires. */
+export interface HeldRefresh {
+  grant: Grant;
+  session?: string;
+  expires: number;
+}
 
 export class TokenService {
   /** The HMAC key imported once: handing jose raw bytes would import them on every call. */
@@ -56,6 +84,7 @@ export class TokenService {
     const payload: Record<string, unknown> = { client_id: full.client_id, scope: full.scope };
     if (full.patient) payload.patient = full.patient;
     if (full.fhirUser) payload.fhirUser = full.fhirUser;
+    if (full.sid) payload.sid = full.sid;
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .setIssuer(this.issuer)
@@ -78,6 +107,7 @@ export class TokenService {
       });
       const claims = payload as unknown as AccessClaims;
       if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.scope !== 'string') return undefined;
+      if (claims.sid !== undefined && typeof claims.sid !== 'string') return undefined;
       if (this.db.get('SELECT 1 FROM revoked_token WHERE jti = ?', claims.jti)) return undefined;
       return claims;
     } catch (e) {
@@ -125,35 +155,59 @@ export class TokenService {
     });
   }
 
-  issueRefresh(grant: Grant): string {
-    const token = secret();
+  /**
+   * A refresh token for `grant`, valid REFRESH_TTL_MS unless `expires` says otherwise;
+   * with `session`, one of that UI session (`<session>.<secret>`).
+   */
+  issueRefresh(grant: Grant, o: { session?: string; expires?: number } = {}): string {
+    const token = o.session ? `${o.session}.${secret()}` : secret();
     this.db.run(
       'INSERT INTO refresh_token (hash, client_id, user_id, scope, patient, expires) VALUES (?, ?, ?, ?, ?, ?)',
-      sha256(token), grant.clientId, grant.userId, grant.scope, grant.patient ?? null, this.now() + REFRESH_TTL_MS,
+      sha256(token), grant.clientId, grant.userId, grant.scope, grant.patient ?? null, o.expires ?? this.now() + REFRESH_TTL_MS,
     ); // prettier-ignore
     return token;
   }
 
-  /** Redeems a refresh token for `clientId` and rotates it (the old one stops working). */
+  /** The refresh token's grant if it is live and `clientId`'s, without using it up. */
+  checkRefresh(token: string, clientId: string): HeldRefresh | undefined {
+    const row = this.liveRefresh(sha256(token), clientId);
+    if (!row) return undefined;
+    const session = sessionOfRefresh(token);
+    return { grant: grantOf(row), expires: row.expires, ...(session ? { session } : {}) };
+  }
+
+  /**
+   * Redeems a refresh token for `clientId` and rotates it (the old one stops working). A
+   * UI session's token rotates into one of the same session that expires with it: the
+   * session's 12 hours are not extended by use.
+   */
   rotateRefresh(token: string, clientId: string): { grant: Grant; refresh: string } | undefined {
     const hash = sha256(token);
     return this.db.atomically(() => {
-      const row = this.db.get<{ client_id: string; user_id: string; scope: string; patient: string | null; expires: number; revoked: number }>(
-        'SELECT * FROM refresh_token WHERE hash = ?',
-        hash,
-      );
-      if (!row || row.revoked || row.expires < this.now() || row.client_id !== clientId) return undefined;
+      const row = this.liveRefresh(hash, clientId);
+      if (!row) return undefined;
       this.db.run('UPDATE refresh_token SET revoked = 1 WHERE hash = ?', hash);
-      const grant: Grant = { clientId: row.client_id, userId: row.user_id, scope: row.scope, patient: row.patient };
-      return { grant, refresh: this.issueRefresh(grant) };
+      const grant = grantOf(row);
+      const session = sessionOfRefresh(token);
+      return { grant, refresh: this.issueRefresh(grant, session ? { session, expires: row.expires } : {}) };
     });
   }
 
-  /** RFC 7009: revokes a refresh token, or an access token by its id; unknown tokens are fine. */
-  async revoke(token: string): Promise<void> {
-    if (this.db.run('UPDATE refresh_token SET revoked = 1 WHERE hash = ?', sha256(token)) > 0) return;
+  private liveRefresh(hash: string, clientId: string): RefreshRow | undefined {
+    const row = this.db.get<RefreshRow>('SELECT * FROM refresh_token WHERE hash = ?', hash);
+    return !row || row.revoked || row.expires < this.now() || row.client_id !== clientId ? undefined : row;
+  }
+
+  /**
+   * RFC 7009: revokes a refresh token, or an access token by its id; unknown tokens are
+   * fine. Says which kind it was (undefined: neither).
+   */
+  async revoke(token: string): Promise<'refresh' | 'access' | undefined> {
+    if (this.db.run('UPDATE refresh_token SET revoked = 1 WHERE hash = ?', sha256(token)) > 0) return 'refresh';
     const claims = await this.verifyAccess(token);
-    if (claims) this.revokeAccess(claims);
+    if (!claims) return undefined;
+    this.revokeAccess(claims);
+    return 'access';
   }
 
   /** A client assertion's jti may be used once (until it expires). */
@@ -162,3 +216,5 @@ export class TokenService {
     return this.db.run('INSERT OR IGNORE INTO used_assertion (jti, expires) VALUES (?, ?)', jti, expiresMs) === 1;
   }
 }
+
+const grantOf = (r: RefreshRow): Grant => ({ clientId: r.client_id, userId: r.user_id, scope: r.scope, patient: r.patient });

@@ -41,7 +41,23 @@ export class AccountError extends Error {
   }
 }
 
+/** `add(..., { onlyIfFirst: true })` found an account already there: nothing was added. */
+export class NotFirstUserError extends AccountError {
+  constructor() {
+    super('a user account already exists');
+    this.name = 'NotFirstUserError';
+  }
+}
+
 export type LoginResult = { ok: true; user: User } | { ok: false; reason: 'unknown' | 'password' | 'locked' | 'disabled'; lockedNow?: boolean };
+
+export interface NewUser {
+  username: string;
+  password: string;
+  roles: string[];
+  display?: string;
+  fhirUser?: string;
+}
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -61,7 +77,11 @@ export class UserService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async add(input: { username: string; password: string; roles: string[]; display?: string; fhirUser?: string }): Promise<User> {
+  /**
+   * `onlyIfFirst`: add the user only if there is no user at all (first-run setup), checked
+   * in the INSERT itself, so concurrent calls (from any process) add one user at most.
+   */
+  async add(input: NewUser, o: { onlyIfFirst?: boolean } = {}): Promise<User> {
     if (!USERNAME.test(input.username)) throw new AccountError('a username is 1-64 letters, digits or . _ @ -, starting with a letter or digit');
     const problem = passwordProblem(input.password);
     if (problem) throw new AccountError(problem);
@@ -69,12 +89,14 @@ export class UserService {
     const hash = await hashPassword(input.password);
     const t = this.now();
     const id = randomUUID();
+    const insert = o.onlyIfFirst
+      ? `INSERT INTO user (id, username, display, password, roles, fhir_user, created, updated) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM user)`
+      : `INSERT INTO user (id, username, display, password, roles, fhir_user, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
     try {
-      this.db.run(
-        `INSERT INTO user (id, username, display, password, roles, fhir_user, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        id, input.username, input.display ?? null, hash, JSON.stringify(input.roles), input.fhirUser ?? null, t, t,
-      ); // prettier-ignore
+      const added = this.db.run(insert, id, input.username, input.display ?? null, hash, JSON.stringify(input.roles), input.fhirUser ?? null, t, t);
+      if (added === 0) throw new NotFirstUserError();
     } catch (e) {
+      if (e instanceof NotFirstUserError) throw e;
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE/.test(String(e))) throw new AccountError('that username is taken');
       throw e;
     }

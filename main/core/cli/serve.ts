@@ -6,8 +6,10 @@ import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
 const USAGE = `Usage: flint serve [--data-dir DIR] [--port N] [--max-body-bytes N] [--no-audit]
 
 Starts the Flint workstation core headless and serves FHIR R4 JSON at
-http://127.0.0.1:<port>/fhir (loopback only). Prints the base URL when ready;
-stops cleanly on SIGINT or SIGTERM.
+http://127.0.0.1:<port>/fhir (loopback only), and the UI at http://127.0.0.1:<port>/.
+Prints the base URL when ready; stops cleanly on SIGINT or SIGTERM. On a data dir
+without users it first prints a one-time setup URL (valid for an hour, until the
+next start) that opens the UI to create the administrator.
 
 Options:
   --data-dir DIR        data dir (default: FLINT_DATA_DIR, else the desktop app's)

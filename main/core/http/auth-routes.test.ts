@@ -116,10 +116,10 @@ describe('auth rate limits', () => {
     }
   });
 
-  it('limits POST /auth/authorize, /auth/introspect and /auth/revoke too', async () => {
+  it('limits POST /auth/authorize, /auth/introspect, /auth/revoke, /auth/lock and /auth/unlock too', async () => {
     const t = await startTestServer({ rateLimits: { auth: { burst: 1, perSecond: 1 } } });
     try {
-      for (const path of ['/auth/authorize', '/auth/introspect', '/auth/revoke', '/auth/token/']) {
+      for (const path of ['/auth/authorize', '/auth/introspect', '/auth/revoke', '/auth/token/', '/auth/lock', '/auth/unlock']) {
         const req = { method: 'POST', path, headers: FORM, body: 'a=1' };
         expect((await t.send(req)).status, path).toBe(200);
         expect((await t.send(req)).status, path).toBe(429);

@@ -17,10 +17,10 @@ export const AUTH_PREFIX = '/auth';
 /** Forms carry a few parameters and perhaps a signed client assertion: never megabytes. */
 export const MAX_FORM_BYTES = 64 * 1024;
 
-/** The endpoints that check a password, a code or a client credential. */
+/** The endpoints that check a password, a code, a token or a client credential. */
 export function isLimited(method: string, path: readonly string[]): boolean {
   const p = path.join('/');
-  return (p === 'authorize' && method === 'POST') || p === 'token' || p === 'introspect' || p === 'revoke';
+  return (p === 'authorize' && method === 'POST') || ['token', 'introspect', 'revoke', 'lock', 'unlock'].includes(p);
 }
 
 export function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): AuthResponse {

@@ -6,7 +6,9 @@
  */
 import type { Accounts } from '../accounts';
 import { narrowScopes } from '../scopes';
+import { clientApp } from './clients';
 import { readParams } from './responses';
+import { smartUrls } from './smart-configuration';
 
 export const AUTHORIZE_PARAMS = [
   'response_type',
@@ -46,11 +48,13 @@ const MAX_SCOPE = 4096;
 /** Whether `aud` names this server's FHIR base (a trailing slash is the same URL). */
 export const isOurAudience = (aud: string, fhirBase: string): boolean => aud === fhirBase || aud === `${fhirBase}/`;
 
-export function checkAuthorize(source: URLSearchParams, accounts: Accounts, fhirBase: string): CheckedAuthorize {
+/** `origin`: this server's own (from the socket), which the FHIR base and the UI's redirect URI are on. */
+export function checkAuthorize(source: URLSearchParams, accounts: Accounts, origin: string): CheckedAuthorize {
+  const fhirBase = smartUrls(origin).fhirBase;
   const who = readParams(source, ['client_id', 'redirect_uri'] as const);
   if (!who.ok) return { kind: 'page', message: 'The app sent a malformed sign-in request.' };
   const v = who.values;
-  const app = v.client_id ? accounts.apps.active(v.client_id) : undefined;
+  const app = v.client_id ? clientApp(accounts, v.client_id, origin) : undefined;
   if (!app) return { kind: 'page', message: 'This app is not registered on this workstation.' };
   if (!v.redirect_uri || !app.redirectUris.includes(v.redirect_uri)) {
     return { kind: 'page', message: 'The app asked to return to an address it has not registered.' };

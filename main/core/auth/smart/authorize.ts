@@ -4,10 +4,12 @@
  *
  *   (none)   the app's request (GET, or POST for `authorize-post`): check it, show the login form
  *   login    check the form's CSRF token and the password, then show the consent page
+ *            (Flint's own UI, first party: straight back to it with a code)
  *   consent  Allow (issue a code bound to PKCE), Deny, or search the patient picker
  */
 import { isValidId } from '../../../../shared/fhir/ids';
 import { parseScopes } from '../scopes';
+import { clientApp, isUiClient } from './clients';
 import { checkAuthorize, type AuthorizeRequest, type CheckedAuthorize } from './authorize-request';
 import type { SmartContext } from './context';
 import { bindingOf, type PendingConsent } from './pending';
@@ -34,7 +36,7 @@ export async function authorize(ctx: SmartContext, req: AuthRequest): Promise<Au
 }
 
 function start(ctx: SmartContext, req: AuthRequest, source: URLSearchParams): AuthResponse {
-  const checked = checkAuthorize(source, ctx.accounts, smartUrls(req.origin).fhirBase);
+  const checked = checkAuthorize(source, ctx.accounts, req.origin);
   if (checked.kind !== 'ok') return refuse(checked);
   const { request } = checked;
   return loginPage({ action: smartUrls(req.origin).authorize, request, csrf: ctx.loginForms.issue(bindingOf(request.values)) });
@@ -48,7 +50,7 @@ function refuse(checked: Exclude<CheckedAuthorize, { kind: 'ok' }>): AuthRespons
 async function login(ctx: SmartContext, req: AuthRequest, form: URLSearchParams): Promise<AuthResponse> {
   // The hidden fields are checked again as if new: the CSRF token proves they are ours,
   // but the app may have been revoked, or its redirect URIs changed, since.
-  const checked = checkAuthorize(form, ctx.accounts, smartUrls(req.origin).fhirBase);
+  const checked = checkAuthorize(form, ctx.accounts, req.origin);
   if (checked.kind !== 'ok') return refuse(checked);
   const { request } = checked;
   const action = smartUrls(req.origin).authorize;
@@ -64,6 +66,12 @@ async function login(ctx: SmartContext, req: AuthRequest, form: URLSearchParams)
   // Whatever the reason (unknown user, wrong password, locked, disabled), one message.
   const result = await ctx.accounts.users.login(username, password);
   if (!result.ok) return again(LOGIN_FAILED);
+  // Flint's own UI is first party: the user signing in is the consent (it never asks for
+  // launch/patient, so there is no patient to pick either).
+  if (isUiClient(request.clientId)) {
+    const grant = { clientId: request.clientId, userId: result.user.id, scope: request.scope, patient: null };
+    return redirectTo(request.redirectUri, { code: ctx.accounts.tokens.issueCode(grant, request.redirectUri, request.challenge), state: request.state });
+  }
   const needsPatient = parseScopes(request.scope).other.has('launch/patient');
   const rec = ctx.pending.create(result.user.id, request, needsPatient);
   return showConsent(ctx, req, rec, '');
@@ -91,7 +99,7 @@ async function consent(ctx: SmartContext, req: AuthRequest, form: URLSearchParam
     }
   }
   const user = ctx.accounts.users.byId(rec.userId);
-  const app = ctx.accounts.apps.active(request.clientId);
+  const app = clientApp(ctx.accounts, request.clientId, req.origin);
   ctx.pending.delete(rec.id);
   // Disabled or revoked during the seconds since login: start over, like any lost session.
   if (!user || user.disabled || !app) return errorPage('This sign-in is no longer valid.');

@@ -7,6 +7,7 @@
  */
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { App } from '../apps';
+import { clientApp } from './clients';
 import type { SmartContext } from './context';
 import { oauthError } from './responses';
 import { ASSERTION_ALGORITHMS } from './smart-configuration';
@@ -28,7 +29,7 @@ const refuse = (description: string): ClientAuth => ({ ok: false, response: oaut
 export async function authenticateClient(ctx: SmartContext, c: ClientCredentials, tokenUrl: string): Promise<ClientAuth> {
   if (c.client_assertion === undefined && c.client_assertion_type === undefined) {
     if (!c.client_id) return { ok: false, response: oauthError('invalid_request', 'client_id is required') };
-    const app = ctx.accounts.apps.active(c.client_id);
+    const app = clientApp(ctx.accounts, c.client_id, new URL(tokenUrl).origin);
     if (!app) return refuse('unknown client');
     if (app.jwks) return refuse('this client authenticates with a signed client assertion (private_key_jwt)');
     return { ok: true, app, asserted: false };

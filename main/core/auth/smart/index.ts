@@ -11,6 +11,7 @@ import { introspect } from './introspect';
 import { LoginFormTokens, PendingConsents } from './pending';
 import { json, methodNotAllowed } from './responses';
 import { revoke } from './revoke';
+import { lock, unlock } from './session-lock';
 import { token } from './token';
 import type { AuthHandler, AuthRequest, AuthResponse, SmartDeps } from './types';
 
@@ -24,6 +25,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
   token,
   revoke,
   introspect,
+  lock,
+  unlock,
   jwks: async (ctx, req) => (req.method === 'GET' || req.method === 'HEAD' ? json(200, await ctx.idTokens.jwks()) : methodNotAllowed(['GET'])),
 };
 

@@ -5,6 +5,7 @@
  */
 import { parseScopes } from '../scopes';
 import type { AuthorizeRequest } from './authorize-request';
+import { isUiClient } from './clients';
 import { html } from './responses';
 import type { AuthResponse, PatientChoice } from './types';
 
@@ -13,14 +14,22 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ES
 
 export const LOGIN_FAILED = 'The username or password is wrong, or the account is locked.';
 
-const STYLE = `body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
-label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password],input[type=search]{width:100%;padding:.4rem;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem}.msg{color:#a00}code{font-size:.85em;color:#555}li{margin:.3rem 0}ul{padding-left:1.2rem}`;
+/** The UI's look (system font, slate header, blue accent, 4px corners), without a script. */
+const STYLE = `*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1e293b;background:#f1f5f9}
+header{background:#1e293b;color:#fff;padding:.7rem 1.5rem;font-weight:600}
+main{max-width:26rem;margin:3rem auto;padding:1.5rem 2rem 2rem;background:#fff;border:1px solid #e2e8f0;border-radius:4px}
+h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.9rem 0 .3rem;font-weight:500}
+input[type=text],input[type=password],input[type=search]{width:100%;padding:.5rem .6rem;border:1px solid #cbd5e1;border-radius:4px;font:inherit}
+input:focus{outline:2px solid #0f62fe;outline-offset:-1px}
+button{margin:1.2rem .5rem 0 0;padding:.5rem 1.2rem;border:1px solid #0f62fe;border-radius:4px;background:#0f62fe;color:#fff;font:inherit;cursor:pointer}
+button[value=deny],button[value=search]{background:#fff;color:#0f62fe}
+.msg{color:#b91c1c;background:#fef2f2;border:1px solid #fecaca;border-radius:4px;padding:.5rem .75rem}
+fieldset{border:1px solid #e2e8f0;border-radius:4px;margin-top:1rem}code{font-size:.85em;color:#64748b}li{margin:.3rem 0}ul{padding-left:1.2rem}`;
 
 /** `redirectUri`: the checked request's, which the page's form may end up redirecting to. */
 function page(status: number, title: string, body: string, redirectUri?: string): AuthResponse {
   const doc = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><header>Flint</header><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
   return html(status, doc, redirectUri);
 }
 
@@ -33,10 +42,13 @@ export function errorPage(text: string, status = 400): AuthResponse {
 
 export function loginPage(o: { action: string; request: AuthorizeRequest; csrf: string; message?: string; status?: number }): AuthResponse {
   const fields = Object.entries(o.request.values).map(([k, v]) => hidden(k, v ?? ''));
+  const intro = isUiClient(o.request.clientId)
+    ? '<p>Sign in to this workstation.</p>'
+    : `<p>Sign in to let <strong>${escapeHtml(o.request.appName)}</strong> use this workstation's records.</p>`;
   return page(
     o.status ?? 200,
     'Sign in',
-    `<p>Sign in to let <strong>${escapeHtml(o.request.appName)}</strong> use this workstation's records.</p>${message(o.message)}
+    `${intro}${message(o.message)}
 <form method="post" action="${escapeHtml(o.action)}">${hidden('step', 'login')}${hidden('csrf', o.csrf)}${fields.join('')}
 <label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>

@@ -6,9 +6,11 @@
  */
 import type { App } from '../apps';
 import { narrowScopes, parseScopes } from '../scopes';
-import { sha256 } from '../tokens';
+import { sessionOfRefresh, sha256 } from '../tokens';
+import { UI_ACCESS_TTL_S } from '../ui-client';
 import type { User } from '../users';
 import { authenticateClient } from './client-auth';
+import { isUiClient } from './clients';
 import type { SmartContext } from './context';
 import { sameSecret } from './pending';
 import { json, methodNotAllowed, oauthError, readParams } from './responses';
@@ -74,14 +76,27 @@ async function authorizationCode(ctx: SmartContext, v: Values, origin: string, t
   const user = activeUser(ctx, grant.userId);
   if (!user) return oauthError('invalid_grant', 'the grant is no longer valid');
   const other = parseScopes(grant.scope).other;
-  const refreshToken = other.has('offline_access') || other.has('online_access') ? ctx.accounts.tokens.issueRefresh(grant) : undefined;
-  return userTokens(ctx, { app: client.app, user, scope: grant.scope, patient: grant.patient ?? undefined, refreshToken, origin });
+  const wantsRefresh = other.has('offline_access') || other.has('online_access');
+  // Each sign-in of the UI is a session of its own: lockable, and over in 12 hours.
+  const session = isUiClient(client.app.clientId) ? ctx.accounts.sessions.start(user.id) : undefined;
+  const refreshToken = !wantsRefresh
+    ? undefined
+    : ctx.accounts.tokens.issueRefresh(grant, session ? { session: session.id, expires: session.expires } : {});
+  return userTokens(ctx, { app: client.app, user, scope: grant.scope, patient: grant.patient ?? undefined, refreshToken, origin, session: session?.id });
 }
 
 async function refresh(ctx: SmartContext, v: Values, origin: string, tokenUrl: string): Promise<AuthResponse> {
   const client = await authenticateClient(ctx, v, tokenUrl);
   if (!client.ok) return client.response;
   if (!v.refresh_token) return oauthError('invalid_request', 'refresh_token is required');
+  // The UI's refresh tokens work only in a live, unlocked session of this process; checked
+  // before rotating, so a refused request leaves the token as it was (unlock uses it).
+  const session = isUiClient(client.app.clientId) ? sessionOfRefresh(v.refresh_token) : undefined;
+  if (isUiClient(client.app.clientId)) {
+    const live = session ? ctx.accounts.sessions.get(session) : undefined;
+    if (!live) return oauthError('invalid_grant', 'the session has ended; sign in again');
+    if (live.locked) return oauthError('invalid_grant', 'the session is locked; unlock it with the password');
+  }
   const rotated = ctx.accounts.tokens.rotateRefresh(v.refresh_token, client.app.clientId);
   if (!rotated) return oauthError('invalid_grant', 'the refresh token is not valid for this client');
   const { grant } = rotated;
@@ -90,7 +105,7 @@ async function refresh(ctx: SmartContext, v: Values, origin: string, tokenUrl: s
   // RFC 6749 6: the same scopes or fewer. The refresh token itself keeps the whole grant.
   const scope = v.scope === undefined ? grant.scope : narrowScopes(v.scope, grant.scope);
   if (!scope) return oauthError('invalid_scope', 'none of the requested scopes was granted');
-  return userTokens(ctx, { app: client.app, user, scope, patient: grant.patient ?? undefined, refreshToken: rotated.refresh, origin });
+  return userTokens(ctx, { app: client.app, user, scope, patient: grant.patient ?? undefined, refreshToken: rotated.refresh, origin, session });
 }
 
 async function clientCredentials(ctx: SmartContext, v: Values, tokenUrl: string): Promise<AuthResponse> {
@@ -108,19 +123,23 @@ async function clientCredentials(ctx: SmartContext, v: Values, tokenUrl: string)
   return json(200, { access_token: access.token, token_type: 'Bearer', expires_in: BACKEND_TTL_S, scope });
 }
 
-interface UserGrant {
+export interface UserGrant {
   app: App;
   user: User;
   scope: string;
   patient: string | undefined;
   refreshToken: string | undefined;
   origin: string;
+  /** The UI session the tokens belong to (`flint-ui` only). */
+  session?: string | undefined;
 }
 
-async function userTokens(ctx: SmartContext, g: UserGrant): Promise<AuthResponse> {
+/** The token response for a user's grant. The UI's access tokens are short and name their session. */
+export async function userTokens(ctx: SmartContext, g: UserGrant): Promise<AuthResponse> {
   const other = parseScopes(g.scope).other;
   const fhirUser = other.has('fhirUser') && g.user.fhirUser ? g.user.fhirUser : undefined;
-  const access = await ctx.accounts.tokens.issueAccess({ sub: g.user.id, client_id: g.app.clientId, scope: g.scope, patient: g.patient, fhirUser });
+  const claims = { sub: g.user.id, client_id: g.app.clientId, scope: g.scope, patient: g.patient, fhirUser, ...(g.session ? { sid: g.session } : {}) };
+  const access = await ctx.accounts.tokens.issueAccess(claims, g.session ? UI_ACCESS_TTL_S : undefined);
   const body: Record<string, unknown> = {
     access_token: access.token,
     token_type: 'Bearer',
@@ -136,7 +155,7 @@ async function userTokens(ctx: SmartContext, g: UserGrant): Promise<AuthResponse
   return json(200, body);
 }
 
-function activeUser(ctx: SmartContext, id: string): User | undefined {
+export function activeUser(ctx: SmartContext, id: string): User | undefined {
   const user = ctx.accounts.users.byId(id);
   return user && !user.disabled ? user : undefined;
 }
