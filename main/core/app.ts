@@ -34,6 +34,8 @@ import { createFlintApi } from './flint-api/flint-api';
 import { createSetupRoute, createSetupToken } from './flint-api/setup';
 import { createSessionRoute } from './flint-api/session';
 import { createSettingsRoute } from './flint-api/settings';
+import { createAdminRoute } from './flint-api/admin';
+import { createAuditRoute } from './flint-api/audit-api';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { createAuditPusher } from './sync/audit-push';
 
@@ -188,6 +190,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       flint: createFlintApi([
         ...createSyncRoutes({
         dataDir: dataDir.dir,
+        workstationId: dataDir.workstationId,
+        secrets,
         engine: sync,
         store,
         validator,
@@ -199,6 +203,14 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         createSetupRoute({ users: accounts.users, token: setupToken }),
         createSessionRoute({ dataDir: dataDir.dir, workstationId: dataDir.workstationId }),
         createSettingsRoute({ dataDir: dataDir.dir, ...(audit ? { audit } : {}) }),
+        createAdminRoute({ accounts: rawAccounts, ...(audit ? { audit } : {}), logFault: (fault) => log(`[fault] ${fault}`) }),
+        createAuditRoute({
+          log: auditLog,
+          // The same AuditEvent view the FHIR API searches (auditView above).
+          view: { store: new AuditReadStore(auditLog), search: new IndexSearch(auditIndex.index, () => self.baseUrl), ready: () => auditIndex.catchUp() },
+          defs: () => searchIndex.defs,
+          ...(audit ? { audit } : {}),
+        }),
       ]),
     });
     cleanups.push(() => http.close());

@@ -13,7 +13,7 @@ export interface AdminUser {
   /** e.g. `Practitioner/123`. */
   fhirUser?: string;
   display?: string;
-  /** Not held by the accounts database yet: absent today. */
+  /** Absent today: auth.db keeps a creation time the accounts service does not expose yet, and no last login. */
   createdAt?: string;
   lastLoginAt?: string;
 }

@@ -1,5 +1,6 @@
 /** `flint app add|list|revoke`: the SMART app registry of a data dir. */
 import { readFileSync } from 'node:fs';
+import { registerApp } from '../auth/app-registration';
 import type { App } from '../auth/apps';
 import { AccountError } from '../auth/users';
 import type { Command } from './command';
@@ -50,12 +51,11 @@ export const appCommand: Command = {
         switch (action) {
           case 'add': {
             if (!values.name || !values.scope) throw new AccountError('--name and --scope are required');
-            if (values.role && !users.roles().some((r) => r.name === values.role)) throw new AccountError(`unknown role ${values.role}`);
             const input: Parameters<typeof apps.add>[0] = { name: values.name, scope: values.scope, redirectUris: values['redirect-uri'] ?? [] };
             if (values.jwks) input.jwks = readJwks(values.jwks);
             if (values.role) input.role = values.role;
             if (values['client-id']) input.clientId = values['client-id'];
-            const app = apps.add(input);
+            const app = registerApp({ apps, users }, input);
             process.stdout.write(`Registered ${app.name}\nclient_id: ${app.clientId}\n`);
             return 0;
           }

@@ -6,7 +6,8 @@
  * workstation's pushed chain, sync/audit-remote-verify.ts); no data dir is needed then.
  */
 import { readFileSync } from 'node:fs';
-import { AuditChainError, openAuditLogOf, type AuditLog } from '../audit/audit-log';
+import { openAuditLogOf, type AuditLog } from '../audit/audit-log';
+import { verifyAuditTrail } from '../audit/audit-verify';
 import { resolveDataDir } from '../config';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { openDataDir } from '../store/data-dir';
@@ -104,21 +105,13 @@ async function withAuditLog(dataDirOption: string | undefined, fn: (log: AuditLo
 }
 
 async function verify(log: AuditLog): Promise<number> {
-  const result = await log.verify();
-  if (result.ok) {
-    let backlog: number;
-    try {
-      backlog = log.journalBacklog();
-    } catch (e) {
-      if (!(e instanceof AuditChainError)) throw e;
-      process.stdout.write(`BROKEN journal: ${e.message}\n`);
-      return 1;
-    }
-    const pending = backlog > 0 ? `; ${backlog} more in the journal, not chained yet (chained by the server that owns it, now or when it next starts)` : '';
-    process.stdout.write(`OK: ${result.events} events, chain intact${pending}\n`);
+  const v = await verifyAuditTrail(log);
+  if (v.ok) {
+    const pending = v.journalPending > 0 ? `; ${v.journalPending} more in the journal, not chained yet (chained by the server that owns it, now or when it next starts)` : '';
+    process.stdout.write(`OK: ${v.events} events, chain intact${pending}\n`);
     return 0;
   }
-  process.stdout.write(`BROKEN at event ${result.seq}: ${result.problem}\n`);
+  process.stdout.write(v.where === 'journal' ? `BROKEN journal: ${v.problem}\n` : `BROKEN at event ${v.seq}: ${v.problem}\n`);
   return 1;
 }
 

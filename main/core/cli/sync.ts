@@ -4,23 +4,14 @@
  * running server watches; the password goes to the OS keychain; status prints what the
  * running server last wrote, or the settings alone when none runs.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { AccountError } from '../auth/users';
 import { resolveDataDir } from '../config';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { openDataDir } from '../store/data-dir';
 import { RemoteError, checkRemoteUrl, databaseName, siblingDatabase } from '../sync/remote';
 import { setupRemote } from '../sync/setup-remote';
-import {
-  auditRemoteOf,
-  checkSettings,
-  passwordAccount,
-  readSyncSettings,
-  removeSyncSettings,
-  writeSyncSettings,
-  type SyncSettings,
-} from '../sync/sync-config';
+import { auditRemoteOf, readSyncSettings } from '../sync/sync-config';
+import { configureSync, planSync, readableCaFile, removeSync, setSyncPaused, type SyncSetupInput } from '../sync/sync-setup';
 import { liveStatus, readStatusFile } from '../sync/status-file';
 import { MESSAGES } from '../sync/sync-status';
 import { UsageError, type Command } from './command';
@@ -111,41 +102,22 @@ async function password(prompt: string): Promise<string> {
 }
 
 async function configure(values: Values): Promise<number> {
-  const remote = checkRemoteUrl(required(values, 'remote')).toString().replace(/\/+$/, '');
-  const settings: SyncSettings = { remote, username: required(values, 'username') };
-  if (values['audit-remote']) settings.auditRemote = checkRemoteUrl(values['audit-remote']).toString().replace(/\/+$/, '');
-  if (values['ca-file']) settings.caFile = readableCaFile(values['ca-file']);
-  if (values['max-retry-delay'] !== undefined) {
-    const d = Number(values['max-retry-delay']);
-    if (!Number.isFinite(d) || d < 1 || d > 3600) throw new UsageError('--max-retry-delay must be a number of seconds from 1 to 3600');
-    settings.maxRetryDelay = d;
-  }
-  checkSettings(settings); // before anything is written: a refused configure changes nothing
-  const pw = await password(`Password for ${settings.username} at ${new URL(remote).origin}: `);
+  const input: SyncSetupInput = { remote: required(values, 'remote'), username: required(values, 'username') };
+  if (values['audit-remote']) input.auditRemote = values['audit-remote'];
+  if (values['ca-file']) input.caFile = values['ca-file'];
+  if (values['max-retry-delay'] !== undefined) input.maxRetryDelay = Number(values['max-retry-delay']);
+  const plan = planSync(input); // before anything is written: a refused configure changes nothing
+  const { settings } = plan;
+  const pw = await password(`Password for ${settings.username} at ${new URL(settings.remote).origin}: `);
   const secrets = new KeytarSecretStore();
   const dataDir = await openDataDir(resolveDataDir(values['data-dir']), secrets, { shared: true });
   try {
-    // The keychain first: a running server that sees sync.json change finds the password.
-    await secrets.set(passwordAccount(dataDir.workstationId), pw);
-    writeSyncSettings(dataDir.dir, settings);
-    process.stdout.write(`Sync configured: ${remote} as ${settings.username} (audit: ${auditRemoteOf(settings)})\n`);
+    await configureSync(dataDir, secrets, plan, pw);
+    process.stdout.write(`Sync configured: ${settings.remote} as ${settings.username} (audit: ${auditRemoteOf(settings)})\n`);
     return 0;
   } finally {
     await dataDir.release();
   }
-}
-
-/** The CA file as an absolute path (the server may run elsewhere), checked to be a readable PEM. */
-function readableCaFile(path: string): string {
-  const abs = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch {
-    throw new UsageError(`--ca-file ${path} cannot be read`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${path} holds no PEM certificate`);
-  return abs;
 }
 
 function status(values: Values): number {
@@ -174,15 +146,10 @@ function status(values: Values): number {
 }
 
 function setPaused(values: Values, paused: boolean): number {
-  const dir = resolveDataDir(values['data-dir']);
-  const settings = readSyncSettings(dir);
-  if (!settings) {
+  if (!setSyncPaused(resolveDataDir(values['data-dir']), paused)) {
     process.stderr.write('flint sync: sync is not configured on this data dir (flint sync configure)\n');
     return 1;
   }
-  if (paused) settings.paused = true;
-  else delete settings.paused;
-  writeSyncSettings(dir, settings);
   process.stdout.write(paused ? 'Sync paused.\n' : 'Sync resumed.\n');
   return 0;
 }
@@ -191,13 +158,8 @@ async function remove(values: Values): Promise<number> {
   const secrets = new KeytarSecretStore();
   const dataDir = await openDataDir(resolveDataDir(values['data-dir']), secrets, { shared: true });
   try {
-    const had = removeSyncSettings(dataDir.dir);
-    await secrets.delete(passwordAccount(dataDir.workstationId));
-    // The inbox holds what was pulled but not applied; a running server keeps it open
-    // until it sees sync.json go, and an inbox left behind is only re-pulled later.
-    if (!liveStatus(dataDir.dir)) {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(dataDir.storeFile('inbox') + suffix, { force: true });
-    }
+    // A running server keeps the inbox open until it sees sync.json go.
+    const had = await removeSync(dataDir, secrets, liveStatus(dataDir.dir) ? {} : { inboxFile: dataDir.storeFile('inbox') });
     process.stdout.write(had ? 'Sync removed: settings and password deleted.\n' : 'Sync was not configured.\n');
     return 0;
   } finally {

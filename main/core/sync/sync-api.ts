@@ -7,6 +7,9 @@
  *   GET  /flint/sync/events             the status as server-sent events (any signed-in user)
  *   PUT  /flint/sync {"paused": bool}   pause or resume (admin)
  *   GET  /flint/sync/quarantine         what arrived invalid (admin)
+ *   GET  /flint/sync/settings           where it syncs to, never the password (admin)
+ *   PUT  /flint/sync/settings           what `flint sync configure` does (admin)
+ *   DELETE /flint/sync/settings         what `flint sync remove` does (admin)
  *   GET  /flint/conflicts               open conflicts of the types the caller may read
  *   POST /flint/conflicts/{type}/{id}   {"keep": vid} | {"resource": {...}} (update right on the type)
  */
@@ -14,14 +17,19 @@ import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, conflict, forbidden, invalidResource, methodNotAllowed, notFound, unprocessable } from '../../../shared/fhir/outcome';
 import { DUPLICATE_REVIEWED_CODE, SYNC_SYSTEM, withoutConflictTag } from '../../../shared/fhir/sync-tags';
 import { decide } from '../auth/access-policy';
+import type { SyncSettingsView } from '../../../shared/api/sync-settings';
 import type { Principal } from '../auth/principal';
 import type { AuditRecorder } from '../audit/recorder';
-import type { AccessRecord, SecurityRecord } from '../audit/types';
+import type { SecurityRecord } from '../audit/types';
+import { agentOf } from '../flint-api/agent-of';
+import { objectBody, stringMember } from '../flint-api/body';
+import type { SecretStore } from '../secrets/secret-store';
 import { hasErrors, type Validator } from '../fhir/validation/validator';
 import type { ConflictRow, DuplicateRow } from '../search/index/index-db';
 import { lockKey, type ResourceStore } from '../store/resource-store';
 import type { SyncEngine } from './sync-engine';
-import { readSyncSettings, writeSyncSettings } from './sync-config';
+import { auditRemoteOf, DEFAULT_MAX_RETRY_DELAY_S, readSyncSettings, type SyncSettings } from './sync-config';
+import { configureSync, planSync, removeSync, setSyncPaused, type SyncPlan, type SyncSetupInput } from './sync-setup';
 import type { AuthedFlintRequest, FlintApiResponse, FlintApiRequest, FlintRoute } from '../flint-api/types';
 
 type SyncApiRequest = AuthedFlintRequest;
@@ -29,6 +37,9 @@ type SyncApiResponse = FlintApiResponse;
 
 export interface SyncApiOptions {
   dataDir: string;
+  workstationId: string;
+  /** Where the sync password goes (the OS keychain). */
+  secrets: SecretStore;
   engine: SyncEngine;
   store: ResourceStore;
   validator: Validator;
@@ -59,16 +70,6 @@ export function createSyncRoutes(o: SyncApiOptions): FlintRoute[] {
 }
 
 function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<SyncApiResponse> {
-  const agentOf = (req: SyncApiRequest) => {
-    const p = req.principal;
-    const a: AccessRecord['agent'] = { clientId: p.clientId };
-    if (p.username) a.username = p.username;
-    if (p.fhirUser) a.fhirUser = p.fhirUser;
-    if (!p.subject.startsWith('client:') && !p.subject.startsWith('cli:')) a.userId = p.subject;
-    if (req.address) a.address = req.address;
-    return a;
-  };
-
   function listConflicts(p: Principal): ConflictEntry[] {
     const out: ConflictEntry[] = [];
     for (const c of o.conflicts()) {
@@ -150,6 +151,59 @@ function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<Syn
     return { status: 200, body: { resolved: { type, id, versionId: result.vid, deleted: result.deleted } } };
   }
 
+  async function recordSettings(req: SyncApiRequest, detail: string): Promise<void> {
+    const r: SecurityRecord = { kind: 'settings-changed', ok: true, agent: agentOf(req), subject: 'sync', detail, recorded: new Date() };
+    await o.audit?.record([r]);
+  }
+
+  function settingsView(): SyncSettingsView {
+    let s: SyncSettings | undefined;
+    try {
+      s = readSyncSettings(o.dataDir);
+    } catch {
+      throw conflict('The sync settings file (sync.json) is damaged: save the sync settings again');
+    }
+    if (!s) return { configured: false };
+    const v: SyncSettingsView = {
+      configured: true,
+      remote: s.remote,
+      username: s.username,
+      auditRemote: auditRemoteOf(s),
+      paused: s.paused === true,
+      maxRetryDelaySeconds: s.maxRetryDelay ?? DEFAULT_MAX_RETRY_DELAY_S,
+      customCa: s.caFile !== undefined,
+    };
+    return v;
+  }
+
+  /** `flint sync configure` over HTTP: every member checked before the keychain and sync.json are written. */
+  async function putSettings(req: SyncApiRequest): Promise<SyncApiResponse> {
+    const b = objectBody(req, ['remote', 'username', 'password', 'caPem', 'auditRemote', 'maxRetryDelaySeconds'], '{"remote", "username", "password", "caPem"?, "auditRemote"?}');
+    const input: SyncSetupInput = { remote: stringMember(b, 'remote', { required: true }), username: stringMember(b, 'username', { required: true }) };
+    const password = stringMember(b, 'password');
+    if (!password) throw badRequest('"password" is required: the password of the user on the server');
+    const caPem = stringMember(b, 'caPem');
+    if (caPem !== undefined && caPem.trim() !== '') input.caPem = caPem;
+    const auditRemote = stringMember(b, 'auditRemote');
+    if (auditRemote !== undefined && auditRemote.trim() !== '') input.auditRemote = auditRemote.trim();
+    const delay = b['maxRetryDelaySeconds'];
+    if (delay !== undefined) {
+      if (typeof delay !== 'number') throw badRequest('"maxRetryDelaySeconds" must be a number of seconds');
+      input.maxRetryDelay = delay;
+    }
+    let plan: SyncPlan;
+    try {
+      plan = planSync({ ...input, remote: input.remote.trim() });
+    } catch (e) {
+      if (e instanceof RangeError) throw badRequest(sentence(e.message));
+      throw e;
+    }
+    const settings = await configureSync({ dir: o.dataDir, workstationId: o.workstationId }, o.secrets, plan, password);
+    await o.engine.reload();
+    await recordSettings(req, `sync configured: ${settings.remote} as ${settings.username}`);
+    return { status: 200, body: settingsView() };
+  }
+
   return async (anyReq) => {
     const req = anyReq as SyncApiRequest;
     const [first, second, third, ...rest] = req.path;
@@ -159,15 +213,22 @@ function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<Syn
       if (!req.principal.admin) throw forbidden('Pausing and resuming sync needs the admin role');
       const paused = (req.body as { paused?: unknown } | undefined)?.paused;
       if (typeof paused !== 'boolean') throw badRequest('Send {"paused": true} or {"paused": false}');
-      const settings = readSyncSettings(o.dataDir);
-      if (!settings) throw conflict('Sync is not configured: run flint sync configure first');
-      if (paused) settings.paused = true;
-      else delete settings.paused;
-      writeSyncSettings(o.dataDir, settings);
+      if (!setSyncPaused(o.dataDir, paused)) throw conflict('Sync is not configured: set it up first (PUT /flint/sync/settings or flint sync configure)');
       await o.engine.reload();
-      const r: SecurityRecord = { kind: 'settings-changed', ok: true, agent: agentOf(req), subject: 'sync', detail: paused ? 'sync paused' : 'sync resumed', recorded: new Date() };
-      await o.audit?.record([r]);
+      await recordSettings(req, paused ? 'sync paused' : 'sync resumed');
       return { status: 200, body: o.engine.status.value };
+    }
+    if (first === 'sync' && second === 'settings' && third === undefined) {
+      if (!req.principal.admin) throw forbidden('The sync settings need the admin role');
+      if (req.method === 'GET' || req.method === 'HEAD') return { status: 200, body: settingsView() };
+      if (req.method === 'PUT') return putSettings(req);
+      if (req.method === 'DELETE') {
+        const had = await removeSync({ dir: o.dataDir, workstationId: o.workstationId }, o.secrets); // the running engine keeps its inbox
+        await o.engine.reload();
+        if (had) await recordSettings(req, 'sync removed');
+        return { status: 200, body: settingsView() };
+      }
+      throw methodNotAllowed('Allowed here: GET, PUT, DELETE');
     }
     if (first === 'sync' && second === 'events' && third === undefined) {
       if (req.method !== 'GET') throw methodNotAllowed('Allowed here: GET');
@@ -189,3 +250,5 @@ function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<Syn
     throw notFound('Not found under /flint');
   };
 }
+
+const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
