@@ -5,7 +5,7 @@
  * case here: no token, a bad or expired token, a wrong role, a wrong scope, a patient
  * scope reaching outside its patient (403 whether or not the resource exists), a
  * transaction with one forbidden entry (nothing stored), a disabled user, admin-only
- * operations, AuditEvent outside every role but the auditor's, foreign Host, foreign Origin.
+ * operations, AuditEvent outside every role but the auditor's and the admin's, foreign Host, foreign Origin.
  */
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,7 +132,7 @@ describe('roles and scopes', () => {
     await admin.delete('Observation/o3');
   });
 
-  it('AuditEvent is outside every role but the auditor\'s, and $reindex needs an admin', async () => {
+  it('AuditEvent is outside every role but the auditor\'s and the admin\'s, and $reindex needs an admin', async () => {
     await flint(['user', 'add', 'carl', '--role', 'contributor'], 'carl password 123\n');
     await flint(['user', 'add', 'aude', '--role', 'auditor'], 'aude password 123\n');
     const carl = await as('user/*.cruds', ['--user', 'carl']);

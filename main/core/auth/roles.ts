@@ -25,7 +25,7 @@ export interface Role {
 const READ: Interaction[] = ['read', 'search', 'history', 'operation'];
 const WRITE: Interaction[] = ['create', 'update', 'patch'];
 
-/** AuditEvent is readable by auditors only; nobody writes it through the API (audit issue). */
+/** AuditEvent is readable by auditors and admins only; nobody writes it through the API (audit issue). */
 const CLINICAL = ['*'];
 
 export const BUILTIN_ROLES: readonly Role[] = [
@@ -41,15 +41,19 @@ export const BUILTIN_ROLES: readonly Role[] = [
   { name: 'auditor', description: 'Read AuditEvents only', permissions: [{ types: ['AuditEvent'], interactions: ['read', 'search'] }] },
   {
     name: 'admin',
-    description: 'Users, apps and settings, and every FHIR interaction',
-    permissions: [{ types: ['*'], interactions: [...INTERACTIONS] }],
+    description: 'Users, apps and settings, every FHIR interaction, and the audit trail (read)',
+    // `*` never covers AuditEvent; the admin reads the trail as an auditor does (the audit viewer).
+    permissions: [
+      { types: ['*'], interactions: [...INTERACTIONS] },
+      { types: ['AuditEvent'], interactions: ['read', 'search'] },
+    ],
     admin: true,
   },
 ];
 
 export const isBuiltinRole = (name: string): boolean => BUILTIN_ROLES.some((r) => r.name === name);
 
-/** Types only auditors see: other roles' `*` does not include them. */
+/** Types a role's `*` never includes: only roles naming them (auditor, admin) see them. */
 export const AUDITOR_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
 
 /** Whether `permissions` allow `interaction` on `type`. */
