@@ -31,6 +31,7 @@ import { errorReasons } from './fhir/validation/validator';
 import { startSyncEngine } from './sync/sync-engine';
 import { createSyncRoutes } from './sync/sync-api';
 import { createFlintApi } from './flint-api/flint-api';
+import { createDefinitionsRoute } from './flint-api/definitions';
 import { createSetupRoute, createSetupToken } from './flint-api/setup';
 import { createSessionRoute } from './flint-api/session';
 import { createSettingsRoute } from './flint-api/settings';
@@ -188,6 +189,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       ...(ui ? { ui } : {}),
       smartConfiguration: () => smartConfiguration(self.origin!),
       flint: createFlintApi([
+        createDefinitionsRoute(),
         ...createSyncRoutes({
         dataDir: dataDir.dir,
         workstationId: dataDir.workstationId,
