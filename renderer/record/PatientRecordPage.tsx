@@ -39,7 +39,8 @@ export function PatientRecordPage() {
 
   const base = `/patients/${encodeURIComponent(id)}`;
   return (
-    <article className="patient-record">
+    // Keyed by patient: another patient's record starts afresh (tab filters included).
+    <article className="patient-record" key={id}>
       {patient.isPending ? <Loading label="Opening the record…" /> : null}
       {patient.isError ? (
         <>

@@ -9,7 +9,7 @@ import { useId, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { linkOf, matches } from '../api/fhir';
 import { useFlint } from '../app/flint-context';
-import { codingText, conceptText, dateText, periodText, resourceSummary } from '../fhir/format';
+import { codingText, conceptText, dateText, resourceSummary } from '../fhir/format';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 
@@ -110,7 +110,7 @@ const encounters: CardDef<Encounter> = {
   titleOf: (e) => conceptText(e.type?.[0]) || conceptText(e.serviceType) || codingText(e.class) || 'Encounter',
   details: (e) => (
     <>
-      {e.period ? <span>{periodText(e.period)}</span> : null}
+      {e.period?.start ? <span>{dateText(e.period.start)}</span> : null}
       {e.class && e.type?.length ? <span>{codingText(e.class)}</span> : null}
       {e.status && e.status !== 'finished' ? <span className="badge">{e.status}</span> : null}
     </>
