@@ -150,6 +150,17 @@ describe('PatientRecordPage', () => {
     expect(within(tabs).getByRole('link', { name: 'Vital signs' }).getAttribute('href')).toBe('/patients/p1/vitals');
   });
 
+  it('starts loading a tab’s data when its link is pointed at or focused', async () => {
+    const { searches, fhir } = setup('/patients/p1');
+    await screen.findByRole('link', { name: 'Penicillin' });
+    expect(searches.some((s) => s.type === 'Observation')).toBe(false);
+    fireEvent.pointerEnter(screen.getByRole('link', { name: 'Vital signs' }));
+    await waitFor(() => expect(searches.filter((s) => s.type === 'Observation')).toHaveLength(1));
+    expect(fhir.everything).not.toHaveBeenCalled();
+    fireEvent.focus(screen.getByRole('link', { name: 'Timeline' }));
+    await waitFor(() => expect(fhir.everything).toHaveBeenCalledTimes(1));
+  });
+
   it('hides Edit, History and the Add links from a user who may only read', async () => {
     setup('/patients/p1', { can: (_t, i) => i === 'read' || i === 'search' });
     await screen.findByRole('link', { name: 'Penicillin' });

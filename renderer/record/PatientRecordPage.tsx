@@ -1,11 +1,11 @@
 /**
  * A patient's record at /patients/:id: the header, then three tabs that are routes of
  * their own (/patients/:id, /vitals, /timeline), so each has an address to go back to
- * or share. Only the open tab's data is fetched; the summary cards and the patient all
- * load in parallel.
+ * or share. Only the open tab's data is fetched (a tab's own query starts early when its
+ * link is pointed at or focused); the summary cards and the patient load in parallel.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { NavLink, Route, Routes, useParams } from 'react-router';
 import { ApiError } from '../api/errors';
@@ -15,8 +15,8 @@ import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { PatientHeader } from './PatientHeader';
 import { SummaryTab } from './SummaryTab';
-import { TimelineTab } from './TimelineTab';
-import { VitalsTab } from './VitalsTab';
+import { TimelineTab, everythingQuery } from './TimelineTab';
+import { VitalsTab, vitalsQuery } from './VitalsTab';
 
 export function patientQueryKey(id: string) {
   return ['record', id, 'patient'] as const;
@@ -37,6 +37,11 @@ export function PatientRecordPage() {
     else if (patient.error instanceof ApiError && (patient.error.status === 404 || patient.error.status === 410)) recent.forget(id);
   }, [auth, id, patient.data, patient.error]);
 
+  // A tab's data starts loading as the pointer or focus reaches its link, not before.
+  const queries = useQueryClient();
+  const prefetchVitals = () => void queries.prefetchQuery(vitalsQuery(fhir, id));
+  const prefetchTimeline = () => void queries.prefetchInfiniteQuery(everythingQuery(fhir, id));
+
   const base = `/patients/${encodeURIComponent(id)}`;
   return (
     // Keyed by patient: another patient's record starts afresh (tab filters included).
@@ -56,8 +61,12 @@ export function PatientRecordPage() {
             <NavLink to={base} end>
               Summary
             </NavLink>
-            <NavLink to={`${base}/vitals`}>Vital signs</NavLink>
-            <NavLink to={`${base}/timeline`}>Timeline</NavLink>
+            <NavLink to={`${base}/vitals`} onPointerEnter={prefetchVitals} onFocus={prefetchVitals}>
+              Vital signs
+            </NavLink>
+            <NavLink to={`${base}/timeline`} onPointerEnter={prefetchTimeline} onFocus={prefetchTimeline}>
+              Timeline
+            </NavLink>
           </nav>
           <Routes>
             <Route index element={<SummaryTab patientId={id} />} />

@@ -6,10 +6,10 @@
  * the rows are one tab stop, arrows move, Enter opens.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { linkOf, matches } from '../api/fhir';
+import { linkOf, matches, type FhirApi } from '../api/fhir';
 import { useFlint } from '../app/flint-context';
 import { dateText } from '../fhir/format';
 import { DataTable, type Column } from '../ui/DataTable';
@@ -22,15 +22,20 @@ export const TIMELINE_PAGE = 200;
 const ROW_HEIGHT = 37;
 const TABLE_HEIGHT = 520;
 
-export function TimelineTab({ patientId }: { patientId: string }) {
-  const { fhir } = useFlint();
-  const everything = useInfiniteQuery({
+/** `$everything`, a page at a time (the first is prefetched when the tab's link is reached). */
+export function everythingQuery(fhir: FhirApi, patientId: string) {
+  return infiniteQueryOptions({
     queryKey: ['record', patientId, 'everything'],
     queryFn: ({ pageParam, signal }): Promise<Bundle> =>
       pageParam ? fhir.page(pageParam, signal) : fhir.everything(patientId, { _count: String(TIMELINE_PAGE) }, signal),
     initialPageParam: '',
     getNextPageParam: (last, pages) => (pages.length * TIMELINE_PAGE < MAX_ENTRIES ? linkOf(last, 'next') : undefined),
   });
+}
+
+export function TimelineTab({ patientId }: { patientId: string }) {
+  const { fhir } = useFlint();
+  const everything = useInfiniteQuery(everythingQuery(fhir, patientId));
   const { hasNextPage, isFetchingNextPage, fetchNextPage, isError } = everything;
   useEffect(() => {
     if (hasNextPage && !isFetchingNextPage && !isError) void fetchNextPage();

@@ -4,9 +4,10 @@
  * open: every vital-signs Observation of the patient, oldest first, following `next`.
  */
 import type { Observation } from '@medplum/fhirtypes';
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
 import { Link } from 'react-router';
+import type { FhirApi } from '../api/fhir';
 import { useFlint } from '../app/flint-context';
 import { dateText } from '../fhir/format';
 import { ErrorNotice } from '../ui/ErrorNotice';
@@ -45,19 +46,20 @@ export const CHARTS: ChartDef[] = [
 const fmt = (v: number | null | undefined, decimals: number) =>
   v === null || v === undefined ? '—' : v.toLocaleString(undefined, { maximumFractionDigits: Math.max(decimals, 1) });
 
-export function vitalsQueryKey(patientId: string) {
-  return ['record', patientId, 'vitals'] as const;
-}
-
-export function VitalsTab({ patientId }: { patientId: string }) {
-  const { fhir, can } = useFlint();
-  const vitals = useQuery({
-    queryKey: vitalsQueryKey(patientId),
+/** The tab's one query (also prefetched when the pointer or focus reaches the tab's link). */
+export function vitalsQuery(fhir: FhirApi, patientId: string) {
+  return queryOptions({
+    queryKey: ['record', patientId, 'vitals'],
     queryFn: async ({ signal }) => {
       const first = await fhir.search<Observation>('Observation', { patient: patientId, category: 'vital-signs', _sort: 'date', _count: '1000' }, signal);
       return allPages(fhir, first, signal);
     },
   });
+}
+
+export function VitalsTab({ patientId }: { patientId: string }) {
+  const { fhir, can } = useFlint();
+  const vitals = useQuery(vitalsQuery(fhir, patientId));
   const series = useMemo(() => (vitals.data ? extractVitals(vitals.data.resources) : undefined), [vitals.data]);
 
   return (
