@@ -70,7 +70,7 @@ interface Row {
 function columnsFor(type: string, params: readonly ParamInfo[]): Column<Row>[] {
   const has = (name: string) => params.some((p) => p.name === name);
   const id: Column<Row> = { id: 'id', header: 'ID', cell: (r) => <code>{r.resource.id}</code>, sortKey: '_id', width: '14rem' };
-  const updated: Column<Row> = { id: 'updated', header: 'Last updated', cell: (r) => dateText(r.resource.meta?.lastUpdated), sortKey: '_lastUpdated', width: '11rem' };
+  const updated: Column<Row> = { id: 'updated', header: 'Last updated', cell: (r) => dateText(r.resource.meta?.lastUpdated), sortKey: '_lastUpdated', width: '12.5rem' };
   if (type === 'Patient') {
     return [
       id,
@@ -83,7 +83,7 @@ function columnsFor(type: string, params: readonly ParamInfo[]): Column<Row>[] {
   const dateParam = ['date', 'authoredon', 'onset-date', 'recorded-date', 'occurrence', 'period', 'created', 'issued', 'recorded'].find(has);
   const cols: Column<Row>[] = [id, { id: 'summary', header: 'Summary', cell: (r) => resourceSummary(r.resource), ...(has('code') ? { sortKey: 'code' } : {}) }];
   if (type === 'Observation') cols.push({ id: 'value', header: 'Value', cell: (r) => observationValue(r.resource as Observation), width: '10rem' });
-  cols.push({ id: 'date', header: 'Date', cell: (r) => dateText(resourceDate(r.resource)), ...(dateParam ? { sortKey: dateParam } : {}), width: '11rem' });
+  cols.push({ id: 'date', header: 'Date', cell: (r) => dateText(resourceDate(r.resource)), ...(dateParam ? { sortKey: dateParam } : {}), width: '12.5rem' });
   if (has('status')) cols.push({ id: 'status', header: 'Status', cell: (r) => String((r.resource as { status?: string }).status ?? ''), sortKey: 'status', width: '8rem' });
   cols.push(updated);
   return cols;
@@ -279,7 +279,9 @@ function CriterionRow({ n, row, params, targets, onChange, onRemove }: { n: numb
             ))}
           </select>
         </div>
-      ) : null}
+      ) : (
+        <div className="criterion-no-prefix" />
+      )}
       <div className="field criterion-value">
         <label htmlFor={`${id}-value`}>Value {n}</label>
         {row.modifier === 'missing' ? (

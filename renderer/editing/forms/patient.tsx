@@ -97,7 +97,7 @@ function PatientFields({ form, base }: FieldsProps) {
       <div className="form-grid">
         <CodeSelect control={control} name="gender" path="Patient.gender" label="Gender" />
         <TextInput control={control} name="birthDate" path="Patient.birthDate" label="Birth date" type="date" />
-        <TextInput control={control} name="identifier" path="Patient.identifier[0]" label="Identifier (medical record number)" autoComplete="off" />
+        <TextInput control={control} name="identifier" path="Patient.identifier[0]" label="Medical record number" autoComplete="off" />
       </div>
       <fieldset>
         <legend>Contact</legend>
