@@ -97,8 +97,8 @@ export function AppsTab() {
                   <td>{a.revoked ? <span className="badge error">Revoked</span> : <span className="badge ok">Active</span>}</td>
                   <td>
                     {!a.revoked && confirming !== a.clientId ? (
-                      <button type="button" className="danger" aria-label={`Revoke ${a.name}`} onClick={() => setConfirming(a.clientId)}>
-                        Revoke…
+                      <button type="button" className="danger" aria-expanded={false} onClick={() => setConfirming(a.clientId)}>
+                        Revoke<span className="visually-hidden"> {a.name}</span>
                       </button>
                     ) : null}
                   </td>

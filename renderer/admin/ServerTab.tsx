@@ -63,8 +63,10 @@ export function ServerTab() {
           {settings.isPending ? <Loading /> : null}
           {settings.data ? <ServerSettingsForm key={JSON.stringify(settings.data)} view={settings.data} done={done} setDone={setDone} /> : null}
         </div>
-        <div className="card" aria-labelledby="live-status-title">
-          <h3 id="live-status-title">Live status</h3>
+        <section className="card" aria-labelledby="live-status-title">
+          <h3 id="live-status-title" className="card-title">
+            Live status
+          </h3>
           {status.data ? (
             <>
               <SyncStatusMessage status={status.data} />
@@ -75,7 +77,7 @@ export function ServerTab() {
           ) : (
             <Loading />
           )}
-        </div>
+        </section>
       </div>
     </section>
   );

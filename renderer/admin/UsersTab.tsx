@@ -77,8 +77,8 @@ export function UsersTab() {
                   </td>
                   <td>{u.fhirUser ?? ''}</td>
                   <td>
-                    <button type="button" aria-expanded={managing === u.username} aria-label={`Manage ${u.username}`} onClick={() => setManaging(managing === u.username ? undefined : u.username)}>
-                      {managing === u.username ? 'Close' : 'Manage'}
+                    <button type="button" aria-expanded={managing === u.username} onClick={() => setManaging(managing === u.username ? undefined : u.username)}>
+                      Manage<span className="visually-hidden"> {u.username}</span>
                     </button>
                   </td>
                 </tr>

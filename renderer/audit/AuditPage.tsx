@@ -63,7 +63,7 @@ function Verification() {
   const verify = useQuery({ queryKey: [...AUDIT_KEY, 'verify'], queryFn: flint.verifyAudit, staleTime: Infinity, retry: false });
   const v = verify.data;
   return (
-    <div className="card audit-verify" aria-labelledby="verify-title">
+    <section className="card audit-verify" aria-labelledby="verify-title">
       <h2 id="verify-title" className="card-title">
         Tamper check
       </h2>
@@ -88,7 +88,7 @@ function Verification() {
       <button type="button" onClick={() => void verify.refetch()} disabled={verify.isFetching}>
         Verify now
       </button>
-    </div>
+    </section>
   );
 }
 

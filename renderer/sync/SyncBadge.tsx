@@ -5,7 +5,7 @@
  * every count.
  */
 import { Link } from 'react-router';
-import { announcement, badgeOf, plural, timeAgo } from './sync-text';
+import { announcement, badgeOf, plural, pullProgress, timeAgo } from './sync-text';
 import { useNow, useSyncStatusFeed } from './use-sync-status';
 
 export function SyncBadge() {
@@ -15,11 +15,13 @@ export function SyncBadge() {
   const badge = badgeOf(s);
   const label = badge?.label ?? (status.isError ? 'Sync status unknown' : 'Sync…');
   const tone = badge?.tone ?? 'neutral';
+  const pull = pullProgress(s);
   return (
     <div className="sync-badge">
       <Link to="/sync" className="sync-badge-link" title={s?.lastError ?? s?.message ?? 'Sync status'}>
         <span className={`sync-dot sync-dot-${tone}`} aria-hidden="true" />
         <span className="sync-badge-state">{label}</span>
+        {pull ? <span className="sync-badge-detail">{pull.percent !== undefined ? `${pull.percent}% received` : `${plural(pull.received, 'record')} received`}</span> : null}
         {s && s.configured && s.pending > 0 ? <span className="sync-badge-detail">{plural(s.pending, 'change')} to send</span> : null}
         {s && s.configured ? <span className="sync-badge-detail">{s.lastSync ? `synced ${timeAgo(s.lastSync, now)}` : 'never synced'}</span> : null}
         {s && s.conflicts > 0 ? <span className="badge error sync-badge-conflicts">{plural(s.conflicts, 'conflict')}</span> : null}

@@ -152,8 +152,8 @@ function ConflictRow({ c, summaries }: { c: ConflictEntry; summaries: Map<string
       </td>
       <td>{c.kind === 'duplicate' ? plural((c.duplicates?.length ?? 0) + 1, 'record') : plural(c.versions.length, 'version')}</td>
       <td>
-        <Link to={conflictPath(c.type, c.id)} className="button" aria-label={`Review ${name ? `${name} (${self})` : self}`}>
-          Review
+        <Link to={conflictPath(c.type, c.id)} className="button">
+          Review<span className="visually-hidden"> {name ? `${name} (${self})` : self}</span>
         </Link>
       </td>
     </tr>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncStatus } from '../../shared/api/sync';
-import { announcement, badgeOf, duplicateSentence, recordPath, timeAgo, versionParts } from './sync-text';
+import { announcement, badgeOf, duplicateSentence, pullProgress, recordPath, timeAgo, versionParts } from './sync-text';
 
 const status = (over: Partial<SyncStatus>): SyncStatus => ({
   configured: true,
@@ -67,5 +67,14 @@ describe('conflict wording and links', () => {
   it('splits a version id into its number and workstation', () => {
     expect(versionParts('3.ab12cd')).toEqual({ n: '3', workstation: 'ab12cd' });
     expect(versionParts('3')).toEqual({ n: '3' });
+  });
+});
+
+describe('pullProgress', () => {
+  it('reads the catch-up progress when there is one', () => {
+    expect(pullProgress(status({}))).toBeUndefined();
+    expect(pullProgress({ ...status({}), pull: { received: 250, total: 1000 } } as SyncStatus)).toEqual({ received: 250, total: 1000, percent: 25 });
+    expect(pullProgress({ ...status({}), pull: { received: 1200, total: 1000 } } as SyncStatus)).toEqual({ received: 1200, total: 1200, percent: 100 });
+    expect(pullProgress({ ...status({}), pull: { received: 7 } } as SyncStatus)).toEqual({ received: 7 });
   });
 });

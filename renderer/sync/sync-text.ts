@@ -100,3 +100,11 @@ export function versionParts(vid: string): { n: string; workstation?: string } {
   const dot = vid.indexOf('.');
   return dot < 0 ? { n: vid } : { n: vid.slice(0, dot), workstation: vid.slice(dot + 1) };
 }
+
+/** A catch-up pull's progress (SyncStatus.pull, present while a large pull runs); read defensively. */
+export function pullProgress(s: SyncStatus | undefined): { received: number; total?: number; percent?: number } | undefined {
+  const pull = (s as (SyncStatus & { pull?: { received?: unknown; total?: unknown } }) | undefined)?.pull;
+  if (!pull || typeof pull.received !== 'number') return undefined;
+  const total = typeof pull.total === 'number' && pull.total > 0 ? Math.max(pull.total, pull.received) : undefined;
+  return total === undefined ? { received: pull.received } : { received: pull.received, total, percent: Math.floor((pull.received / total) * 100) };
+}

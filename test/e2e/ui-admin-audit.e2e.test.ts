@@ -109,6 +109,57 @@ describe('administration', () => {
       await screenshot(page, 'admin-users');
       await noViolations(page);
 
+      // Managing a user: roles, disable and enable, a new password (sam: not used in the browser).
+      const samRow = () => page.getByRole('row', { name: new RegExp(`^${SAM}\\b`) });
+      await page.getByRole('button', { name: `Manage ${SAM}` }).click();
+      const manage = page.getByRole('group', { name: `Manage ${SAM}` });
+      await manage.getByRole('checkbox', { name: 'writer', exact: true }).check();
+      await manage.getByRole('button', { name: 'Save roles' }).click();
+      await manage.getByText(`${SAM} now has the roles reader, writer.`).waitFor();
+      await expect(samRow().getByRole('cell', { name: 'reader, writer' }).count()).resolves.toBe(1);
+      await manage.getByRole('checkbox', { name: 'writer', exact: true }).uncheck();
+      await manage.getByRole('button', { name: 'Save roles' }).click();
+      await manage.getByText(`${SAM} now has the role reader.`).waitFor();
+      await manage.getByRole('button', { name: 'Disable account' }).click();
+      await manage.getByText(`${SAM} is disabled: they cannot sign in.`).waitFor();
+      await expect(samRow().getByText('Disabled').count()).resolves.toBe(1);
+      await manage.getByRole('button', { name: 'Enable account' }).click();
+      await manage.getByText(`${SAM} is enabled again.`).waitFor();
+      await manage.getByLabel('New password', { exact: true }).fill('too short');
+      await manage.getByRole('button', { name: 'Reset password' }).click();
+      await manage.getByText('A password needs at least 10 characters.').waitFor();
+      await manage.getByLabel('New password', { exact: true }).fill('reader sam 4 new lanterns');
+      await manage.getByLabel('New password again', { exact: true }).fill('reader sam 4 new lanterns');
+      await manage.getByRole('button', { name: 'Reset password' }).click();
+      await manage.getByText(`The password of ${SAM} was reset.`, { exact: false }).waitFor();
+      await noViolations(page);
+      // The last administrator cannot take away their own rights: the server says so, in words.
+      await page.getByRole('button', { name: `Manage ${ADMIN.username}` }).click();
+      const own = page.getByRole('group', { name: `Manage ${ADMIN.username}` });
+      await expect(own.getByRole('button', { name: 'Disable account' }).isDisabled()).resolves.toBe(true);
+      await own.getByRole('checkbox', { name: /^admin/ }).uncheck();
+      await own.getByRole('checkbox', { name: 'reader', exact: true }).check();
+      await own.getByRole('button', { name: 'Save roles' }).click();
+      await own.getByText(/is the last enabled administrator/).waitFor();
+      await page.getByRole('button', { name: `Manage ${ADMIN.username}` }).click();
+
+      // Apps: register a SMART app, then revoke it after confirming.
+      await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Apps' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Growth charts');
+      await page.getByLabel('Redirect URIs').fill('http://127.0.0.1:9999/callback');
+      await page.getByRole('button', { name: 'Register app' }).click();
+      const registered = page.getByRole('status').filter({ hasText: 'Registered Growth charts' });
+      await registered.waitFor();
+      const clientId = (await registered.locator('code').innerText()).trim();
+      const appRow = page.getByRole('row', { name: /^Growth charts/ });
+      await expect(appRow.getByText('Active').count()).resolves.toBe(1);
+      await noViolations(page);
+      await appRow.getByRole('button', { name: 'Revoke Growth charts' }).click();
+      await page.getByRole('alertdialog', { name: /Revoke Growth charts\?/ }).getByRole('button', { name: 'Revoke Growth charts' }).click();
+      await appRow.getByText('Revoked').waitFor();
+      const apps = await fetch(`${origin}/flint/admin/apps`, { headers: { authorization: `Bearer ${ws.token}` } });
+      expect(((await apps.json()) as { apps: Array<{ clientId: string; revoked: boolean }> }).apps.find((a) => a.clientId === clientId)?.revoked).toBe(true);
+
       // Security: the idle lock.
       await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Security' }).click();
       const minutes = page.getByLabel('Lock the screen after this many minutes without use');
@@ -122,16 +173,6 @@ describe('administration', () => {
       expect(await settings.json()).toEqual({ idleLockMinutes: 30 });
       await noViolations(page);
 
-      // The central server: not set up here; the form checks the address before sending.
-      await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Central server' }).click();
-      await page.getByRole('heading', { name: 'Set up sync' }).waitFor();
-      await page.getByLabel('Clinic database address').fill('not a url');
-      await page.getByRole('button', { name: 'Save and start syncing' }).click();
-      await page.getByText('This is not a web address.', { exact: false }).waitFor();
-      await page.getByText('Sync not set up', { exact: false }).first().waitFor();
-      await screenshot(page, 'admin-server');
-      await noViolations(page);
-
       // The sync panel, as the header's badge links to it.
       await page.getByRole('link', { name: /Sync not set up/ }).click();
       await page.getByRole('heading', { name: 'Sync', level: 1 }).waitFor();
@@ -140,6 +181,34 @@ describe('administration', () => {
       await page.getByText('Nothing is quarantined.').waitFor();
       await screenshot(page, 'sync-panel');
       await noViolations(page);
+
+      // The central server: the form checks the address before sending; saved, sync starts (to a
+      // server that is not there: offline) and the password never comes back; then removed.
+      await page.getByRole('link', { name: 'Central server settings' }).click();
+      await page.getByRole('heading', { name: 'Set up sync' }).waitFor();
+      await page.getByLabel('Clinic database address').fill('not a url');
+      await page.getByRole('button', { name: 'Save and start syncing' }).click();
+      await page.getByText('This is not a web address.', { exact: false }).waitFor();
+      await page.getByLabel('Clinic database address').fill('http://127.0.0.1:9/clinic');
+      await page.getByLabel('User name on the server').fill('ws-front');
+      await page.getByLabel('Password on the server').fill('couch secret 1');
+      await page.getByRole('button', { name: 'Save and start syncing' }).click();
+      await page.getByText('Saved. This workstation now syncs with http://127.0.0.1:9/clinic', { exact: false }).waitFor();
+      await page.getByRole('heading', { name: 'Connection' }).waitFor();
+      await expect(page.getByLabel('Password on the server').inputValue()).resolves.toBe('');
+      await expect(page.getByLabel('User name on the server').inputValue()).resolves.toBe('ws-front');
+      const live = page.getByRole('region', { name: 'Live status' });
+      await live.getByText('http://127.0.0.1:9/clinic').waitFor();
+      await page.getByRole('banner').getByRole('link', { name: /Offline|Syncing|Sync problem/ }).waitFor();
+      const saved = await fetch(`${origin}/flint/sync/settings`, { headers: { authorization: `Bearer ${ws.token}` } });
+      expect(await saved.json()).toMatchObject({ configured: true, remote: 'http://127.0.0.1:9/clinic', username: 'ws-front' });
+      await screenshot(page, 'admin-server');
+      await noViolations(page);
+      await page.getByRole('button', { name: 'Stop syncing…' }).click();
+      await page.getByRole('alertdialog', { name: 'Stop syncing with this server?' }).getByRole('button', { name: 'Stop syncing' }).click();
+      await page.getByText('Sync removed', { exact: false }).waitFor();
+      await page.getByRole('heading', { name: 'Set up sync' }).waitFor();
+      await page.getByRole('banner').getByRole('link', { name: /Sync not set up/ }).waitFor();
     } finally {
       await context.close();
     }
