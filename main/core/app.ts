@@ -37,6 +37,11 @@ import { createSessionRoute } from './flint-api/session';
 import { createSettingsRoute } from './flint-api/settings';
 import { createAdminRoute } from './flint-api/admin';
 import { createAuditRoute } from './flint-api/audit-api';
+import { createReindexRoute } from './flint-api/reindex';
+import { createSearchReindexJob } from './search/reindex-job';
+import type { FhirContext } from './fhir/context';
+import type { Definitions } from './fhir/definitions';
+import type { FhirRequest } from './fhir/types';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { createAuditPusher } from './sync/audit-push';
 
@@ -136,31 +141,41 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       log,
     });
     cleanups.push(() => sync.close());
-    const handle = createRouter(
-      {
-        store,
-        defs: searchIndex.defs,
-        validator,
-        search,
-        compartments: loadCompartments(defs),
-        // Every request needs a bearer token (the HTTP layer resolves it to a principal).
-        accessControl: true,
-        ...(audit ? { audit } : {}),
-        auditView: {
-          // Read-only: the router refuses every AuditEvent write before it reaches a store.
-          store: new AuditReadStore(auditLog) as unknown as ResourceStore,
-          search: new IndexSearch(auditIndex.index, () => self.baseUrl),
-          ready: () => auditIndex.catchUp(),
-        },
-        capabilitySecurity: (baseUrl) => capabilitySecurity(new URL(baseUrl).origin),
-        reindex: async () => {
-          const r = await reindex(searchIndex, db, defs);
-          return { definitions: r.defs, processed: r.processed, params: r.params.map((p) => p.code), skipped: r.skipped };
-        },
-        settings: { defaultPageSize: 50, maxPageSize: 1000 },
+    // The search index rebuild: one job for $reindex and /flint/reindex (search/reindex-job.ts).
+    // A finished rebuild's definitions (custom parameters) are served from then on: by a new router.
+    const reindexJob = createSearchReindexJob({
+      searchIndex,
+      db,
+      base: defs,
+      search,
+      onDone: (r) => void (router = routerFor(r.defs)),
+      logFault: (fault) => log(`[fault] ${fault}`),
+    });
+    const fhirServices: FhirContext = {
+      store,
+      defs: searchIndex.defs,
+      validator,
+      search,
+      compartments: loadCompartments(defs),
+      // Every request needs a bearer token (the HTTP layer resolves it to a principal).
+      accessControl: true,
+      ...(audit ? { audit } : {}),
+      auditView: {
+        // Read-only: the router refuses every AuditEvent write before it reaches a store.
+        store: new AuditReadStore(auditLog) as unknown as ResourceStore,
+        search: new IndexSearch(auditIndex.index, () => self.baseUrl),
+        ready: () => auditIndex.catchUp(),
       },
-      (fault) => log(`[fault] ${fault}`),
-    );
+      capabilitySecurity: (baseUrl) => capabilitySecurity(new URL(baseUrl).origin),
+      reindex: async () => {
+        const r = await reindexJob.start().done;
+        return { definitions: r.defs, processed: r.processed, params: r.params.map((p) => p.code), skipped: r.skipped };
+      },
+      settings: { defaultPageSize: 50, maxPageSize: 1000 },
+    };
+    const routerFor = (d: Definitions) => createRouter({ ...fhirServices, defs: d }, (fault) => log(`[fault] ${fault}`));
+    let router = routerFor(searchIndex.defs);
+    const handle = (req: FhirRequest) => router(req);
     const patients = patientChoices(search, store, () => searchIndex.defs);
     const authHandler = createAuthHandler({
       accounts,
@@ -206,6 +221,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         createSessionRoute({ dataDir: dataDir.dir, workstationId: dataDir.workstationId }),
         createSettingsRoute({ dataDir: dataDir.dir, ...(audit ? { audit } : {}) }),
         createAdminRoute({ accounts: rawAccounts, ...(audit ? { audit } : {}), logFault: (fault) => log(`[fault] ${fault}`) }),
+        createReindexRoute({ job: reindexJob, ...(audit ? { audit } : {}) }),
         createAuditRoute({
           log: auditLog,
           // The same AuditEvent view the FHIR API searches (auditView above).

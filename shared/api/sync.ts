@@ -25,6 +25,14 @@ export interface SyncStatus {
   message: string;
   /** The last error, in the same words; absent once sync works again. */
   lastError?: string;
+  /**
+   * Present while the pull catches up with more than 500 documents to go (the first sync of
+   * this computer, or after a long time away); absent when it is up to date. `received`: the
+   * documents (resources and their versions) received or found here already in this
+   * catch-up; `total`: about how many it holds, from the server's counts (docs/sync.md,
+   * "Status"). Updated a few times a second at most.
+   */
+  pull?: { received: number; total?: number };
 }
 
 /** One entry of GET /flint/conflicts. */

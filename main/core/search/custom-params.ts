@@ -63,21 +63,48 @@ function unusable(sp: SearchParameter, base: Definitions): string | undefined {
 
 export interface ReindexResult {
   defs: Definitions;
+  /** Changes (store documents) read from the feed. */
   processed: number;
+  /** Resources in the index afterwards. */
+  resources: number;
   params: CustomParam[];
   skipped: Skipped[];
 }
 
-/** Rebuilds the index with the store's active custom parameters; returns the definitions to serve. */
+/** The resources the index holds now (all types; a count per type on its own index). */
+export function indexedResources(index: Pick<SearchIndex['index'], 'count'>, defs: Pick<Definitions, 'resourceTypes'>): number {
+  let n = 0;
+  for (const type of defs.resourceTypes) n += index.count(type);
+  return n;
+}
+
+/**
+ * Rebuilds the index with the store's active custom parameters; returns the definitions to serve.
+ *
+ * @param onChanges every page: the changes (store documents) read so far (`flint reindex`
+ *   shows these against the store's update sequence).
+ * @param onProgress every page: the resources indexed so far and the resources expected,
+ *   i.e. those the index held before the rebuild (cheap to count, and exactly what the
+ *   rebuild ends with unless writes or a stale index change it; never below `processed`).
+ */
 export async function reindex(
   search: SearchIndex,
   db: PouchDB.Database,
   base: Definitions,
-  onProgress?: (processed: number) => void,
+  onChanges?: (changes: number) => void,
+  onProgress?: (processed: number, total: number) => void,
 ): Promise<ReindexResult> {
   const { params, skipped } = await readCustomParams(db, base);
   const defs = withCustomParams(base, params);
+  let total = onProgress ? indexedResources(search.index, base) : 0;
+  onProgress?.(0, total);
   search.useDefinitions(defs);
-  const processed = await search.indexer.rebuild((p) => onProgress?.(p.processed), params);
-  return { defs, processed, params, skipped };
+  const processed = await search.indexer.rebuild((p) => {
+    onChanges?.(p.processed);
+    if (!onProgress) return;
+    const done = indexedResources(search.index, base);
+    total = Math.max(total, done);
+    onProgress(done, total);
+  }, params);
+  return { defs, processed, resources: indexedResources(search.index, base), params, skipped };
 }

@@ -25,7 +25,8 @@ import { openRemoteDb, type RemoteEndpoint } from './remote';
 import { asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
 import { writeStatusFile } from './status-file';
 import { SYNC_FILE, auditRemoteOf, endpointFor, passwordAccount, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
-import { MESSAGES, SyncStatusSubject, describeFailure, type SyncState, type SyncStatus } from './sync-status';
+import { MESSAGES, SyncStatusSubject, describeFailure, receivingMessage, type SyncState, type SyncStatus } from './sync-status';
+import { createPullProgress, type PullProgressTracker } from './pull-progress';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Observable } from 'rxjs';
 
@@ -112,6 +113,13 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   let session: Session | undefined;
   let closed = false;
   let statusTimer: NodeJS.Timeout | undefined;
+  /** The session's catch-up progress (status `pull`), while a session runs. */
+  let pullProgress: PullProgressTracker | undefined;
+  /** What "active" says: how far a catch-up is, when one runs. */
+  const activeMessage = () => {
+    const p = pullProgress?.current();
+    return p ? receivingMessage(p) : MESSAGES.active;
+  };
 
   // The status file: what `flint sync status` prints while this server runs.
   const sub = status.changes.subscribe(() => {
@@ -220,7 +228,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       patch.message = MESSAGES.idle;
       patch.lastSync = new Date().toISOString();
       patch.lastError = undefined;
-    } else if (worst === 'active') patch.message = MESSAGES.active;
+    } else if (worst === 'active') patch.message = activeMessage();
     else if (worst === 'connecting') patch.message = MESSAGES.connecting;
     status.update(patch);
   }
@@ -230,6 +238,14 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const remoteUrl = settings.remote;
     const legs: Leg[] = [];
     let stopped = false;
+    // A catch-up of the pull reports its progress in the status (pull-progress.ts).
+    const progress = createPullProgress({
+      report: (p) => {
+        if (stopped) return;
+        status.update({ pull: p, ...(status.value.state === 'active' ? { message: p ? receivingMessage(p) : MESSAGES.active } : {}) });
+      },
+    });
+    pullProgress = progress;
 
     const fail = (leg: Leg, e: unknown) => {
       if (stopped) return;
@@ -253,14 +269,18 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       pull() {
         const leg = legs.find((l) => l.name === 'pull')!;
         const target = pullTarget(opts.inbox, opts.store, (docs) => intake(docs, remoteUrl));
-        const remote = prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, precheckHeads);
+        const remote = progress.wrap(prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, precheckHeads));
         const rep = FlintPouchDB.replicate(remote, target, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
         replications.pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
         rep.catch(() => undefined);
         rep.on('active', () => ok(leg, 'active'));
         rep.on('change', () => void runApplier(remoteUrl));
-        rep.on('paused', (err: unknown) => (err ? undefined : (ok(leg, 'idle'), void runApplier(remoteUrl))));
+        // After each batch is written: how far a catch-up is.
+        (rep as unknown as { on(event: 'checkpoint', fn: (e: { checkpoint?: unknown }) => void): void }).on('checkpoint', (e) => {
+          if (e && 'checkpoint' in e) progress.checkpoint(e.checkpoint);
+        });
+        rep.on('paused', (err: unknown) => (err ? undefined : (progress.idle(), ok(leg, 'idle'), void runApplier(remoteUrl))));
         rep.on('error', (err: unknown) => fail(leg, err));
       },
       push() {
@@ -405,6 +425,9 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       settings,
       legs,
       async stop() {
+        progress.stop();
+        status.update({ pull: undefined });
+        if (pullProgress === progress) pullProgress = undefined;
         stopped = true;
         for (const leg of legs) if (leg.timer) clearTimeout(leg.timer);
         await Promise.all(legs.map((l) => l.stop()));

@@ -64,6 +64,13 @@ export class SyncStatusSubject {
   }
 }
 
+/** While a pull catches up: how far it is, e.g. "Receiving the clinic’s records: 12,400 of about 100,000…". */
+export function receivingMessage(p: { received: number; total?: number }): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const of = p.total !== undefined ? ` of about ${n(Math.max(p.total, p.received))}` : ' so far';
+  return `Receiving the clinic’s records: ${n(p.received)}${of}…`;
+}
+
 /** Classifies a replication or HTTP failure into a state and a message. */
 export function describeFailure(e: unknown): { state: SyncState; message: string } {
   const err = e as { status?: number; code?: string; name?: string; cause?: { code?: string }; type?: string; message?: string; reason?: string };

@@ -1,8 +1,11 @@
 /**
  * POST [base]/$reindex: rebuilds the search index from the store, taking in every active
- * custom SearchParameter (search/custom-params.ts). Searches answer 503 while it runs;
- * writes go on and are indexed after it. Answers with an OperationOutcome saying what
- * was indexed and which stored SearchParameters were not used, and why.
+ * custom SearchParameter (search/custom-params.ts), and answers when it is done. It is the
+ * same job `POST /flint/reindex` starts in the background (search/reindex-job.ts): 409
+ * while either runs. Searches answer 503 while it runs; writes are committed, but each is
+ * answered only once the rebuild has ended and the write is indexed (docs/flint-api.md).
+ * Answers with an OperationOutcome saying what was indexed and which stored
+ * SearchParameters were not used, and why.
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { notSupported, outcomeOf } from '../../../../shared/fhir/outcome';
@@ -11,8 +14,8 @@ import { respond } from '../types';
 
 export const reindexOperation: Handler = async (_req, ctx) => {
   if (!ctx.reindex) throw notSupported('$reindex is not available in this process');
-  const reindex = ctx.reindex;
-  const result = await ctx.search.whileRebuilding(() => reindex());
+  // ctx.reindex runs the shared job, which refuses searches while it rebuilds.
+  const result = await ctx.reindex();
   // Later requests see the new parameters.
   ctx.useDefinitions?.(result.definitions);
   const issues: OperationOutcomeIssue[] = [

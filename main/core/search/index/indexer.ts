@@ -174,8 +174,12 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
       await catchUp();
     },
     rebuild(onProgress, custom) {
-      return enqueue(() => {
+      return enqueue(async () => {
         index.clear(custom);
+        // The writer thread's connection caches param ids, and the clear just removed them
+        // (its next pages would write rows under ids no param has): the next large page
+        // starts a new thread.
+        await writer?.close();
         return run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
       });
     },
