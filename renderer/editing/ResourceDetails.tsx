@@ -148,7 +148,7 @@ function ElementsOf({ sd, path, value, top = false }: { sd: StructureDefinition 
       rows.push(
         <Entry
           key={key}
-          label={humanize(key === name ? name : key)}
+          label={humanize(name)}
           title={e.short}
           values={values}
           render={(x) => (backbone && isObj(x) ? <ElementsOf sd={sd} path={e.path ?? ''} value={x} /> : (dataType(x, type) ?? <Generic value={x} />))}

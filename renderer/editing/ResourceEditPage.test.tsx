@@ -78,7 +78,7 @@ describe('the edit page', () => {
       );
       void r;
     });
-    setup('/r/Patient/new', { create });
+    setup('/r/Patient/new', { create: create as unknown as FhirApi['create'] });
     const family = await screen.findByLabelText(/Family name/);
     change(family, 'Ash');
     change(screen.getByLabelText(/Given names/), 'Ann');
@@ -159,7 +159,7 @@ describe('the edit page', () => {
   it('edits any other type with the generic editor and its JSON, checked by $validate', async () => {
     const validate = vi.fn(async () => outcome({ severity: 'error', code: 'required', diagnostics: 'Missing required property', expression: ['Procedure.subject'] }));
     const create = vi.fn(async (r: Resource) => ({ resource: { ...r, id: 'n1' }, etag: 'W/"1"' }));
-    const s = setup('/r/Procedure/new?patient=p7', { validate, create });
+    const s = setup('/r/Procedure/new?patient=p7', { validate, create: create as unknown as FhirApi['create'] });
     const status = (await screen.findByLabelText("Status", { selector: "select" })) as HTMLSelectElement;
     expect(status.tagName).toBe('SELECT');
     fireEvent.click(screen.getByRole('button', { name: 'JSON' }));

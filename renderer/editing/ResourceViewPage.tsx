@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useParams } from 'react-router';
+import { ApiError } from '../api/errors';
 import { useFlint } from '../app/flint-context';
 import { dateText, resourceSummary } from '../fhir/format';
 import { ErrorNotice } from '../ui/ErrorNotice';
@@ -40,6 +41,11 @@ export function ResourceViewPage() {
           {type}/{id}
         </h1>
         <ErrorNotice error={read.error} />
+        {read.error instanceof ApiError && read.error.status === 410 && can(type, 'history') ? (
+          <p>
+            <Link to={`/r/${type}/${encodeURIComponent(id)}/history`}>See its history</Link>
+          </p>
+        ) : null}
       </section>
     );
   }

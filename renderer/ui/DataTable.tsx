@@ -111,6 +111,7 @@ export function DataTable<T>({ label, columns, rows, rowKey, sort, onSort, onAct
       aria-label={interactive && rows.length > 0 ? undefined : label}
     >
       <table className="data data-table" aria-label={label} aria-rowcount={rows.length + 1}>
+        {interactive && rows.length > 0 ? <caption className="visually-hidden">Arrow keys move between rows; Enter opens one.</caption> : null}
         <colgroup>
           {columns.map((c) => (
             <col key={c.id} style={c.width ? { width: c.width } : undefined} />

@@ -28,7 +28,7 @@ let origin: string;
 let patientId: string;
 
 const day = (y: number, i: number) => new Date(Date.UTC(y, 0, 1 + i, 9)).toISOString().replace('.000Z', 'Z');
-const heartRate = (when: string, bpm: number): Resource => ({
+const heartRate = (when: string, bpm: number): Observation => ({
   resourceType: 'Observation',
   status: 'final',
   category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
@@ -43,7 +43,7 @@ const seed: Resource[] = [
   { resourceType: 'Patient', id: SAM, name: [{ family: 'Search', given: ['Sam'] }], gender: 'male', birthDate: '1970-01-01' },
   ...Array.from({ length: 30 }, (_, i) => heartRate(day(2024, i * 3), 60 + i)),
   ...Array.from({ length: 10 }, (_, i) => heartRate(day(2023, i * 7), 90 + i)),
-  ...Array.from({ length: 5 }, (_, i) => ({ ...heartRate(day(2024, i), 70), code: { coding: [{ system: LOINC, code: '29463-7', display: 'Body weight' }] }, valueQuantity: { value: 80 + i, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } })),
+  ...Array.from({ length: 5 }, (_, i): Observation => ({ ...heartRate(day(2024, i), 70), code: { coding: [{ system: LOINC, code: '29463-7', display: 'Body weight' }] }, valueQuantity: { value: 80 + i, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } })),
 ];
 
 async function post(resources: Resource[]): Promise<void> {
@@ -165,6 +165,7 @@ describe('editing', () => {
     await page.getByRole('heading', { level: 1, name: /^Observation: / }).waitFor();
     await expect(page.locator('main').textContent()).resolves.toContain('128 mmHg');
     expect(await page.getByRole('link', { name: 'Back to the patient' }).getAttribute('href')).toBe(`/patients/${patientId}`);
+    await screenshot(page, 'observation-view');
     await expectAccessible('observation view');
     const bp = (await ws.client().get<Observation>(`Observation/${bpId}`)).body;
     expect(bp).toMatchObject({
@@ -188,6 +189,45 @@ describe('editing', () => {
     await expect(page.locator('main').textContent()).resolves.toContain('72.5 kg');
     const weight = (await ws.client().get<Observation>(`Observation/${idFromUrl(/^\/r\/Observation\/([^/]+)$/)}`)).body;
     expect(weight).toMatchObject({ code: { coding: [{ code: '29463-7' }] }, valueQuantity: { value: 72.5, unit: 'kg', code: 'kg' } });
+  });
+
+  it('records an encounter, a condition, an allergy, a prescription and an immunization through their forms', async () => {
+    const saveAndRead = async <T extends Resource>(type: string): Promise<T> => {
+      await expectAccessible(`${type} form`);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(new RegExp(`/r/${type}/(?!new)[^/?]+$`));
+      const id = idFromUrl(new RegExp(`^/r/${type}/([^/]+)$`));
+      return (await ws.client().get<T>(`${type}/${id}`)).body;
+    };
+    const concept = (name: RegExp) => page.getByRole('group', { name }).getByLabel('Description');
+    const subject = { reference: `Patient/${patientId}` };
+
+    await go(`/r/Encounter/new?patient=${patientId}`);
+    // Encounter.class: the v3 ActEncounterCode value set, expanded by the core.
+    await page.getByLabel('Class').selectOption({ label: 'ambulatory (AMB)' });
+    await concept(/^Reason/).fill('Cough');
+    expect(await saveAndRead('Encounter')).toMatchObject({ status: 'in-progress', class: { code: 'AMB', system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode' }, reasonCode: [{ text: 'Cough' }], subject });
+
+    await go(`/r/Condition/new?patient=${patientId}`);
+    await concept(/^Condition/).fill('Asthma');
+    await page.getByLabel('Category').selectOption({ label: 'Problem List Item (problem-list-item)' });
+    expect(await saveAndRead('Condition')).toMatchObject({ clinicalStatus: { coding: [{ code: 'active' }] }, verificationStatus: { coding: [{ code: 'confirmed' }] }, category: [{ coding: [{ code: 'problem-list-item' }] }], code: { text: 'Asthma' }, subject });
+
+    await go(`/r/AllergyIntolerance/new?patient=${patientId}`);
+    await concept(/^Substance/).fill('Peanut');
+    await page.getByLabel('Criticality').selectOption('high');
+    await concept(/^Manifestation/).fill('Hives');
+    expect(await saveAndRead('AllergyIntolerance')).toMatchObject({ type: 'allergy', criticality: 'high', code: { text: 'Peanut' }, reaction: [{ manifestation: [{ text: 'Hives' }] }], patient: subject });
+
+    await go(`/r/MedicationRequest/new?patient=${patientId}`);
+    await concept(/^Medication/).fill('Amoxicillin 500 mg capsules');
+    await page.getByLabel('Dosage instructions').fill('1 capsule 3 times a day for 7 days');
+    expect(await saveAndRead('MedicationRequest')).toMatchObject({ status: 'active', intent: 'order', medicationCodeableConcept: { text: 'Amoxicillin 500 mg capsules' }, dosageInstruction: [{ text: '1 capsule 3 times a day for 7 days' }], subject });
+
+    await go(`/r/Immunization/new?patient=${patientId}`);
+    await concept(/^Vaccine/).fill('MMR');
+    await page.getByLabel('Lot number').fill('LOT-42');
+    expect(await saveAndRead('Immunization')).toMatchObject({ status: 'completed', vaccineCode: { text: 'MMR' }, lotNumber: 'LOT-42', primarySource: true, patient: subject });
   });
 
   it('edits any other type with the generic editor built from its StructureDefinition, and its JSON checked by $validate', async () => {
