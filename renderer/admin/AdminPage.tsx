@@ -1,11 +1,12 @@
 /**
  * Settings and administration (admins only; routes.tsx hides it from everyone else and
- * the core refuses them anyway): the central server, users, SMART apps and security,
- * each a tab with its own address under /admin.
+ * the core refuses them anyway): the central server, users, SMART apps, security and
+ * maintenance (the search index), each a tab with its own address under /admin.
  */
 import { NavLink, Navigate, Route, Routes } from 'react-router';
 import { useFlint } from '../app/flint-context';
 import { AppsTab } from './AppsTab';
+import { MaintenanceTab } from './MaintenanceTab';
 import { SecurityTab } from './SecurityTab';
 import { ServerTab } from './ServerTab';
 import { UsersTab } from './UsersTab';
@@ -15,6 +16,7 @@ const TABS = [
   { path: 'users', label: 'Users', element: <UsersTab /> },
   { path: 'apps', label: 'Apps', element: <AppsTab /> },
   { path: 'security', label: 'Security', element: <SecurityTab /> },
+  { path: 'maintenance', label: 'Maintenance', element: <MaintenanceTab /> },
 ];
 
 export function AdminPage() {

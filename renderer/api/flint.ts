@@ -3,6 +3,7 @@
  * definitions, admin and audit. Shapes shared with the core live in shared/api.
  */
 import type { Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { ReindexStatus } from '../../shared/api/reindex';
 import type { ConflictEntry, SyncStatus } from '../../shared/api/sync';
 import type { Http } from './http';
 
@@ -112,7 +113,19 @@ export class FlintApi {
    * stream ends.
    */
   async watchSync(onStatus: (s: SyncStatus) => void, signal: AbortSignal): Promise<void> {
-    const res = await this.http.fetch('/flint/sync/events', { raw: true, signal, headers: { Accept: 'text/event-stream' } });
+    await this.watch('/flint/sync/events', onStatus, signal);
+  }
+
+  reindexStatus = async () => (await this.http.json<ReindexStatus>('/flint/reindex')).body;
+  /** Starts rebuilding the search index (admin); 409 when a rebuild already runs. */
+  startReindex = async () => (await this.http.json<ReindexStatus>('/flint/reindex', { method: 'POST' })).body;
+  /** The rebuild's progress until it ends (done or failed). */
+  async watchReindex(onStatus: (s: ReindexStatus) => void, signal: AbortSignal): Promise<void> {
+    await this.watch('/flint/reindex/events', onStatus, signal);
+  }
+
+  private async watch<T>(path: string, onData: (data: T) => void, signal: AbortSignal): Promise<void> {
+    const res = await this.http.fetch(path, { raw: true, signal, headers: { Accept: 'text/event-stream' } });
     const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
     if (!reader) return;
     let buffer = '';
@@ -125,7 +138,7 @@ export class FlintApi {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
         const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-        if (data) onStatus(JSON.parse(data) as SyncStatus);
+        if (data) onData(JSON.parse(data) as T);
       }
     }
   }
