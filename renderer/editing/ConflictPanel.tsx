@@ -8,7 +8,7 @@ import { useEffect, useRef } from 'react';
 import type { Versioned } from '../api/fhir';
 import { dateText } from '../fhir/format';
 import { DiffTable } from './DiffTable';
-import { diffJson } from './json-diff';
+import { diffJson } from '../fhir/json-diff';
 import { ResourceDetails } from './ResourceDetails';
 import { whoOf } from './who';
 

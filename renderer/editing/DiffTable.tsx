@@ -1,6 +1,6 @@
 /** A readable diff (json-diff.ts) as a table: path, what happened, before and after. */
-import type { Change } from './json-diff';
-import { valueText } from './json-diff';
+import type { Change } from '../fhir/json-diff';
+import { valueText } from '../fhir/json-diff';
 
 const KIND = { added: 'Added', removed: 'Removed', changed: 'Changed' } as const;
 

@@ -12,7 +12,7 @@ import { dateText, resourceSummary } from '../fhir/format';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { DiffTable } from './DiffTable';
-import { diffJson } from './json-diff';
+import { diffJson } from '../fhir/json-diff';
 import { whoOf } from './who';
 
 export interface Version {

@@ -2,8 +2,10 @@
  * A readable per-field comparison of versions of one resource: each version's JSON
  * flattened to element paths (`name[0].given[1]`) with its leaf values, the paths of all
  * versions merged in document order, and each row marked where the versions differ.
- * Pure; tested in json-diff.test.ts.
+ * Pure; tested in json-diff.test.ts. The leaves come from fhir/json-diff.ts, which also
+ * diffs two versions for the history screen.
  */
+import { flatten as leavesOf, valueText, type Json } from '../fhir/json-diff';
 
 /** Paths not worth comparing: they always differ between versions. */
 export const DEFAULT_IGNORED = ['meta.versionId', 'meta.lastUpdated'];
@@ -11,30 +13,9 @@ export const DEFAULT_IGNORED = ['meta.versionId', 'meta.lastUpdated'];
 /** Leaf paths and their values as text, in document order. Empty objects and arrays are leaves. */
 export function flatten(value: unknown, ignored: readonly string[] = []): Map<string, string> {
   const out = new Map<string, string>();
-  const skip = new Set(ignored);
-  const walk = (v: unknown, path: string) => {
-    if (skip.has(path)) return;
-    if (Array.isArray(v)) {
-      if (v.length === 0) out.set(path, '[]');
-      v.forEach((item, i) => walk(item, `${path}[${i}]`));
-      return;
-    }
-    if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v as Record<string, unknown>);
-      if (entries.length === 0 && path) out.set(path, '{}');
-      for (const [k, child] of entries) walk(child, path ? `${path}.${k}` : k);
-      return;
-    }
-    if (path) out.set(path, leafText(v));
-  };
-  walk(value, '');
+  const skipped = (p: string) => ignored.some((i) => p === i || p.startsWith(`${i}.`) || p.startsWith(`${i}[`));
+  for (const [path, v] of leavesOf(value as Json)) if (path && !skipped(path)) out.set(path, valueText(v));
   return out;
-}
-
-function leafText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v === undefined) return '';
-  return JSON.stringify(v);
 }
 
 export interface DiffRow {
