@@ -3,80 +3,31 @@
  * definitions, admin and audit. Shapes shared with the core live in shared/api.
  */
 import type { Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { AdminApp, AdminRole, AdminUser, NewAppRequest, NewUserRequest, UserChangeRequest } from '../../shared/api/admin';
+import type { AuditVerification } from '../../shared/api/audit';
 import type { ReindexStatus } from '../../shared/api/reindex';
+import type { SessionInfo, UiSettings } from '../../shared/api/session';
+import type { SyncSettingsRequest, SyncSettingsView } from '../../shared/api/sync-settings';
 import type { ConflictEntry, SyncStatus } from '../../shared/api/sync';
 import type { Http } from './http';
 
-export interface SessionInfo {
-  username: string;
-  roles: string[];
-  admin: boolean;
-  fhirUser?: string;
-  clientId: string;
-  scopes: string[];
-  permissions: Array<{ types: string[]; interactions: string[] }>;
-  idleLockMinutes: number;
-  workstationId: string;
-  version: string;
-}
-
-export interface AdminUser {
-  username: string;
-  roles: string[];
-  disabled: boolean;
-  lockedUntil?: string;
-  fhirUser?: string;
-  createdAt?: string;
-  lastLoginAt?: string;
-}
-
-export interface AdminRole {
-  name: string;
-  description: string;
-  builtin: boolean;
-  admin: boolean;
-  permissions: Array<{ types: string[]; interactions: string[] }>;
-}
-
-export interface AdminApp {
-  clientId: string;
-  name: string;
-  redirectUris: string[];
-  origins: string[];
-  scope: string;
-  role: string | null;
-  revoked: boolean;
-  kind: 'public' | 'backend';
-}
-
-export interface SyncSettingsView {
-  configured: boolean;
-  remote?: string;
-  username?: string;
-  auditRemote?: string;
-  paused?: boolean;
-  maxRetryDelaySeconds?: number;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  events: number;
-  checkedAt: string;
-  problem?: string;
-}
+export type { AdminApp, AdminRole, AdminUser } from '../../shared/api/admin';
+export type { AuditVerification } from '../../shared/api/audit';
+export type { SessionInfo, UiSettings } from '../../shared/api/session';
+export type { SyncSettingsView } from '../../shared/api/sync-settings';
 
 export class FlintApi {
   constructor(private readonly http: Http) {}
 
   session = async () => (await this.http.json<SessionInfo>('/flint/session')).body;
-  settings = async () => (await this.http.json<{ idleLockMinutes: number }>('/flint/settings')).body;
-  saveSettings = async (s: { idleLockMinutes: number }) => (await this.http.json<{ idleLockMinutes: number }>('/flint/settings', { method: 'PUT', body: s })).body;
+  settings = async () => (await this.http.json<UiSettings>('/flint/settings')).body;
+  saveSettings = async (s: UiSettings) => (await this.http.json<UiSettings>('/flint/settings', { method: 'PUT', body: s })).body;
 
   syncStatus = async () => (await this.http.json<SyncStatus>('/flint/sync')).body;
   setSyncPaused = async (paused: boolean) => (await this.http.json<SyncStatus>('/flint/sync', { method: 'PUT', body: { paused } })).body;
   quarantine = async () => (await this.http.json<{ quarantine: Array<Record<string, unknown>> }>('/flint/sync/quarantine')).body.quarantine;
   syncSettings = async () => (await this.http.json<SyncSettingsView>('/flint/sync/settings')).body;
-  saveSyncSettings = async (s: { remote: string; username: string; password: string; caPem?: string; auditRemote?: string }) =>
+  saveSyncSettings = async (s: SyncSettingsRequest) =>
     (await this.http.json<SyncSettingsView>('/flint/sync/settings', { method: 'PUT', body: s })).body;
   removeSyncSettings = async () => {
     await this.http.fetch('/flint/sync/settings', { method: 'DELETE' });
@@ -94,13 +45,13 @@ export class FlintApi {
   valueSet = async (url: string) => (await this.http.json<ValueSet>(`/flint/definitions/ValueSet?url=${encodeURIComponent(url)}`)).body;
 
   users = async () => (await this.http.json<{ users: AdminUser[] }>('/flint/admin/users')).body.users;
-  addUser = async (u: { username: string; password: string; roles: string[]; fhirUser?: string }) =>
+  addUser = async (u: NewUserRequest) =>
     (await this.http.json<AdminUser>('/flint/admin/users', { method: 'POST', body: u })).body;
-  changeUser = async (username: string, change: { roles?: string[]; disabled?: boolean; password?: string }) =>
+  changeUser = async (username: string, change: UserChangeRequest) =>
     (await this.http.json<AdminUser>(`/flint/admin/users/${encodeURIComponent(username)}`, { method: 'PATCH', body: change })).body;
   roles = async () => (await this.http.json<{ roles: AdminRole[] }>('/flint/admin/roles')).body.roles;
   apps = async () => (await this.http.json<{ apps: AdminApp[] }>('/flint/admin/apps')).body.apps;
-  addApp = async (a: { name: string; redirectUris: string[]; scope: string }) => (await this.http.json<AdminApp>('/flint/admin/apps', { method: 'POST', body: a })).body;
+  addApp = async (a: NewAppRequest) => (await this.http.json<AdminApp>('/flint/admin/apps', { method: 'POST', body: a })).body;
   revokeApp = async (clientId: string) => (await this.http.json<AdminApp>(`/flint/admin/apps/${encodeURIComponent(clientId)}`, { method: 'DELETE' })).body;
 
   verifyAudit = async () => (await this.http.json<AuditVerification>('/flint/audit/verify')).body;

@@ -46,7 +46,10 @@ describe('/flint/session', () => {
     expect((await body(as(['writer'], 'user/Observation.rs user/AuditEvent.rs'))).body.permissions).toEqual([{ types: ['Observation'], interactions: ['read', 'search', 'history', 'operation'] }]);
     const admin = await body(as(['admin'], 'user/*.cruds'));
     expect(admin.body.admin).toBe(true);
-    expect(admin.body.permissions).toEqual([{ types: ['*'], interactions: ['read', 'search', 'history', 'create', 'update', 'patch', 'delete', 'operation'] }]);
+    expect(admin.body.permissions).toEqual([
+      { types: ['*'], interactions: ['read', 'search', 'history', 'create', 'update', 'patch', 'delete', 'operation'] },
+      { types: ['AuditEvent'], interactions: ['read', 'search'] },
+    ]);
     expect((await body(as(['reader'], 'openid'))).body.permissions).toEqual([]);
   });
 

@@ -9,24 +9,12 @@
  */
 import { methodNotAllowed, notFound } from '../../../shared/fhir/outcome';
 import { effectivePermissions } from '../auth/access-policy';
-import type { Permission } from '../auth/roles';
 import { FLINT_VERSION } from '../fhir/capability-statement';
 import { readUiSettings } from './settings';
 import type { AuthedFlintRequest, FlintApiRequest, FlintRoute } from './types';
 
-export interface SessionInfo {
-  /** The user's name; for a token without a user, its subject (`cli:admin`, `client:<id>`). */
-  username: string;
-  roles: string[];
-  admin: boolean;
-  fhirUser?: string;
-  clientId: string;
-  scopes: string[];
-  permissions: Permission[];
-  idleLockMinutes: number;
-  workstationId: string;
-  version: string;
-}
+export type { SessionInfo } from '../../../shared/api/session';
+import type { SessionInfo } from '../../../shared/api/session';
 
 export interface SessionRouteOptions {
   dataDir: string;

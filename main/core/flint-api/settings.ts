@@ -9,17 +9,15 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, forbidden, methodNotAllowed, notFound } from '../../../shared/fhir/outcome';
 import type { AuditRecorder } from '../audit/recorder';
-import type { AuditAgent } from '../audit/types';
+import { agentOf } from './agent-of';
 import type { AuthedFlintRequest, FlintApiRequest, FlintRoute } from './types';
 
 export const SETTINGS_FILE = 'settings.json';
 export const DEFAULT_IDLE_LOCK_MINUTES = 15;
 export const MAX_IDLE_LOCK_MINUTES = 240;
 
-export interface UiSettings {
-  /** Minutes without input after which the UI locks its session. */
-  idleLockMinutes: number;
-}
+export type { UiSettings } from '../../../shared/api/session';
+import type { UiSettings } from '../../../shared/api/session';
 
 const validMinutes = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_IDLE_LOCK_MINUTES;
 
@@ -74,15 +72,4 @@ export function createSettingsRoute(o: SettingsRouteOptions): FlintRoute {
       return { status: 200, body: after };
     },
   };
-}
-
-/** Who changed it, as the audit trail records a person or client. */
-function agentOf(req: AuthedFlintRequest): AuditAgent {
-  const p = req.principal;
-  const a: AuditAgent = { clientId: p.clientId };
-  if (p.username) a.username = p.username;
-  if (p.fhirUser) a.fhirUser = p.fhirUser;
-  if (!p.subject.startsWith('client:') && !p.subject.startsWith('cli:')) a.userId = p.subject;
-  if (req.address) a.address = req.address;
-  return a;
 }

@@ -49,16 +49,8 @@ export interface SyncApiOptions {
   audit?: AuditRecorder;
 }
 
-export interface ConflictEntry {
-  type: string;
-  id: string;
-  kind: 'edit' | 'delete' | 'duplicate';
-  current: string;
-  versions: string[];
-  /** For duplicates: the other Patients sharing the identifier. */
-  duplicates?: string[];
-  identifier?: { system: string; value: string };
-}
+export type { ConflictEntry } from '../../../shared/api/sync';
+import type { ConflictEntry } from '../../../shared/api/sync';
 
 /** The `sync` and `conflicts` routes of /flint. */
 export function createSyncRoutes(o: SyncApiOptions): FlintRoute[] {
