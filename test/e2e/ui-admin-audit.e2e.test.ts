@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FhirClient } from '../support/fhir-client';
 import { runFlint } from '../support/flint-process';
-import { a11yViolations, addUser, openBrowser, screenshot as saveScreenshot, signIn, type UiBrowser } from '../support/ui';
+import { a11yViolations, addUser, openBrowser, screenshot as saveScreenshot, signIn, type UiBrowser, expectCount } from '../support/ui';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const ADMIN = { username: 'ada', password: 'admin ada 42 lighthouses' };
@@ -77,7 +77,7 @@ describe('administration', () => {
     try {
       await signIn(page, origin, ADMIN.username, ADMIN.password, '/admin/users');
       const nav = page.getByRole('navigation', { name: 'Main' });
-      await expect(nav.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(1);
+      await expectCount(nav.getByRole('link', { name: 'Admin' }), 1);
       await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
       await page.getByRole('row', { name: new RegExp(`^${ADMIN.username}\\b`) }).waitFor();
 
@@ -95,8 +95,8 @@ describe('administration', () => {
       await page.getByRole('button', { name: 'Add user' }).click();
       await page.getByText(`User ${READER.username} added with the role reader.`).waitFor();
       const row = page.getByRole('row', { name: new RegExp(`^${READER.username}\\b`) });
-      await expect(row.getByRole('cell', { name: 'reader' }).count()).resolves.toBe(1);
-      await expect(row.getByText('Active').count()).resolves.toBe(1);
+      await expectCount(row.getByRole('cell', { name: 'reader' }), 1);
+      await expectCount(row.getByText('Active'), 1);
 
       // The same username again: the server's refusal lands next to the field.
       await page.getByLabel('Username', { exact: true }).fill(READER.username);
@@ -116,13 +116,13 @@ describe('administration', () => {
       await manage.getByRole('checkbox', { name: 'writer', exact: true }).check();
       await manage.getByRole('button', { name: 'Save roles' }).click();
       await manage.getByText(`${SAM} now has the roles reader, writer.`).waitFor();
-      await expect(samRow().getByRole('cell', { name: 'reader, writer' }).count()).resolves.toBe(1);
+      await expectCount(samRow().getByRole('cell', { name: 'reader, writer' }), 1);
       await manage.getByRole('checkbox', { name: 'writer', exact: true }).uncheck();
       await manage.getByRole('button', { name: 'Save roles' }).click();
       await manage.getByText(`${SAM} now has the role reader.`).waitFor();
       await manage.getByRole('button', { name: 'Disable account' }).click();
       await manage.getByText(`${SAM} is disabled: they cannot sign in.`).waitFor();
-      await expect(samRow().getByText('Disabled').count()).resolves.toBe(1);
+      await expectCount(samRow().getByText('Disabled'), 1);
       await manage.getByRole('button', { name: 'Enable account' }).click();
       await manage.getByText(`${SAM} is enabled again.`).waitFor();
       await manage.getByLabel('New password', { exact: true }).fill('too short');
@@ -152,7 +152,7 @@ describe('administration', () => {
       await registered.waitFor();
       const clientId = (await registered.locator('code').innerText()).trim();
       const appRow = page.getByRole('row', { name: /^Growth charts/ });
-      await expect(appRow.getByText('Active').count()).resolves.toBe(1);
+      await expectCount(appRow.getByText('Active'), 1);
       await noViolations(page);
       await appRow.getByRole('button', { name: 'Revoke Growth charts' }).click();
       await page.getByRole('alertdialog', { name: /Revoke Growth charts\?/ }).getByRole('button', { name: 'Revoke Growth charts' }).click();
@@ -222,7 +222,7 @@ describe('administration', () => {
       await nav.getByRole('link', { name: 'Patients' }).waitFor();
       await expect(nav.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
       await expect(nav.getByRole('link', { name: 'Audit' }).count()).resolves.toBe(0);
-      await expect(nav.getByRole('link', { name: 'Sync' }).count()).resolves.toBe(1);
+      await expectCount(nav.getByRole('link', { name: 'Sync' }), 1);
       for (const path of ['/', '/patients/p1', '/r/Patient/p1']) {
         await navigate(page, path);
         await page.locator('main h1').first().waitFor();
@@ -254,7 +254,7 @@ describe('the audit viewer', () => {
       await signIn(page, origin, AUDITOR.username, AUDITOR.password, '/audit');
       await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
       const nav = page.getByRole('navigation', { name: 'Main' });
-      await expect(nav.getByRole('link', { name: 'Audit' }).count()).resolves.toBe(1);
+      await expectCount(nav.getByRole('link', { name: 'Audit' }), 1);
       await expect(nav.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
       // The chain is checked on arrival.
       await page.getByText('Chain intact').waitFor();
@@ -266,7 +266,7 @@ describe('the audit viewer', () => {
       await page.waitForURL(/\/audit\?user=sam&action=R$/);
       await page.getByText(/^Events 1–3( of 3)?, newest first\./).waitFor();
       const rows = page.getByRole('table', { name: 'Audit events' }).locator('tbody tr.data-table-row');
-      await expect(rows.count()).resolves.toBe(3);
+      await expectCount(rows, 3);
       const texts = await rows.allInnerTexts();
       for (const t of texts) {
         expect(t).toContain(`${SAM} via flint-cli`);
@@ -291,8 +291,8 @@ describe('the audit viewer', () => {
       await page.waitForURL(/event=/);
       const detail = page.getByRole('complementary', { name: 'Event details' });
       await detail.locator('dl').getByText('HTTP 404').waitFor();
-      await expect(detail.getByText(`user ${SAM}`).count()).resolves.toBe(1);
-      await expect(detail.getByText('app flint-cli').count()).resolves.toBe(1);
+      await expectCount(detail.getByText(`user ${SAM}`), 1);
+      await expectCount(detail.getByText('app flint-cli'), 1);
       await expect(detail.getByRole('cell', { name: /^127\.0\.0\.1$|^::ffff:127\.0\.0\.1$/ }).count()).resolves.toBeGreaterThan(0);
       await expect(detail.getByText('Patient/nobody').count()).resolves.toBeGreaterThan(0);
       await screenshot(page, 'audit-detail');
@@ -325,7 +325,7 @@ describe('the audit viewer', () => {
       await page.getByRole('button', { name: 'Search' }).click();
       await page.waitForURL(/outcome=4/);
       await page.getByText(/^Events 1–1\b/).waitFor();
-      await expect(rows.count()).resolves.toBe(1);
+      await expectCount(rows, 1);
     } finally {
       await context.close();
     }

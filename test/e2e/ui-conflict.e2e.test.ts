@@ -13,7 +13,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, flintApi, readWhen, startSyncPair, type SyncPair } from '../support/sync-pair';
-import { a11yViolations, addUser, openBrowser, screenshot as saveScreenshot, signIn, type UiBrowser } from '../support/ui';
+import { a11yViolations, addUser, openBrowser, screenshot as saveScreenshot, signIn, type UiBrowser, expectCount } from '../support/ui';
 
 const ADMIN = { username: 'ada', password: 'admin ada 42 lighthouses' };
 const ID = 'c-ui';
@@ -99,11 +99,11 @@ describe('a conflict resolved in the UI', () => {
       await page.getByRole('heading', { name: 'Sync', level: 1 }).waitFor();
       const row = page.getByRole('row', { name: new RegExp(`Patient/${ID}`) });
       await row.waitFor();
-      await expect(row.getByText('Edited on two workstations').count()).resolves.toBe(1);
-      await expect(row.getByText('2 versions').count()).resolves.toBe(1);
+      await expectCount(row.getByText('Edited on two workstations'), 1);
+      await expectCount(row.getByText('2 versions'), 1);
       const dupRow = rowOf(page, `Patient/${dupA.body.id}`);
       await expect(dupRow.innerText()).resolves.toMatch(new RegExp(`Possible duplicate patient: same identifier ${IDENTIFIER.value}[\\s\\S]*as[\\s\\S]*Twin, Dana \\(Patient/${dupB.body.id}\\)`));
-      await expect(dupRow.locator(`td:nth-child(2) a[href="/patients/${dupB.body.id}"]`).count()).resolves.toBe(1);
+      await expectCount(dupRow.locator(`td:nth-child(2) a[href="/patients/${dupB.body.id}"]`), 1);
       await expect(dupRow.getByRole('link', { name: 'Open this record' }).getAttribute('href')).resolves.toBe(`/patients/${dupA.body.id}`);
       await screenshot(page, 'sync-panel-conflict');
       await noViolations(page);
@@ -117,8 +117,8 @@ describe('a conflict resolved in the UI', () => {
       await table.getByRole('columnheader', { name: /^Other version/ }).waitFor();
       const family = table.getByRole('row', { name: /name 1 › family/ });
       await expect(family.locator('td').allInnerTexts()).resolves.toEqual([currentFamily, keptFamily]);
-      await expect(family.locator('td.diff-del').count()).resolves.toBe(1);
-      await expect(family.locator('td.diff-add').count()).resolves.toBe(1);
+      await expectCount(family.locator('td.diff-del'), 1);
+      await expectCount(family.locator('td.diff-add'), 1);
       // B's edit added a birth date: present on one side only.
       const birth = table.getByRole('row', { name: /birthDate/ });
       await expect(birth.locator('td').allInnerTexts()).resolves.toEqual(keptFamily === 'FromB' ? ['(none)', '1980-02-03'] : ['1980-02-03', '(none)']);

@@ -11,7 +11,7 @@
 import type { Bundle, BundleEntry, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { a11yViolations, addUser, openBrowser, screenshot, signIn, type UiBrowser } from '../support/ui';
+import { a11yViolations, addUser, openBrowser, screenshot, signIn, type UiBrowser, expectCount } from '../support/ui';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const USER = 'walt';
@@ -261,7 +261,7 @@ describe('editing', () => {
     await go(`/r/Patient/${patientId}/history`);
     await page.getByRole('heading', { level: 1, name: /^History of Patient: Quill, Quentin Q/ }).waitFor();
     const versions = page.getByRole('table', { name: 'Versions' });
-    await expect(versions.locator('tbody tr').count()).resolves.toBe(3);
+    await expectCount(versions.locator('tbody tr'), 3);
     // Default: the last two versions, per path, old -> new.
     const diff = page.getByRole('table', { name: /^Differences from version 2\.\S+ to version 3\./ });
     const rows = await diff.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim()).join(' | ')));

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { a11yViolations, openBrowser, screenshot, type UiBrowser } from '../support/ui';
+import { a11yViolations, openBrowser, screenshot, type UiBrowser, expectCount } from '../support/ui';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const ADMIN = { username: 'margaret', password: 'a long admin passphrase 7' };
@@ -109,7 +109,7 @@ describe('the UI on a fresh workstation', () => {
     expect(new URL(page.url()).pathname).toBe('/');
     // The code never stays in the address bar or history.
     expect(page.url()).not.toContain('code=');
-    await expect(page.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(1);
+    await expectCount(page.getByRole('link', { name: 'Admin' }), 1);
     expect(await a11yViolations(page)).toEqual([]);
     await screenshot(page, 'home');
     // No CSP violation, no failed script on the way.

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { REPO, runFlint } from './flint-process';
 
@@ -64,4 +64,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function a11yViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   return result.violations.map((v) => `${v.id} (${v.impact ?? 'n/a'}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(' | ')}`);
+}
+
+/**
+ * Waits until `locator` matches exactly `n` elements (a list that refetches shows its new
+ * rows a moment later); fails with the last count after `timeoutMs`. For "none there", check
+ * after waiting for what must be there instead: absence is true before anything renders.
+ */
+export async function expectCount(locator: Locator, n: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await locator.count();
+  while (last !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} of ${locator.toString()}, found ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await locator.count();
+  }
 }
