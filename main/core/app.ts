@@ -29,7 +29,7 @@ import { openEncryptedPouch } from './store/encrypted-pouch';
 import { ResourceStore } from './store/resource-store';
 import { errorReasons } from './fhir/validation/validator';
 import { startSyncEngine } from './sync/sync-engine';
-import { createSyncRoutes } from './sync/sync-api';
+import { conflictEntries, createSyncRoutes } from './sync/sync-api';
 import { createFlintApi } from './flint-api/flint-api';
 import { createDefinitionsRoute } from './flint-api/definitions';
 import { createSetupRoute, createSetupToken } from './flint-api/setup';
@@ -135,7 +135,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
         for (const h of heads) store.forget(h.type, h.id);
         await indexer.catchUp();
       },
-      conflicts: () => index.conflicts().length,
+      // Conflicts and possible duplicate patients: what GET /flint/conflicts lists.
+      conflicts: () => conflictEntries(index.conflicts(), index.duplicates({ system: SYNC_SYSTEM, code: DUPLICATE_REVIEWED_CODE })).length,
       auditPusher: (endpoint, auditUrl) => createAuditPusher({ log: auditLog, workstationId: dataDir.workstationId, endpoint, auditUrl }),
       ...(audit ? { audit } : {}),
       log,

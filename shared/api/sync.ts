@@ -20,6 +20,7 @@ export interface SyncStatus {
   sent: number;
   received: number;
   quarantined: number;
+  /** Entries of GET /flint/conflicts: open conflicts and possible duplicate patients. */
   conflicts: number;
   /** What is going on, in words a receptionist understands. */
   message: string;

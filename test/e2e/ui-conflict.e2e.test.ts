@@ -94,6 +94,10 @@ describe('a conflict resolved in the UI', () => {
       });
       const badge = page.getByRole('banner').getByRole('link', { name: new RegExp(`\\b${counted} conflicts?\\b`) });
       await badge.waitFor();
+      // The count is what the list holds: the edit and each possible duplicate patient.
+      const entries = (await flintApi<{ conflicts: unknown[] }>(pair.a, 'GET', 'conflicts')).body.conflicts;
+      expect(counted).toBe(entries.length);
+      expect(counted).toBeGreaterThanOrEqual(3);
 
       // The sync panel lists the edit and, as such, the possible duplicates with links to both records.
       await page.getByRole('heading', { name: 'Sync', level: 1 }).waitFor();

@@ -52,6 +52,37 @@ export interface SyncApiOptions {
 export type { ConflictEntry } from '../../../shared/api/sync';
 import type { ConflictEntry } from '../../../shared/api/sync';
 
+/**
+ * What GET /flint/conflicts lists: the open conflicts of the types `mayRead` allows, then
+ * each Patient of an unreviewed duplicate group once (when Patients may be read). The
+ * sync status counts the same entries (everything readable).
+ */
+export function conflictEntries(conflicts: readonly ConflictRow[], duplicates: readonly DuplicateRow[], mayRead: (type: string) => boolean = () => true): ConflictEntry[] {
+  const out: ConflictEntry[] = [];
+  for (const c of conflicts) {
+    if (!mayRead(c.type)) continue;
+    out.push({ type: c.type, id: c.id, kind: c.kind, current: c.current, versions: c.versions });
+  }
+  if (!mayRead('Patient')) return out;
+  const listed = new Set(out.filter((e) => e.type === 'Patient').map((e) => e.id));
+  for (const d of duplicates) {
+    for (const patient of d.patients) {
+      if (listed.has(patient.id)) continue;
+      listed.add(patient.id);
+      out.push({
+        type: 'Patient',
+        id: patient.id,
+        kind: 'duplicate',
+        current: patient.vid,
+        versions: [patient.vid],
+        duplicates: d.patients.filter((x) => x.id !== patient.id).map((x) => `Patient/${x.id}`),
+        identifier: { system: d.system, value: d.value },
+      });
+    }
+  }
+  return out;
+}
+
 /** The `sync` and `conflicts` routes of /flint. */
 export function createSyncRoutes(o: SyncApiOptions): FlintRoute[] {
   const handle = createSyncApi(o);
@@ -62,32 +93,8 @@ export function createSyncRoutes(o: SyncApiOptions): FlintRoute[] {
 }
 
 function createSyncApi(o: SyncApiOptions): (req: FlintApiRequest) => Promise<SyncApiResponse> {
-  function listConflicts(p: Principal): ConflictEntry[] {
-    const out: ConflictEntry[] = [];
-    for (const c of o.conflicts()) {
-      if (!decide(p, c.type, 'read').allow) continue;
-      out.push({ type: c.type, id: c.id, kind: c.kind, current: c.current, versions: c.versions });
-    }
-    if (decide(p, 'Patient', 'read').allow) {
-      const listed = new Set(out.filter((e) => e.type === 'Patient').map((e) => e.id));
-      for (const d of o.duplicates()) {
-        for (const patient of d.patients) {
-          if (listed.has(patient.id)) continue;
-          listed.add(patient.id);
-          out.push({
-            type: 'Patient',
-            id: patient.id,
-            kind: 'duplicate',
-            current: patient.vid,
-            versions: [patient.vid],
-            duplicates: d.patients.filter((x) => x.id !== patient.id).map((x) => `Patient/${x.id}`),
-            identifier: { system: d.system, value: d.value },
-          });
-        }
-      }
-    }
-    return out;
-  }
+  const listConflicts = (p: Principal): ConflictEntry[] =>
+    conflictEntries(o.conflicts(), o.duplicates(), (type) => decide(p, type, 'read').allow);
 
   async function resolve(req: SyncApiRequest, type: string, id: string): Promise<SyncApiResponse> {
     if (!o.isKnownType(type)) throw notFound(`Unknown resource type ${type}`);
