@@ -16,6 +16,8 @@ export function sanitizeNarrative(html: string): string {
   return DOMPurify.sanitize(html, {
     ALLOWED_TAGS,
     ALLOWED_ATTR: ['title', 'colspan', 'rowspan', 'alt', 'href', 'src'],
+    // Every other attribute's value must pass the URI check below, which numbers do not.
+    ADD_URI_SAFE_ATTR: ['colspan', 'rowspan'],
     // Only in-page anchors and inline images; nothing that loads from elsewhere.
     ALLOWED_URI_REGEXP: /^(#|data:image\/(png|jpeg|gif);base64,)/i,
   });
