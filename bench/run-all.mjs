@@ -2,8 +2,8 @@
  * Runs every benchmark, one after the other (they would disturb each other's figures if
  * run together on 2 cores), after one build. `npm run bench` runs this.
  *
- *   scripts/with-keyring.sh npm run bench                 # full run (2-3 minutes, plus search's 100,000-resource load and sync's 100,000-resource initial sync)
- *   scripts/with-keyring.sh npm run bench -- --quick      # smoke run: short phases, 10 bundles, search on 5,000 resources, sync of 2,000
+ *   scripts/with-keyring.sh npm run bench                 # full run (2-3 minutes, plus search's 100,000-resource load, and sync's and ui's 100,000-resource initial syncs)
+ *   scripts/with-keyring.sh npm run bench -- --quick      # smoke run: short phases, 10 bundles, search on 5,000 resources, sync and ui on 2,000
  *   scripts/with-keyring.sh npm run bench -- --strict     # exit 1 if a target is missed
  *   scripts/with-keyring.sh npm run bench -- --only read,create
  *
@@ -26,6 +26,7 @@ const BENCHES = [
   ['synthea-load', 'bench/synthea-load.mjs', values.quick ? ['--limit', '10'] : []],
   ['search', 'bench/search.mjs', values.quick ? ['--quick'] : []],
   ['sync', 'bench/sync.mjs', values.quick ? ['--quick'] : []],
+  ['ui', 'bench/ui.mjs', values.quick ? ['--quick'] : []],
 ];
 const only = values.only?.split(',');
 const resultsDir = join(REPO, 'bench/results');

@@ -18,7 +18,8 @@
  *             page) to the first frame whose result table shows exactly that identifier (a
  *             stale answer for the previous prefix shows another MRN, so it cannot count).
  *             Also by family name (the first frame whose rows all hold the name).
- *             Baseline: GET /fhir/Patient?identifier=... (and ?name=...) from Node.
+ *             Baseline: the UI's own requests from Node (an identifier-like term is searched as
+ *             identifier and as name at once; 20 rows sorted by family and given name).
  *             Target: p50 and p95 <= 100 ms on the 100,000 resources.
  * 3. record   After a fresh page load and sign-in (nothing cached), a click on the result row
  *             of the patient with --observations vital signs:
@@ -177,17 +178,21 @@ try {
     const rows = [...document.querySelectorAll('table.patient-table tbody tr')];
     return rows.length > 0 && rows.every((r) => r.cells[0]?.textContent?.includes(term)) ? performance.now() : false;
   };
-  async function apiMs(path) {
+  /** The requests sent together, as the UI sends them; ms until the last answer. */
+  async function apiMs(paths) {
     const t = performance.now();
-    await api('GET', path);
+    await Promise.all(paths.map((p) => api('GET', p)));
     return performance.now() - t;
   }
+  const UI_PAGE = '_count=20&_sort=family,given';
   const FAMILIES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson'];
   const rows = [];
   const searchFigures = {};
   for (const [kind, done, termOf, pathOf] of [
-    ['identifier', byIdentifier, (i) => `MRN${(i * 7919 + 13) % patients}`, (t) => `/fhir/Patient?identifier=${t}&_count=20`],
-    ['family name', byName, (i) => FAMILIES[i % FAMILIES.length], (t) => `/fhir/Patient?name=${t}&_count=20`],
+    // The baselines are the UI's own requests (renderer/patients/search-term.ts): a term with
+    // digits is looked up as an identifier and as a name at once.
+    ['identifier', byIdentifier, (i) => `MRN${(i * 7919 + 13) % patients}`, (t) => [`/fhir/Patient?identifier=${t}&${UI_PAGE}`, `/fhir/Patient?name=${t}&${UI_PAGE}`]],
+    ['family name', byName, (i) => FAMILIES[i % FAMILIES.length], (t) => [`/fhir/Patient?name=${t}&${UI_PAGE}`]],
   ]) {
     await typed(termOf(samples), done); // warm-up, not counted
     const ui = [];
@@ -204,6 +209,7 @@ try {
   console.log(`\n2. Patient search as you type (${samples} samples each, a key every ${KEY_DELAY_MS} ms)`);
   console.log(table(rows, ['search by', 'UI p50 ms', 'UI p95 ms', 'API p50 ms', 'API p95 ms', 'UI/API p50', 'target <= 100 ms']));
   results.search = searchFigures;
+  const searchMet = Object.values(searchFigures).every((f) => f.ui.p50 <= 100 && f.ui.p95 <= 100);
 
   // -------------------------------------------------------------------------------------
   // 3. Opening a record with many observations
@@ -276,7 +282,8 @@ try {
   console.log(table(recordRows, ['step', 'UI p50 ms', 'UI p95 ms', 'API p50 ms', 'UI/API p50', 'target < 500 ms']));
   results.record = { open: { ui: o, api: oa }, vitals: { ui: v, api: va } };
   await writeJson(opts.json, results);
-  if (quick) console.log(`\n(quick run: ${f0(count)} resources, not the 100,000 the search target assumes)`);
+  const met = gzTotal < 1_000_000 && searchMet && o.p95 < 500;
+  console.log(`\nRESULT ui: ${verdict(met)}${quick ? ` (quick run: ${f0(count)} resources, not the 100,000 the search target assumes)` : ''}`);
 } finally {
   await browser?.close().catch(() => undefined);
   await ws?.stop().catch(() => undefined);

@@ -18,11 +18,12 @@ import { useRecentPatients } from './recent-patients';
 import { GENDERS, PAGE_SIZE, classifyTerm, patientQueries, type GenderFilter, type SearchTerm } from './search-term';
 
 /**
- * Short: results must show within 100 ms of the last keystroke (bench/ui.mjs). A typist's
- * keys come 100-200 ms apart, so most keys still start a search; each is cheap (an indexed
- * query of 20 rows, ~20 ms) and the previous one is aborted.
+ * Short: results must show within 100 ms of the last keystroke (bench/ui.mjs, docs/
+ * benchmarks.md section 6). A typist's keys come 60-200 ms apart, so most keys start a
+ * search; each is an indexed query of 20 rows (5-50 ms) and the previous one is aborted.
+ * Only keys less than 25 ms apart (a paste, auto-repeat) are coalesced.
  */
-export const DEBOUNCE_MS = 40;
+export const DEBOUNCE_MS = 25;
 
 export interface PatientResults {
   patients: Patient[];

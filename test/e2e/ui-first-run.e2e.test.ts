@@ -3,8 +3,9 @@
  * fresh data dir, as a clinic's IT person meets it: the setup URL that `flint serve`
  * prints creates the administrator (once: the link is dead afterwards), the administrator
  * signs in through Flint's own sign-in page, every UI response carries the strict CSP,
- * and the idle lock hides the screen, refuses a wrong password and, with the right one,
- * returns to the screen exactly as it was (what was typed is still there).
+ * the access token is renewed silently when it runs out, and the idle lock hides the
+ * screen, refuses a wrong password and, with the right one, returns to the screen exactly
+ * as it was (what was typed is still there).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -145,8 +146,17 @@ describe('the UI on a fresh workstation', () => {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     // Page time from here on is the test's to move.
     await page.clock.install();
+    const refreshes: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/auth/token') && r.postData()?.includes('grant_type=refresh_token')) refreshes.push(r.url());
+    });
+    // Six minutes on, the five-minute access token has run out: the next search renews it
+    // silently and works.
+    await page.clock.fastForward('06:00');
     const search = page.getByLabel('Search patients');
     await search.fill('Ashworth');
+    await page.getByText(/No patient|patients? found/).waitFor();
+    expect(refreshes).toHaveLength(1);
 
     // Fifteen minutes (the default) without a key or a click.
     await page.clock.fastForward('15:10');
