@@ -64,6 +64,8 @@ export interface Workstation {
   workstationId: string;
   /** First run (no user yet): the one-time `<origin>/setup#token=...` URL that creates the administrator. */
   setupUrl?: string;
+  /** Where the UI is served (`<origin>/`), when it is built. */
+  uiUrl?: string;
   close(): Promise<void>;
 }
 
@@ -242,6 +244,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       dataDir: dataDir.dir,
       workstationId: dataDir.workstationId,
       ...(setupUrl ? { setupUrl } : {}),
+      ...(ui ? { uiUrl: `${http.origin}/` } : {}),
       close: closeAll,
     };
   } catch (e) {

@@ -43,6 +43,7 @@ async function signInOnFlintPage(page: Page, username: string, password: string)
 
 describe('the UI on a fresh workstation', () => {
   it('serves every UI file with the strict CSP, and the app under any of its paths', async () => {
+    expect(ws.output()).toContain(`The workstation UI: ${origin}/\n`);
     for (const path of ['/', '/patients/x', '/setup', '/flint.svg']) {
       const res = await fetch(`${origin}${path}`);
       expect(res.status, path).toBe(200);

@@ -59,6 +59,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     process.stdout.write(`Flint FHIR R4 server listening at ${ws.baseUrl} (data dir ${ws.dataDir})\n`);
+    if (ws.uiUrl) process.stdout.write(`The workstation UI: ${ws.uiUrl}\n`);
     await stopped;
     process.stdout.write('Flint: shutting down\n');
     await ws.close();
