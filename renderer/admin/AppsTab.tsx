@@ -10,6 +10,7 @@ import { useFlint } from '../app/flint-context';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { Field, Saved } from './Field';
+import { useFormMutation } from './use-form-mutation';
 import { fieldErrorOf, type FieldRules } from './field-errors';
 
 export const APPS_KEY = ['flint', 'admin', 'apps'] as const;
@@ -139,17 +140,12 @@ function RegisterApp() {
   const idBase = useId();
   const [registered, setRegistered] = useState<AdminApp>();
   const form = useForm<NewAppForm>({ defaultValues: { name: '', redirectUris: '', scope: DEFAULT_SCOPE } });
-  const add = useMutation({
-    mutationFn: (f: NewAppForm) => flint.addApp({ name: f.name.trim(), redirectUris: redirectList(f.redirectUris), scope: f.scope.trim() }),
-    onMutate: () => setRegistered(undefined),
-    onSuccess: async (a) => {
+  const add = useFormMutation(form, APP_RULES, (f) => flint.addApp({ name: f.name.trim(), redirectUris: redirectList(f.redirectUris), scope: f.scope.trim() }), {
+    start: () => setRegistered(undefined),
+    saved: async (a) => {
       setRegistered(a);
       form.reset();
       await queries.invalidateQueries({ queryKey: APPS_KEY });
-    },
-    onError: (e) => {
-      const f = fieldErrorOf(e, APP_RULES);
-      if (f) form.setError(f.field, { type: 'server', message: f.message }, { shouldFocus: true });
     },
   });
   const submit = form.handleSubmit((f) => add.mutate(f));

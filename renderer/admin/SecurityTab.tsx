@@ -1,11 +1,12 @@
 /** Security settings: how long the UI waits without input before it locks the session. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { useFlint } from '../app/flint-context';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { Field, Saved } from './Field';
 import { fieldErrorOf, type FieldRules } from './field-errors';
+import { useFormMutation } from './use-form-mutation';
 
 export const SETTINGS_KEY = ['flint', 'settings'] as const;
 const RULES: FieldRules<'idleLockMinutes'> = [['idleLockMinutes', /minute|idle/i]];
@@ -27,19 +28,14 @@ function IdleLockForm({ minutes }: { minutes: number }) {
   const { flint } = useFlint();
   const queries = useQueryClient();
   const form = useForm<{ idleLockMinutes: string }>({ defaultValues: { idleLockMinutes: String(minutes) } });
-  const save = useMutation({
-    mutationFn: (m: number) => flint.saveSettings({ idleLockMinutes: m }),
-    onSuccess: async (s) => {
+  const save = useFormMutation(form, RULES, (v) => flint.saveSettings({ idleLockMinutes: Number(v.idleLockMinutes) }), {
+    saved: async (s) => {
       queries.setQueryData(SETTINGS_KEY, s);
       // The session carries the idle time the lock timer uses.
       await queries.invalidateQueries({ queryKey: ['session'] });
     },
-    onError: (e) => {
-      const f = fieldErrorOf(e, RULES);
-      if (f) form.setError(f.field, { type: 'server', message: f.message });
-    },
   });
-  const submit = form.handleSubmit((v) => save.mutate(Number(v.idleLockMinutes)));
+  const submit = form.handleSubmit((v) => save.mutate(v));
   const error = form.formState.errors.idleLockMinutes?.message;
   return (
     <form className="card admin-form narrow" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="idle-title">

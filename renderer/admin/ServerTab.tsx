@@ -13,6 +13,7 @@ import { SYNC_SETTINGS_KEY, SYNC_STATUS_KEY, useSyncStatus } from '../sync/use-s
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { Field, Saved } from './Field';
+import { useFormMutation } from './use-form-mutation';
 import { fieldErrorOf, type FieldRules } from './field-errors';
 
 interface ServerForm {
@@ -101,8 +102,10 @@ function ServerSettingsForm({ view, done, setDone }: { view: SyncSettingsView; d
     queries.setQueryData(SYNC_SETTINGS_KEY, v);
     await queries.invalidateQueries({ queryKey: SYNC_STATUS_KEY });
   };
-  const save = useMutation({
-    mutationFn: (f: ServerForm) =>
+  const save = useFormMutation(
+    form,
+    RULES,
+    (f) =>
       flint.saveSyncSettings({
         remote: f.remote.trim(),
         username: f.username.trim(),
@@ -110,17 +113,15 @@ function ServerSettingsForm({ view, done, setDone }: { view: SyncSettingsView; d
         ...(f.caPem.trim() ? { caPem: f.caPem } : {}),
         ...(f.auditRemote.trim() ? { auditRemote: f.auditRemote.trim() } : {}),
       }),
-    onMutate: () => setDone(undefined),
-    onSuccess: async (v) => {
-      form.resetField('password');
-      setDone(`Saved. This workstation now syncs with ${v.remote ?? 'the server'}; the password is in the OS keychain.`);
-      await refresh(v);
+    {
+      start: () => setDone(undefined),
+      saved: async (v) => {
+        form.resetField('password');
+        setDone(`Saved. This workstation now syncs with ${v.remote ?? 'the server'}; the password is in the OS keychain.`);
+        await refresh(v);
+      },
     },
-    onError: (e) => {
-      const f = fieldErrorOf(e, RULES);
-      if (f) form.setError(f.field, { type: 'server', message: f.message }, { shouldFocus: true });
-    },
-  });
+  );
   const remove = useMutation({
     mutationFn: async () => {
       await flint.removeSyncSettings();

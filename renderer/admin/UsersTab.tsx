@@ -12,6 +12,7 @@ import { dateText } from '../fhir/format';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { Field, Saved } from './Field';
+import { useFormMutation } from './use-form-mutation';
 import { fieldErrorOf, type FieldRules } from './field-errors';
 
 export const USERS_KEY = ['flint', 'admin', 'users'] as const;
@@ -143,19 +144,19 @@ function AddUser({ roles }: { roles: AdminRole[] }) {
   const idBase = useId();
   const [added, setAdded] = useState<string>();
   const form = useForm<NewUserForm>({ defaultValues: { username: '', password: '', confirm: '', roles: [], fhirUser: '' } });
-  const add = useMutation({
-    mutationFn: (f: NewUserForm) => flint.addUser({ username: f.username.trim(), password: f.password, roles: f.roles, ...(f.fhirUser.trim() ? { fhirUser: f.fhirUser.trim() } : {}) }),
-    onMutate: () => setAdded(undefined),
-    onSuccess: async (u) => {
-      setAdded(`User ${u.username} added with the role${u.roles.length === 1 ? '' : 's'} ${u.roles.join(', ')}.`);
-      form.reset();
-      await queries.invalidateQueries({ queryKey: USERS_KEY });
+  const add = useFormMutation(
+    form,
+    USER_RULES,
+    (f) => flint.addUser({ username: f.username.trim(), password: f.password, roles: f.roles, ...(f.fhirUser.trim() ? { fhirUser: f.fhirUser.trim() } : {}) }),
+    {
+      start: () => setAdded(undefined),
+      saved: async (u) => {
+        setAdded(`User ${u.username} added with the role${u.roles.length === 1 ? '' : 's'} ${u.roles.join(', ')}.`);
+        form.reset();
+        await queries.invalidateQueries({ queryKey: USERS_KEY });
+      },
     },
-    onError: (e) => {
-      const f = fieldErrorOf(e, USER_RULES);
-      if (f) form.setError(f.field, { type: 'server', message: f.message }, { shouldFocus: true });
-    },
-  });
+  );
   const submit = form.handleSubmit((f) => add.mutate(f));
   const e = form.formState.errors;
   return (
