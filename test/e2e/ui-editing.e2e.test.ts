@@ -8,10 +8,10 @@
  * Observations by code and date, sorts, pages and opens a result. Each screen is
  * screenshotted (test-results/ui/) and checked with axe-core for WCAG 2.1 A/AA.
  */
-import type { Bundle, BundleEntry, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { a11yViolations, addUser, openBrowser, screenshot, signIn, type UiBrowser, expectCount } from '../support/ui';
+import { addUser, openBrowser, screenshot, signIn, type UiBrowser, expectCount, expectAccessible as expectAccessibleAt, seedResources } from '../support/ui';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const USER = 'walt';
@@ -46,16 +46,8 @@ const seed: Resource[] = [
   ...Array.from({ length: 5 }, (_, i): Observation => ({ ...heartRate(day(2024, i), 70), code: { coding: [{ system: LOINC, code: '29463-7', display: 'Body weight' }] }, valueQuantity: { value: 80 + i, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } })),
 ];
 
-async function post(resources: Resource[]): Promise<void> {
-  const entry: BundleEntry[] = resources.map((resource) => ({ resource, request: { method: resource.id ? 'PUT' : 'POST', url: resource.id ? `${resource.resourceType}/${resource.id}` : resource.resourceType } }));
-  const r = await ws.client().post<Bundle>('', { resourceType: 'Bundle', type: 'transaction', entry });
-  expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
-}
-
-async function expectAccessible(where: string): Promise<void> {
-  const violations = await a11yViolations(page);
-  expect(violations, `${where}:\n${violations.join('\n')}`).toEqual([]);
-}
+const post = (resources: Resource[]) => seedResources(ws.client(), resources);
+const expectAccessible = (where: string) => expectAccessibleAt(page, where);
 
 /**
  * Goes to a screen the way the UI's own links do (a history entry, no page load): the

@@ -5,10 +5,10 @@
  * signs, and goes through its Summary, Vital signs and Timeline tabs. Each screen is
  * screenshotted (test-results/ui/) and checked with axe-core for WCAG 2.1 A/AA.
  */
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { a11yViolations, addUser, openBrowser, screenshot, signIn, type UiBrowser } from '../support/ui';
+import { addUser, openBrowser, screenshot, signIn, type UiBrowser, expectAccessible as expectAccessibleAt, seedResources } from '../support/ui';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 const USER = 'wendy';
@@ -86,19 +86,8 @@ const record: Resource[] = [
   ...vitalSigns(),
 ];
 
-async function post(resources: Resource[]): Promise<void> {
-  const admin = ws.client();
-  for (let i = 0; i < resources.length; i += 250) {
-    const entry: BundleEntry[] = resources.slice(i, i + 250).map((resource) => ({ resource, request: { method: resource.id ? 'PUT' : 'POST', url: resource.id ? `${resource.resourceType}/${resource.id}` : resource.resourceType } }));
-    const r = await admin.post<Bundle>('', { resourceType: 'Bundle', type: 'transaction', entry });
-    expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
-  }
-}
-
-async function expectAccessible(where: string): Promise<void> {
-  const violations = await a11yViolations(page);
-  expect(violations, `${where}:\n${violations.join('\n')}`).toEqual([]);
-}
+const post = (resources: Resource[]) => seedResources(ws.client(), resources);
+const expectAccessible = (where: string) => expectAccessibleAt(page, where);
 
 /** The rows of the visible patient table, as "name | gender | birth date | identifier". */
 async function patientRows(): Promise<string[]> {

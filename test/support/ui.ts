@@ -7,8 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
+import type { FhirClient } from './fhir-client';
 import { REPO, runFlint } from './flint-process';
 
 export const SCREENSHOTS = join(REPO, 'test-results', 'ui');
@@ -78,5 +80,23 @@ export async function expectCount(locator: Locator, n: number, timeoutMs = 10_00
     if (Date.now() > deadline) throw new Error(`expected ${n} of ${locator.toString()}, found ${last}`);
     await new Promise((r) => setTimeout(r, 50));
     last = await locator.count();
+  }
+}
+
+/** Fails with the violations listed when the page as it is now breaks WCAG 2.1 A/AA. */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  const violations = await a11yViolations(page);
+  if (violations.length > 0) throw new Error(`${where}: axe found WCAG 2.1 A/AA violations:\n${violations.join('\n')}`);
+}
+
+/** Writes test data through the FHIR API as transactions of 250 (PUT when a resource has an id). */
+export async function seedResources(client: FhirClient, resources: Resource[]): Promise<void> {
+  for (let i = 0; i < resources.length; i += 250) {
+    const entry: BundleEntry[] = resources.slice(i, i + 250).map((resource) => ({
+      resource,
+      request: { method: resource.id ? 'PUT' : 'POST', url: resource.id ? `${resource.resourceType}/${resource.id}` : resource.resourceType },
+    }));
+    const r = await client.post<Bundle>('', { resourceType: 'Bundle', type: 'transaction', entry });
+    if (r.status !== 200) throw new Error(`seeding failed: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
   }
 }
