@@ -3,17 +3,16 @@
  * The edit page with fake clients: server validation issues next to their fields, and a
  * stale edit (412) shown as both versions with "Use mine" / "Discard mine".
  */
+import { renderScreen } from '../app/screen-harness';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Bundle, OperationOutcome, Patient, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { Route, Routes } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/errors';
 import type { FhirApi, Versioned } from '../api/fhir';
 import type { FlintApi } from '../api/flint';
-import { FlintContext, type FlintContextValue } from '../app/flint-context';
 import { ResourceEditPage } from './ResourceEditPage';
 
 const require = createRequire(import.meta.url);
@@ -39,28 +38,16 @@ function setup(path: string, fhir: Partial<FhirApi>) {
       throw new ApiError(422, outcome({ severity: 'error', code: 'not-supported', diagnostics: 'cannot be listed' }), 'cannot be listed');
     }),
   } as unknown as FlintApi;
-  const ctx = { fhir: fhir as FhirApi, flint, auth: {}, session: { username: 'w', roles: ['writer'], permissions: [] }, can: () => true } as unknown as FlintContextValue;
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  let where = '';
-  function Where() {
-    where = useLocation().pathname;
-    return null;
-  }
-  render(
-    <QueryClientProvider client={queries}>
-      <FlintContext.Provider value={ctx}>
-        <MemoryRouter initialEntries={[path]}>
-          <Routes>
-            <Route path="/r/:type/new" element={<ResourceEditPage />} />
-            <Route path="/r/:type/:id/edit" element={<ResourceEditPage />} />
-            <Route path="*" element={<p>elsewhere</p>} />
-          </Routes>
-          <Where />
-        </MemoryRouter>
-      </FlintContext.Provider>
-    </QueryClientProvider>,
+  const ctx = { fhir, flint, auth: {}, session: { username: 'w', roles: ['writer'], permissions: [] } };
+  const { path: where } = renderScreen(
+    <Routes>
+      <Route path="/r/:type/new" element={<ResourceEditPage />} />
+      <Route path="/r/:type/:id/edit" element={<ResourceEditPage />} />
+      <Route path="*" element={<p>elsewhere</p>} />
+    </Routes>,
+    { ctx, path },
   );
-  return { where: () => where };
+  return { where };
 }
 
 const change = (el: HTMLElement, value: string) => fireEvent.change(el, { target: { value } });

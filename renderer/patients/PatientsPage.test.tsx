@@ -1,11 +1,9 @@
 // @vitest-environment jsdom
+import { renderScreen } from '../app/screen-harness';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { Route, Routes } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FhirApi } from '../api/fhir';
-import { FlintContext, type FlintContextValue } from '../app/flint-context';
 import { PatientsPage } from './PatientsPage';
 import { recentPatientsOf } from './recent-patients';
 
@@ -31,33 +29,21 @@ function setup(opts: { can?: boolean } = {}) {
   );
   const auth = { subscribe: () => () => undefined };
   const ctx = {
-    fhir: { search } as unknown as FhirApi,
+    fhir: { search },
     flint: {},
     auth,
     session: { username: 'u', roles: ['writer'], permissions: [] },
     can: () => opts.can ?? true,
-  } as unknown as FlintContextValue;
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  let path = '';
-  function Where() {
-    path = useLocation().pathname;
-    return null;
-  }
-  render(
-    <QueryClientProvider client={queries}>
-      <FlintContext.Provider value={ctx}>
-        <MemoryRouter initialEntries={['/']}>
-          <Routes>
-            <Route path="/" element={<PatientsPage />} />
-            <Route path="*" element={<p>elsewhere</p>} />
-          </Routes>
-          <Where />
-        </MemoryRouter>
-      </FlintContext.Provider>
-    </QueryClientProvider>,
+  };
+  const { path } = renderScreen(
+    <Routes>
+      <Route path="/" element={<PatientsPage />} />
+      <Route path="*" element={<p>elsewhere</p>} />
+    </Routes>,
+    { ctx },
   );
   const box = screen.getByLabelText('Search patients');
-  return { calls, search, auth, box, path: () => path };
+  return { calls, search, auth, box, path };
 }
 
 afterEach(cleanup);

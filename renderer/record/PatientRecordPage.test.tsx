@@ -1,12 +1,11 @@
 // @vitest-environment jsdom
+import { renderScreen } from '../app/screen-harness';
 import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { MemoryRouter, Route, Routes } from 'react-router';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { Route, Routes } from 'react-router';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/errors';
-import type { FhirApi } from '../api/fhir';
-import { FlintContext, type FlintContextValue, type Interaction } from '../app/flint-context';
+import { type Interaction } from '../app/flint-context';
 import { recentPatientsOf } from '../patients/recent-patients';
 import { PatientRecordPage } from './PatientRecordPage';
 
@@ -96,23 +95,17 @@ function setup(path: string, opts: { can?: (type: string, i: Interaction) => boo
   };
   const auth = { subscribe: () => () => undefined };
   const ctx = {
-    fhir: fhir as unknown as FhirApi,
+    fhir,
     flint: {},
     auth,
     session: { username: 'u', roles: ['writer'], permissions: [] },
     can: opts.can ?? (() => true),
-  } as unknown as FlintContextValue;
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={queries}>
-      <FlintContext.Provider value={ctx}>
-        <MemoryRouter initialEntries={[path]}>
-          <Routes>
-            <Route path="/patients/:id/*" element={<PatientRecordPage />} />
-          </Routes>
-        </MemoryRouter>
-      </FlintContext.Provider>
-    </QueryClientProvider>,
+  };
+  renderScreen(
+    <Routes>
+      <Route path="/patients/:id/*" element={<PatientRecordPage />} />
+    </Routes>,
+    { ctx, path },
   );
   return { fhir, searches, auth };
 }

@@ -4,12 +4,11 @@
  * the stream ends, polls while the stream is down, and says state changes in a polite
  * live region.
  */
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
-import { MemoryRouter } from 'react-router';
+import { renderScreen } from '../app/screen-harness';
+import { act, cleanup, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncStatus } from '../../shared/api/sync';
-import { FlintContext, type FlintContextValue } from '../app/flint-context';
+import { type FlintContextValue } from '../app/flint-context';
 import { SyncBadge } from './SyncBadge';
 import { retryDelay } from './use-sync-status';
 
@@ -29,17 +28,7 @@ const status = (over: Partial<SyncStatus>): SyncStatus => ({
 
 function setup(flint: Partial<FlintContextValue['flint']>) {
   const auth = { current: 'signed-in', subscribe: () => () => undefined } as unknown as FlintContextValue['auth'];
-  const value = { auth, flint, fhir: {}, session: {}, can: () => true } as unknown as FlintContextValue;
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={queries}>
-      <MemoryRouter>
-        <FlintContext.Provider value={value}>
-          <SyncBadge />
-        </FlintContext.Provider>
-      </MemoryRouter>
-    </QueryClientProvider>,
-  );
+  return renderScreen(<SyncBadge />, { ctx: { auth, flint, fhir: {}, session: {} } });
 }
 
 afterEach(cleanup);

@@ -3,14 +3,14 @@
  * The sync panel and a conflict page against a fake core: what admins and others see,
  * pausing, the quarantine list, and a delete-against-edit conflict kept as the deletion.
  */
+import { renderScreen } from '../app/screen-harness';
 import type { Resource } from '@medplum/fhirtypes';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { Route, Routes } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConflictEntry, SyncStatus } from '../../shared/api/sync';
 import { ApiError } from '../api/errors';
-import { FlintContext, type FlintContextValue } from '../app/flint-context';
+import { type FlintContextValue } from '../app/flint-context';
 import { ConflictPage } from './ConflictPage';
 import { SyncPage } from './SyncPage';
 
@@ -30,33 +30,20 @@ const status = (over: Partial<SyncStatus> = {}): SyncStatus => ({
 
 const gone = () => new ApiError(410, undefined, 'deleted');
 
-function Where() {
-  const l = useLocation();
-  return <output data-testid="where">{l.pathname}</output>;
-}
-
 function setup(opts: { admin: boolean; flint: Partial<FlintContextValue['flint']>; fhir?: Partial<FlintContextValue['fhir']>; path: string }) {
   const auth = { current: 'signed-in', subscribe: () => () => undefined } as unknown as FlintContextValue['auth'];
-  const value = {
+  const ctx = {
     auth,
     flint: opts.flint,
     fhir: opts.fhir ?? { read: vi.fn(async () => Promise.reject(gone())) },
     session: { username: 'u', roles: [], admin: opts.admin, permissions: [] },
-    can: () => true,
-  } as unknown as FlintContextValue;
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={queries}>
-      <MemoryRouter initialEntries={[opts.path]}>
-        <FlintContext.Provider value={value}>
-          <Routes>
-            <Route path="/sync" element={<SyncPage />} />
-            <Route path="/sync/conflicts/:type/:id" element={<ConflictPage />} />
-          </Routes>
-          <Where />
-        </FlintContext.Provider>
-      </MemoryRouter>
-    </QueryClientProvider>,
+  };
+  return renderScreen(
+    <Routes>
+      <Route path="/sync" element={<SyncPage />} />
+      <Route path="/sync/conflicts/:type/:id" element={<ConflictPage />} />
+    </Routes>,
+    { ctx, path: opts.path },
   );
 }
 
