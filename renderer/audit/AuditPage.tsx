@@ -8,7 +8,7 @@
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
-import { useForm } from 'react-hook-form';
+import { useForm, type UseFormRegisterReturn } from 'react-hook-form';
 import { useNavigate, useSearchParams } from 'react-router';
 import { linkOf, matches } from '../api/fhir';
 import { useFlint } from '../app/flint-context';
@@ -143,28 +143,8 @@ function FilterForm({ filters }: { filters: AuditFilters }) {
             </p>
           ) : null}
         </div>
-        <div>
-          <label htmlFor="audit-action">Action</label>
-          <select id="audit-action" {...register('action')}>
-            <option value="">Any</option>
-            {Object.entries(ACTIONS).map(([code, text]) => (
-              <option key={code} value={code}>
-                {text}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="audit-outcome">Outcome</label>
-          <select id="audit-outcome" {...register('outcome')}>
-            <option value="">Any</option>
-            {Object.entries(OUTCOMES).map(([code, text]) => (
-              <option key={code} value={code}>
-                {text}
-              </option>
-            ))}
-          </select>
-        </div>
+        <CodeChoice id="audit-action" label="Action" codes={ACTIONS} field={register('action')} />
+        <CodeChoice id="audit-outcome" label="Outcome" codes={OUTCOMES} field={register('outcome')} />
         <div>
           <label htmlFor="audit-from">From</label>
           <input id="audit-from" type="date" {...register('from')} />
@@ -354,6 +334,23 @@ function ExportButton({ filters }: { filters: AuditFilters }) {
         {exporting.data !== undefined ? `Exported ${exporting.data.toLocaleString()} events matching the filters (the file contains patient data: keep it safe).` : ''}
       </span>
       <ErrorNotice error={exporting.error} title="The export failed" />
+    </div>
+  );
+}
+
+/** A labelled select of codes with their words, "Any" first. */
+function CodeChoice({ id, label, codes, field }: { id: string; label: string; codes: Readonly<Record<string, string>>; field: UseFormRegisterReturn }) {
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} {...field}>
+        <option value="">Any</option>
+        {Object.entries(codes).map(([code, text]) => (
+          <option key={code} value={code}>
+            {text}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

@@ -188,15 +188,7 @@ function VersionTable({ versions, rows, onKeep, busy }: { versions: LoadedVersio
           ) : null}
           {shown.map((r) => (
             <tr key={r.path} className={r.differs ? 'differs' : undefined}>
-              <th scope="row">
-                <code title={r.path}>{readablePath(r.path)}</code>
-                {r.differs ? (
-                  <span className="diff-mark" title="differs">
-                    {' '}
-                    ≠<span className="visually-hidden"> differs</span>
-                  </span>
-                ) : null}
-              </th>
+              <FieldHeader row={r} />
               {r.values.map((value, i) => {
                 const cls = !r.differs || value === undefined ? undefined : i === 0 ? 'diff-del' : value !== r.values[0] ? 'diff-add' : undefined;
                 return (
@@ -451,15 +443,7 @@ function DuplicateTable({ refs, resources, rows }: { refs: string[]; resources: 
       <tbody>
         {rows.map((r) => (
           <tr key={r.path} className={r.differs ? 'differs' : undefined}>
-            <th scope="row">
-              <code title={r.path}>{readablePath(r.path)}</code>
-              {r.differs ? (
-                <span className="diff-mark" title="differs">
-                  {' '}
-                  ≠<span className="visually-hidden"> differs</span>
-                </span>
-              ) : null}
-            </th>
+            <FieldHeader row={r} />
             {r.values.map((value, i) => (
               <td key={i} className={r.differs && value !== undefined ? (i === 0 ? 'diff-del' : value !== r.values[0] ? 'diff-add' : undefined) : undefined}>
                 {value === undefined ? <span className="diff-none">(none)</span> : <span className="diff-value">{value}</span>}
@@ -469,5 +453,20 @@ function DuplicateTable({ refs, resources, rows }: { refs: string[]; resources: 
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A diff row's field, readable, marked when the versions differ there (not by colour alone). */
+function FieldHeader({ row }: { row: DiffRow }) {
+  return (
+    <th scope="row">
+      <code title={row.path}>{readablePath(row.path)}</code>
+      {row.differs ? (
+        <span className="diff-mark" title="differs">
+          {' '}
+          ≠<span className="visually-hidden"> differs</span>
+        </span>
+      ) : null}
+    </th>
   );
 }
