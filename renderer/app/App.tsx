@@ -5,7 +5,7 @@
  */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useMemo, useSyncExternalStore } from 'react';
-import { BrowserRouter, Route, Routes } from 'react-router';
+import { Route, RouterProvider, createBrowserRouter, createRoutesFromElements } from 'react-router';
 import { ApiError } from '../api/errors';
 import { FhirApi } from '../api/fhir';
 import { FlintApi } from '../api/flint';
@@ -44,19 +44,32 @@ function makeQueryClient(): QueryClient {
 export function App() {
   const clients = useMemo(makeClients, []);
   const queries = useMemo(makeQueryClient, []);
+  // A data router: screens can hold a navigation back while a form has unsaved changes.
+  const router = useMemo(
+    () =>
+      createBrowserRouter(
+        createRoutesFromElements(
+          <>
+            <Route path="/setup" element={<SetupPage />} />
+            <Route path="/callback" element={<CallbackPage auth={clients.auth} />} />
+            <Route path="*" element={<Session clients={clients} />} />
+          </>,
+        ),
+      ),
+    [clients],
+  );
+  return (
+    <QueryClientProvider client={queries}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  );
+}
+
+/** Everything else follows the sign-in state. */
+function Session({ clients }: { clients: Clients }) {
   const state = useSyncExternalStore(
     (fn) => clients.auth.subscribe(fn),
     () => clients.auth.current,
   );
-  return (
-    <QueryClientProvider client={queries}>
-      <BrowserRouter>
-        <Routes>
-          <Route path="/setup" element={<SetupPage />} />
-          <Route path="/callback" element={<CallbackPage auth={clients.auth} />} />
-          <Route path="*" element={<SignedIn clients={clients} state={state} />} />
-        </Routes>
-      </BrowserRouter>
-    </QueryClientProvider>
-  );
+  return <SignedIn clients={clients} state={state} />;
 }

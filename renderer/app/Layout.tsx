@@ -3,7 +3,9 @@
  * (always visible) and the user's menu; the routed screen below. A skip link leads
  * keyboard users past the navigation.
  */
+import { Suspense } from 'react';
 import { NavLink, Route, Routes } from 'react-router';
+import { Loading } from '../ui/Loading';
 import { SyncBadge } from '../sync/SyncBadge';
 import { useFlint } from './flint-context';
 import { SCREENS } from './routes';
@@ -46,12 +48,14 @@ export function Layout() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes>
-          {SCREENS.filter((s) => !s.visible || s.visible({ session, can })).map((s) => (
-            <Route key={s.path} path={s.path} element={<s.component />} />
-          ))}
-          <Route path="*" element={<NotFound />} />
-        </Routes>
+        <Suspense fallback={<Loading />}>
+          <Routes>
+            {SCREENS.filter((s) => !s.visible || s.visible({ session, can })).map((s) => (
+              <Route key={s.path} path={s.path} element={<s.component />} />
+            ))}
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
       </main>
     </>
   );

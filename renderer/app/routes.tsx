@@ -3,19 +3,22 @@
  * their screens; this list only places them. `visible` hides what a role cannot use (the
  * core refuses it anyway).
  */
-import type { ComponentType } from 'react';
+import { lazy, type ComponentType } from 'react';
 import type { SessionInfo } from '../api/flint';
-import { AdminPage } from '../admin/AdminPage';
-import { AuditPage } from '../audit/AuditPage';
-import { HistoryPage } from '../editing/HistoryPage';
-import { ResourceEditPage } from '../editing/ResourceEditPage';
-import { ResourceViewPage } from '../editing/ResourceViewPage';
 import { PatientsPage } from '../patients/PatientsPage';
-import { PatientRecordPage } from '../record/PatientRecordPage';
-import { SearchPage } from '../search/SearchPage';
-import { ConflictPage } from '../sync/ConflictPage';
-import { SyncPage } from '../sync/SyncPage';
 import type { FlintContextValue } from './flint-context';
+
+// The first screen is in the main bundle; every other feature is its own chunk, fetched
+// (from this computer) the first time it is opened.
+const PatientRecordPage = lazy(() => import('../record/PatientRecordPage').then((m) => ({ default: m.PatientRecordPage })));
+const SearchPage = lazy(() => import('../search/SearchPage').then((m) => ({ default: m.SearchPage })));
+const ResourceEditPage = lazy(() => import('../editing/ResourceEditPage').then((m) => ({ default: m.ResourceEditPage })));
+const ResourceViewPage = lazy(() => import('../editing/ResourceViewPage').then((m) => ({ default: m.ResourceViewPage })));
+const HistoryPage = lazy(() => import('../editing/HistoryPage').then((m) => ({ default: m.HistoryPage })));
+const AuditPage = lazy(() => import('../audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const SyncPage = lazy(() => import('../sync/SyncPage').then((m) => ({ default: m.SyncPage })));
+const ConflictPage = lazy(() => import('../sync/ConflictPage').then((m) => ({ default: m.ConflictPage })));
+const AdminPage = lazy(() => import('../admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 
 export interface Screen {
   path: string;

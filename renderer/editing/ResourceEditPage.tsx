@@ -13,6 +13,8 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useForm, type FieldValues } from 'react-hook-form';
+import { flushSync } from 'react-dom';
+import { UnsavedChangesGuard } from './UnsavedChangesGuard';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../api/errors';
 import type { Versioned } from '../api/fhir';
@@ -89,6 +91,9 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
   const [checked, setChecked] = useState<OperationOutcomeIssue[]>();
   const [conflict, setConflict] = useState<{ mine: Resource; theirs: Versioned<Resource> }>();
   const [saving, setSaving] = useState(false);
+  // Typed into the JSON view (the form tracks its own changes); saved: leaving is fine.
+  const [jsonEdited, setJsonEdited] = useState(false);
+  const [saved, setSaved] = useState(false);
   const [notice, setNotice] = useState<string>();
   const summaryRef = useRef<HTMLDivElement>(null);
   const now = useMemo(() => new Date(), []);
@@ -123,9 +128,10 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
     setPlaced(undefined);
     setNotice(undefined);
     try {
-      const saved = id ? await fhir.update(resource, ifMatch) : await fhir.create(resource);
+      const written = id ? await fhir.update(resource, ifMatch) : await fhir.create(resource);
       await queries.invalidateQueries();
-      const savedId = saved.resource.id ?? id ?? '';
+      const savedId = written.resource.id ?? id ?? '';
+      flushSync(() => setSaved(true));
       navigate(type === 'Patient' ? `/patients/${encodeURIComponent(savedId)}` : `/r/${type}/${encodeURIComponent(savedId)}`, { state: { saved: true } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 412 && id) {
@@ -230,8 +236,11 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
   const cancelTo = id ? (type === 'Patient' ? `/patients/${encodeURIComponent(id)}` : `/r/${type}/${encodeURIComponent(id)}`) : patient ? `/patients/${encodeURIComponent(patient)}` : '/';
   const placedCount = placed ? Object.values(placed.byField).reduce((n, l) => n + l.length, 0) : 0;
 
+  const dirty = !saved && (form.formState.isDirty || jsonEdited);
+
   return (
     <section className="resource-edit" aria-labelledby="edit-title">
+      <UnsavedChangesGuard dirty={dirty} />
       <div className="page-header">
         <h1 id="edit-title">{title}</h1>
         {spec ? (
@@ -284,7 +293,10 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
             ) : (
               <div className="json-editor">
                 <label htmlFor="resource-json">Resource JSON</label>
-                <textarea id="resource-json" className="json-text" spellCheck={false} value={json} onChange={(e) => setJson(e.target.value)} rows={24} aria-describedby="resource-json-hint" />
+                <textarea id="resource-json" className="json-text" spellCheck={false} value={json} onChange={(e) => {
+                    setJson(e.target.value);
+                    setJsonEdited(true);
+                  }} rows={24} aria-describedby="resource-json-hint" />
                 <p id="resource-json-hint" className="hint">
                   Check asks the server to validate the JSON ($validate) without saving it.
                 </p>

@@ -1,6 +1,7 @@
 /**
  * What staff do in the UI is what the audit viewer shows. A writer creates a patient,
- * corrects it and records a blood pressure, all by clicking through the screens as a
+ * corrects it (a move away with the correction unsaved asks first, and staying keeps it)
+ * and records a blood pressure, all by clicking through the screens as a
  * nurse would; an administrator then opens the audit viewer, filters by that user, and
  * finds exactly those writes: two creates (the Patient, the Observation) and one update
  * (the Patient), each naming the record, the user and the UI as the app.
@@ -50,6 +51,14 @@ describe('the audit viewer lists what was done in the UI', () => {
 
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('Given names').fill('Chidi A');
+    // Leaving with unsaved changes asks first; staying keeps what was typed.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+    const leave = page.getByRole('alertdialog', { name: 'Leave without saving?' });
+    await leave.waitFor();
+    expect(await a11yViolations(page)).toEqual([]);
+    await leave.getByRole('button', { name: 'Stay and keep my changes' }).click();
+    await leave.waitFor({ state: 'detached' });
+    await expect(page.getByLabel('Given names').inputValue()).resolves.toBe('Chidi A');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(`${origin}/patients/${patientId}`);
     await page.getByRole('heading', { level: 1, name: /Okafor/ }).waitFor();
