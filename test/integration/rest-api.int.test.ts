@@ -314,6 +314,20 @@ describe('$validate and metadata', () => {
     expect(await systemHistoryTotal()).toBe(before);
   });
 
+  it('refuses empty arrays, objects and strings (FHIR JSON has none) with 400, storing nothing', async () => {
+    const before = await systemHistoryTotal();
+    for (const [body, path] of [
+      [{ ...patient(), name: [] }, 'Patient.name'],
+      [{ ...patient(), gender: '' }, 'Patient.gender'],
+      [{ ...patient(), meta: {} }, 'Patient.meta'],
+    ] as const) {
+      const r = await c.post<OperationOutcome>('Patient', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.issue.some((i) => i.severity === 'error' && i.expression?.includes(path))).toBe(true);
+    }
+    expect(await systemHistoryTotal()).toBe(before);
+  });
+
   it('serves a CapabilityStatement that matches the routes', async () => {
     const cs = await c.get<{ rest: Array<{ resource: Array<{ type: string; interaction: Array<{ code: string }> }>; interaction: Array<{ code: string }> }> }>('metadata');
     expect(cs.status).toBe(200);

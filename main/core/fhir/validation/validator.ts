@@ -9,6 +9,7 @@
  *    if that engine says `false`.
  */
 import { readFileSync } from 'node:fs';
+import { emptyValueIssues } from './json-rules';
 import { createRequire } from 'node:module';
 import { indexStructureDefinitionBundle, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
@@ -59,9 +60,10 @@ export function createValidator(): Validator {
         if (e instanceof OperationOutcomeError) issues = e.outcome.issue ?? [];
         else throw e;
       }
-      return issues
-        .filter((i) => !((i.severity === 'error' || i.severity === 'fatal') && isFalsePositive(resource, i)))
-        .map(normalizeIssue);
+      return [
+        ...issues.filter((i) => !((i.severity === 'error' || i.severity === 'fatal') && isFalsePositive(resource, i))).map(normalizeIssue),
+        ...emptyValueIssues(resource),
+      ];
     },
   };
 }
