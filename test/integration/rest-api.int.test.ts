@@ -300,6 +300,35 @@ describe('history and paging', () => {
     expect(res.body.total).toBeGreaterThan(2);
     expect(res.body.link!.some((l) => l.relation === 'next')).toBe(true);
   });
+
+  it('gives searchsets first and last links besides self, previous and next, and history a first link', async () => {
+    for (let i = 0; i < 5; i++) await c.put(`Basic/fl-${i}`, { resourceType: 'Basic', id: `fl-${i}`, code: { text: 'first-last' } });
+    const rel = (b: Bundle, r: string) => b.link?.find((l) => l.relation === r)?.url;
+    const get = async (url: string) => (await c.get<Bundle>(url.slice(url.indexOf('/fhir/') + '/fhir/'.length))).body;
+    const ids = (b: Bundle) => (b.entry ?? []).map((e) => e.resource!.id);
+    const page1 = (await c.get<Bundle>('Basic?code:text=first-last&_sort=_id&_count=2')).body;
+    expect(page1.total).toBe(5);
+    expect(ids(page1)).toEqual(['fl-0', 'fl-1']);
+    expect(page1.link!.map((l) => l.relation)).toEqual(['self', 'first', 'next', 'last']);
+    // first is the search itself; last holds the last _count entries and has no next.
+    expect(ids(await get(rel(page1, 'first')!))).toEqual(['fl-0', 'fl-1']);
+    const last = await get(rel(page1, 'last')!);
+    expect(ids(last)).toEqual(['fl-3', 'fl-4']);
+    expect(rel(last, 'next')).toBeUndefined();
+    expect(ids(await get(rel(last, 'previous')!))).toEqual(['fl-1', 'fl-2']);
+    // Walking next to the end meets the same last entry.
+    let page = page1;
+    const walked: string[] = [];
+    for (;;) {
+      walked.push(...(ids(page) as string[]));
+      const next = rel(page, 'next');
+      if (!next) break;
+      page = await get(next);
+    }
+    expect(walked).toEqual(['fl-0', 'fl-1', 'fl-2', 'fl-3', 'fl-4']);
+    const history = (await c.get<Bundle>('Basic/fl-0/_history?_count=1')).body;
+    expect(rel(history, 'first')).toMatch(/\/fhir\/Basic\/fl-0\/_history\?_count=1$/);
+  });
 });
 
 describe('$validate and metadata', () => {

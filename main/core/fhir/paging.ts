@@ -25,11 +25,19 @@ export function decodeCursor(query: URLSearchParams): string | undefined {
   return key;
 }
 
-/** self and next links; `next` carries the cursor and the same parameters. */
+/**
+ * self, first and next links; `next` carries the cursor and the same parameters. (History
+ * pages only forward, newest first: it has no `last` link.)
+ */
 export function pageLinks(req: FhirRequest, nextCursor: string | undefined): BundleLink[] {
   const path = `${req.baseUrl}/${req.path.join('/')}`.replace(/\/$/, '');
   const self = new URLSearchParams(req.query);
-  const links: BundleLink[] = [{ relation: 'self', url: withQuery(path, self) }];
+  const first = new URLSearchParams(req.query);
+  first.delete('_cursor');
+  const links: BundleLink[] = [
+    { relation: 'self', url: withQuery(path, self) },
+    { relation: 'first', url: withQuery(path, first) },
+  ];
   if (nextCursor !== undefined) {
     const next = new URLSearchParams(req.query);
     next.set('_cursor', encodeCursor(nextCursor));

@@ -102,7 +102,7 @@ export async function searchsetBundle(
   }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (totalMode !== 'none' || summaryCount) bundle.total = page.total;
-  bundle.link = links(req, applied, page.next, page.previous);
+  bundle.link = links(req, applied, page);
   if (entries.length > 0) bundle.entry = entries;
   return bundle;
 }
@@ -129,17 +129,22 @@ async function entriesOf(
   return out;
 }
 
-/** `_cursor` is `n.<key>` (entries after the key) or `p.<key>` (entries before it). */
-function decodeCursor(query: URLSearchParams): Pick<PageRequest, 'after' | 'before'> {
+/** `_cursor` is `n.<key>` (entries after the key), `p.<key>` (entries before it) or `last` (the last page). */
+function decodeCursor(query: URLSearchParams): Pick<PageRequest, 'after' | 'before' | 'last'> {
   const raw = query.get('_cursor');
   if (raw === null) return {};
+  if (raw === 'last') return { last: true };
   const m = /^([np])\.(.+)$/.exec(raw);
   if (!m) throw badRequest('Invalid paging cursor');
   const key = decodeKey(m[2]!);
   return m[1] === 'n' ? { after: key } : { before: key };
 }
 
-function links(req: FhirRequest, applied: URLSearchParams, next?: SortKey, previous?: SortKey): BundleLink[] {
+/**
+ * self, first, previous and next, and last (a searchset's total is always known here):
+ * paging clients and TestScript engines expect first and last beside next and previous.
+ */
+function links(req: FhirRequest, applied: URLSearchParams, { next, previous }: { next?: SortKey; previous?: SortKey }): BundleLink[] {
   const path = `${req.baseUrl}/${req.path.join('/')}`.replace(/\/$/, '');
   const url = (q: URLSearchParams) => (q.size > 0 ? `${path}?${q.toString()}` : path);
   const withCursor = (cursor: string | undefined) => {
@@ -148,9 +153,11 @@ function links(req: FhirRequest, applied: URLSearchParams, next?: SortKey, previ
     if (cursor) q.set('_cursor', cursor);
     return url(q);
   };
-  const out: BundleLink[] = [{ relation: 'self', url: url(applied) }];
-  if (applied.has('_cursor')) out.push({ relation: 'first', url: withCursor(undefined) });
+  const out: BundleLink[] = [{ relation: 'self', url: url(applied) }, { relation: 'first', url: withCursor(undefined) }];
   if (previous) out.push({ relation: 'previous', url: withCursor(`p.${encodeKey(previous)}`) });
   if (next) out.push({ relation: 'next', url: withCursor(`n.${encodeKey(next)}`) });
+  // Keyset paging: the last page is the last `_count` entries, which need not line up with
+  // the pages `next` walks through.
+  out.push({ relation: 'last', url: withCursor('last') });
   return out;
 }

@@ -19,6 +19,8 @@ export interface PageRequest {
   /** Entries strictly after this key (next pages) or strictly before it (previous pages). */
   after?: SortKey;
   before?: SortKey;
+  /** The last `count` entries (the `last` link). */
+  last?: boolean;
 }
 
 export interface PageEntry extends KeyedRid {
@@ -118,7 +120,7 @@ export class IndexSearch {
   /** No criteria, no sort, one type, moving forward: read the page straight off the index. */
   private fastPage(queries: readonly TypeCriteria[], sort: readonly SortParam[], req: PageRequest): SearchPage | undefined {
     const [only] = queries;
-    if (queries.length !== 1 || !only || only.criteria.length > 0 || sort.length > 0 || req.before) return undefined;
+    if (queries.length !== 1 || !only || only.criteria.length > 0 || sort.length > 0 || req.before || req.last) return undefined;
     const afterId = req.after ? (req.after[1] as string) : undefined;
     if (req.after && req.after[0] !== only.type) return undefined;
     const rows = this.index.listKeys(only.type, afterId, req.count + 1);
@@ -189,8 +191,8 @@ function cut(sorted: PageEntry[], req: PageRequest, dirs: readonly boolean[]): S
   let start = 0;
   let end = sorted.length;
   if (req.after) start = firstAfter(sorted, req.after, dirs);
-  if (req.before) {
-    end = firstAfter(sorted, req.before, dirs, true);
+  if (req.before || req.last) {
+    end = req.before ? firstAfter(sorted, req.before, dirs, true) : sorted.length;
     start = Math.max(0, end - req.count);
   } else end = Math.min(sorted.length, start + req.count);
   const entries = sorted.slice(start, end);
