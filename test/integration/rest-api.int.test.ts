@@ -369,6 +369,36 @@ describe('$validate and metadata', () => {
 });
 
 describe('batch and transaction', () => {
+  it('fails a transaction whose conditional entries resolve to the same resource, storing nothing', async () => {
+    const mrn = 'urn:test:mrn|overlap-1';
+    const transaction = (criteriaOrder: 'same' | 'reordered') => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:mrn', value: 'overlap-1' }], name: [{ family: 'Update' }], active: true },
+          request: { method: 'PUT', url: `Patient?identifier=${encodeURIComponent(mrn)}${criteriaOrder === 'reordered' ? '&active=true' : ''}` },
+        },
+        {
+          resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:mrn', value: 'overlap-1' }], name: [{ family: 'Create' }], active: true },
+          request: { method: 'POST', url: 'Patient', ifNoneExist: criteriaOrder === 'reordered' ? `active=true&identifier=${encodeURIComponent(mrn)}` : `identifier=${mrn}` },
+        },
+      ],
+    });
+    for (const order of ['same', 'reordered'] as const) {
+      const r = await c.post<OperationOutcome>('', transaction(order));
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.issue[0]!.diagnostics).toMatch(/same Patient criteria/);
+    }
+    expect((await c.get<Bundle>(`Patient?identifier=${encodeURIComponent(mrn)}&_summary=count`)).body.total).toBe(0);
+    // Different criteria are fine.
+    const ok = await c.post<Bundle>('', {
+      ...transaction('same'),
+      entry: [transaction('same').entry[0]!, { ...transaction('same').entry[1]!, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:mrn|overlap-2' } }],
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+  });
+
   it('processes a transaction in spec order with urn:uuid references rewritten (including in extensions and contained)', async () => {
     const res = await c.post<Bundle>('', {
       resourceType: 'Bundle',

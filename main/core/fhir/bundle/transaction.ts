@@ -44,6 +44,7 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
     atEntry(index, () => requireType(ctx, type));
     return { index, entry, target, type, ids: [], planned: [] };
   });
+  refuseOverlappingConditions(steps);
   prevalidate(ctx, steps);
   return ctx.store.locks.exclusive(async () => {
     const refMap = new Map<string, string>();
@@ -72,6 +73,31 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
       entry: steps.map((s) => s.response as BundleEntry),
     });
   });
+}
+
+/**
+ * Two conditional entries on one type with the same criteria (a conditional update and a
+ * conditional create of `identifier=X`, say) resolve to the same resource, whether it
+ * exists or both would make it: the transaction fails (R4 http.html#trules: resolved
+ * identities must not overlap). Without this check both would run and store two
+ * resources with the identifier. Criteria compare as sets of parameters, in any order.
+ */
+function refuseOverlappingConditions(steps: Step[]): void {
+  const seen = new Map<string, number>();
+  for (const s of steps) {
+    const { method, path, query } = s.target;
+    let criteria: string | undefined;
+    if (method === 'POST' && s.entry.request?.ifNoneExist) criteria = s.entry.request.ifNoneExist.replace(/^[^?]*\?/, '');
+    else if ((method === 'PUT' || method === 'PATCH' || method === 'DELETE') && path.length === 1) criteria = criteriaOf(query).toString();
+    if (criteria === undefined) continue;
+    const params = [...new URLSearchParams(criteria)].map(([k, v]) => `${k}=${v}`).sort();
+    const key = `${s.type}?${params.join('&')}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw badRequest(`Bundle entries ${other} and ${s.index} are conditional on the same ${s.type} criteria, so they resolve to the same resource; a transaction may touch a resource only once`);
+    }
+    seen.set(key, s.index);
+  }
 }
 
 /**
