@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FhirError } from '../../../shared/fhir/outcome';
 import type { ElementDefinition, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
-import { DefinitionCatalog, createDefinitionsRoute } from './definitions';
+import { DefinitionCatalog } from '../fhir/definition-catalog';
+import { createDefinitionsRoute } from './definitions';
 
 const catalog = new DefinitionCatalog();
 const route = createDefinitionsRoute(catalog);
