@@ -357,6 +357,19 @@ describe('$validate and metadata', () => {
     expect(await systemHistoryTotal()).toBe(before);
   });
 
+  it('refuses codes outside a required value set with 400, storing nothing', async () => {
+    const before = await systemHistoryTotal();
+    const gender = await c.post<OperationOutcome>('Patient', { ...patient(), gender: 'banana' });
+    expect(gender.status).toBe(400);
+    expect(gender.body.issue.some((i) => i.code === 'code-invalid' && i.expression?.includes('Patient.gender'))).toBe(true);
+    const status = await c.post<OperationOutcome>('Observation', { resourceType: 'Observation', status: 'bogus', code: { text: 'x' } });
+    expect(status.status).toBe(400);
+    expect(status.body.issue.some((i) => i.expression?.includes('Observation.status'))).toBe(true);
+    const validated = await c.post<OperationOutcome>('Patient/$validate', { ...patient(), gender: 'banana' });
+    expect(validated.body.issue.some((i) => i.severity === 'error' && i.expression?.includes('Patient.gender'))).toBe(true);
+    expect(await systemHistoryTotal()).toBe(before);
+  });
+
   it('serves a CapabilityStatement that matches the routes', async () => {
     const cs = await c.get<{ rest: Array<{ resource: Array<{ type: string; interaction: Array<{ code: string }> }>; interaction: Array<{ code: string }> }> }>('metadata');
     expect(cs.status).toBe(200);

@@ -57,6 +57,17 @@ export class DefinitionCatalog {
 
   constructor(private readonly dir = definitionsDir()) {}
 
+  private readonly parsed = new Map<string, StructureDefinition | undefined>();
+
+  /** The trimmed StructureDefinition of an R4 base type, parsed (kept). */
+  structureDefinition(name: string): StructureDefinition | undefined {
+    if (!this.parsed.has(name)) {
+      const text = this.structure(name);
+      this.parsed.set(name, text ? (JSON.parse(text) as StructureDefinition) : undefined);
+    }
+    return this.parsed.get(name);
+  }
+
   /** The serialized, trimmed StructureDefinition of an R4 base type, or undefined. */
   structure(name: string): string | undefined {
     if (!this.structures) {
@@ -195,4 +206,12 @@ function applyFilter(cs: CodeSystem, concepts: CodeSystemConcept[], property: st
     return concepts.filter((c) => (c.property ?? []).some((p) => p.code === property && String(p.valueCode ?? p.valueString ?? p.valueBoolean ?? '') === value));
   }
   return `the filter ${property} ${op} is not supported here`;
+}
+
+let shared: DefinitionCatalog | undefined;
+
+/** One catalog per process (thread): the validator and /flint/definitions read the same. */
+export function sharedCatalog(): DefinitionCatalog {
+  shared ??= new DefinitionCatalog();
+  return shared;
 }

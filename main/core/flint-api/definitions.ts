@@ -14,10 +14,10 @@
  */
 import type { ValueSet } from '@medplum/fhirtypes';
 import { badRequest, methodNotAllowed, notFound, unprocessable } from '../../../shared/fhir/outcome';
-import { DefinitionCatalog } from '../fhir/definition-catalog';
+import { sharedCatalog, type DefinitionCatalog } from '../fhir/definition-catalog';
 import type { FlintRoute } from './types';
 
-export function createDefinitionsRoute(catalog = new DefinitionCatalog()): FlintRoute {
+export function createDefinitionsRoute(catalog: DefinitionCatalog = sharedCatalog()): FlintRoute {
   return {
     prefix: 'definitions',
     async handle(req) {

@@ -10,6 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { emptyValueIssues } from './json-rules';
+import { BindingChecker } from './bindings';
+import { sharedCatalog } from '../definition-catalog';
 import { createRequire } from 'node:module';
 import { indexStructureDefinitionBundle, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
@@ -31,6 +33,7 @@ export function createValidator(): Validator {
   );
   for (const b of bundles) indexStructureDefinitionBundle(b);
   const constraints = constraintExpressions(bundles);
+  const bindings = new BindingChecker(sharedCatalog());
 
   function isFalsePositive(resource: Resource, issue: OperationOutcomeIssue): boolean {
     const text = issue.details?.text ?? issue.diagnostics ?? '';
@@ -63,6 +66,7 @@ export function createValidator(): Validator {
       return [
         ...issues.filter((i) => !((i.severity === 'error' || i.severity === 'fatal') && isFalsePositive(resource, i))).map(normalizeIssue),
         ...emptyValueIssues(resource),
+        ...bindings.check(resource),
       ];
     },
   };
