@@ -50,40 +50,50 @@ function trimStructure(sd: StructureDefinition): StructureDefinition {
 }
 
 export class DefinitionCatalog {
-  private structures: Map<string, string> | undefined;
+  private structures: Map<string, StructureDefinition> | undefined;
+  private readonly serialized = new Map<string, string>();
   private valueSets: Map<string, ValueSet> | undefined;
   private codeSystems: Map<string, CodeSystem> | undefined;
   private readonly expansions = new Map<string, Expansion[] | string>();
 
   constructor(private readonly dir = definitionsDir()) {}
 
-  private readonly parsed = new Map<string, StructureDefinition | undefined>();
-
-  /** The trimmed StructureDefinition of an R4 base type, parsed (kept). */
-  structureDefinition(name: string): StructureDefinition | undefined {
-    if (!this.parsed.has(name)) {
-      const text = this.structure(name);
-      this.parsed.set(name, text ? (JSON.parse(text) as StructureDefinition) : undefined);
+  /**
+   * Takes the StructureDefinitions from bundles already parsed (the validator reads the
+   * same two files at start), so they are not read and parsed a second time.
+   */
+  indexStructures(bundles: ReadonlyArray<Bundle<StructureDefinition>>): void {
+    if (this.structures) return;
+    const map = new Map<string, StructureDefinition>();
+    for (const bundle of bundles) {
+      for (const e of bundle.entry ?? []) {
+        const sd = e.resource;
+        // Base definitions only (not constraints such as vitalsigns) and R4 only.
+        if (!sd?.name || sd.derivation === 'constraint' || sd.fhirVersion !== '4.0.1' || map.has(sd.name)) continue;
+        map.set(sd.name, trimStructure(sd));
+      }
     }
-    return this.parsed.get(name);
+    this.structures = map;
   }
 
-  /** The serialized, trimmed StructureDefinition of an R4 base type, or undefined. */
-  structure(name: string): string | undefined {
+  /** The trimmed StructureDefinition of an R4 base type, or undefined. */
+  structureDefinition(name: string): StructureDefinition | undefined {
     if (!this.structures) {
-      const map = new Map<string, string>();
-      for (const file of ['profiles-types.json', 'profiles-resources.json']) {
-        const bundle = JSON.parse(readFileSync(this.dir + file, 'utf8')) as Bundle<StructureDefinition>;
-        for (const e of bundle.entry ?? []) {
-          const sd = e.resource;
-          // Base definitions only (not constraints such as vitalsigns) and R4 only.
-          if (!sd?.name || sd.derivation === 'constraint' || sd.fhirVersion !== '4.0.1' || map.has(sd.name)) continue;
-          map.set(sd.name, JSON.stringify(trimStructure(sd)));
-        }
-      }
-      this.structures = map;
+      this.indexStructures(['profiles-types.json', 'profiles-resources.json'].map((f) => JSON.parse(readFileSync(this.dir + f, 'utf8')) as Bundle<StructureDefinition>));
     }
-    return this.structures.get(name);
+    return this.structures!.get(name);
+  }
+
+  /** The same, serialized (what /flint/definitions sends). */
+  structure(name: string): string | undefined {
+    let text = this.serialized.get(name);
+    if (text === undefined) {
+      const sd = this.structureDefinition(name);
+      if (!sd) return undefined;
+      text = JSON.stringify(sd);
+      this.serialized.set(name, text);
+    }
+    return text;
   }
 
   private loadTerminology(): void {

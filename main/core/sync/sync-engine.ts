@@ -242,7 +242,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     const progress = createPullProgress({
       report: (p) => {
         if (stopped) return;
-        status.update({ pull: p, ...(status.value.state === 'active' ? { message: p ? receivingMessage(p) : MESSAGES.active } : {}) });
+        status.update({ pull: p, ...(status.value.state === 'active' ? { message: activeMessage() } : {}) });
       },
     });
     pullProgress = progress;

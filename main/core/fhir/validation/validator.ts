@@ -33,7 +33,10 @@ export function createValidator(): Validator {
   );
   for (const b of bundles) indexStructureDefinitionBundle(b);
   const constraints = constraintExpressions(bundles);
-  const bindings = new BindingChecker(sharedCatalog());
+  // The catalog indexes the definitions parsed just above instead of reading them again.
+  const catalog = sharedCatalog();
+  catalog.indexStructures(bundles);
+  const bindings = new BindingChecker(catalog);
 
   function isFalsePositive(resource: Resource, issue: OperationOutcomeIssue): boolean {
     const text = issue.details?.text ?? issue.diagnostics ?? '';
