@@ -89,8 +89,11 @@ export async function startTlsProxy(target: string, tls: { cert: string; key: st
   server.on('tlsClientError', () => {
     tlsErrors++;
   });
+  // Every connection from its first byte: one still in its TLS handshake (a client that
+  // refuses the certificate may hang up slowly) would otherwise hold close() for the
+  // 120 s handshake timeout.
   const sockets = new Set<import('node:net').Socket>();
-  server.on('secureConnection', (s) => {
+  server.on('connection', (s: import('node:net').Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
