@@ -4,6 +4,7 @@
  * an ApiError (with the OperationOutcome) or an OfflineError.
  */
 import { ApiError, OfflineError, describeIssues, isOperationOutcome } from './errors';
+import { parseJson, stringifyJson } from '../../shared/fhir/exact-json';
 
 export interface TokenSource {
   /** A valid access token (refreshed when close to expiry). */
@@ -36,7 +37,7 @@ export class Http {
       if (this.tokens) headers.Authorization = `Bearer ${await this.tokens.token()}`;
       let body: string | undefined;
       if (o.body !== undefined) {
-        body = JSON.stringify(o.body);
+        body = stringifyJson(o.body);
         headers['Content-Type'] ??= path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json';
       }
       try {
@@ -55,7 +56,7 @@ export class Http {
   async json<T>(path: string, o: RequestOptions = {}): Promise<JsonResult<T>> {
     const res = await this.fetch(path, o);
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+    return { status: res.status, headers: res.headers, body: (text ? parseJson(text) : undefined) as T };
   }
 }
 

@@ -28,6 +28,7 @@ import { IssuesContext, SdContext, useFieldRegistry } from './fields';
 import { formFor, type FormSpec } from './forms';
 import { JsonItemError } from './forms/generic';
 import { issuePaths, issueText, placeIssues, type PlacedIssues } from './issues';
+import { parseJson as parseExactJson, stringifyJson } from '../../shared/fhir/exact-json';
 
 export function ResourceEditPage() {
   const { type = '', id } = useParams();
@@ -85,7 +86,7 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
   const spec: FormSpec | undefined = useMemo(() => (sd ? formFor(type, base, sd) : undefined), [type, base, sd]);
   const [mode, setMode] = useState<Mode>(spec ? 'form' : 'json');
   const [formKey, setFormKey] = useState(0);
-  const [json, setJson] = useState(() => JSON.stringify(initial?.resource ?? { resourceType: type }, null, 2));
+  const [json, setJson] = useState(() => stringifyJson(initial?.resource ?? { resourceType: type }, 2));
   const [placed, setPlaced] = useState<PlacedIssues>();
   const [error, setError] = useState<unknown>();
   const [checked, setChecked] = useState<OperationOutcomeIssue[]>();
@@ -173,7 +174,7 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
 
   const toJson = () => {
     try {
-      setJson(JSON.stringify(currentResource(), null, 2));
+      setJson(stringifyJson(currentResource(), 2));
       setChecked(undefined);
       setMode('json');
     } catch (e) {
@@ -215,7 +216,7 @@ function Editor({ type, id, initial, sd, sdError, patient }: EditorProps) {
     setBase(theirs.resource);
     setEtag(theirs.etag);
     if (sd) form.reset(formFor(type, theirs.resource, sd).fromResource(theirs.resource));
-    setJson(JSON.stringify(theirs.resource, null, 2));
+    setJson(stringifyJson(theirs.resource, 2));
     setFormKey((k) => k + 1);
     setConflict(undefined);
     setError(undefined);
@@ -358,7 +359,7 @@ class JsonTextError extends Error {
 function parseJson(text: string, type: string, id: string | undefined): Resource {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseExactJson(text);
   } catch (e) {
     throw new JsonTextError(`The JSON is not valid: ${(e as Error).message}`);
   }

@@ -15,6 +15,7 @@ import { Narrative } from '../ui/Narrative';
 import { patientIdOf } from './convert';
 import { useStructureDefinition } from './definitions';
 import { ResourceDetails } from './ResourceDetails';
+import { stringifyJson } from '../../shared/fhir/exact-json';
 
 export function useResource(type: string | undefined, id: string | undefined) {
   const { fhir } = useFlint();
@@ -94,7 +95,7 @@ export function ResourceViewPage() {
       </section>
       <details className="json-view">
         <summary>JSON</summary>
-        <pre>{JSON.stringify(r, null, 2)}</pre>
+        <pre>{stringifyJson(r, 2)}</pre>
       </details>
     </article>
   );

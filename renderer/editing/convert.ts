@@ -5,6 +5,7 @@
  */
 import type { CodeableConcept, Coding, Reference, Resource } from '@medplum/fhirtypes';
 import type { ConceptValue } from './fields';
+import { carryDecimalTexts } from '../../shared/fhir/exact-json';
 
 /** Drops empty strings, undefined, null, empty arrays and empty objects, recursively. */
 export function prune<T>(value: T): T | undefined {
@@ -27,10 +28,11 @@ export function prune<T>(value: T): T | undefined {
 
 /** A resource with what became empty removed (the resourceType always stays). */
 export function pruneResource<T extends Resource>(r: T): T {
-  return { ...(prune(r) ?? {}), resourceType: r.resourceType } as T;
+  return carryDecimalTexts(r, { ...(prune(r) ?? {}), resourceType: r.resourceType } as T);
 }
 
-export const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+/** A deep copy that keeps the exact text of decimals (`1.10`, shared/fhir/exact-json.ts). */
+export const clone = <T>(v: T): T => (v === undefined ? v : carryDecimalTexts(v, JSON.parse(JSON.stringify(v)) as T));
 
 export function conceptValue(c: CodeableConcept | Coding | undefined): ConceptValue {
   if (!c) return { text: '', code: '', system: '', display: '' };

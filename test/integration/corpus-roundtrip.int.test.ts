@@ -1,6 +1,7 @@
 /**
  * Every official R4 example: PUT [type]/[id], then GET returns the same resource apart
- * from meta.versionId / meta.lastUpdated. Two examples in the package are not valid R4
+ * from meta.versionId / meta.lastUpdated, numbers compared by their exact text (`105.00`
+ * comes back as `105.00`; 39 examples hold such decimals). Two examples in the package are not valid R4
  * (required elements missing); Flint validates every write, so those two must be
  * rejected with a 400 OperationOutcome naming the missing element, and the test checks
  * independently, in the raw JSON, that the element is really missing.
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, corpusAvailable, readJson } from '../support/corpus';
 import { runFlint } from '../support/flint-process';
-import { FhirClient, withoutServerMeta } from '../support/fhir-client';
+import { decimalTextsOf } from '../../shared/fhir/exact-json';
+import { FhirClient, exactForm, withoutServerMeta } from '../support/fhir-client';
 import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
 
 interface IndexRow {
@@ -71,6 +73,7 @@ describe.runIf(available)('R4 examples round trip', () => {
 
   it('PUT then GET returns each valid example unchanged; invalid ones and AuditEvents are refused and not stored', async () => {
     const failures: string[] = [];
+    let withExactDecimals = 0;
     const queue = [...rows];
     const worker = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
@@ -102,8 +105,9 @@ describe.runIf(available)('R4 examples round trip', () => {
         expect(got.status, row.file).toBe(200);
         expect(got.body.meta?.versionId).toBe(put.body.meta?.versionId);
         expect(got.headers.get('etag')).toBe(`W/"${put.body.meta?.versionId}"`);
+        if (decimalTextsOf(input)) withExactDecimals++;
         try {
-          expect(withoutServerMeta(got.body)).toEqual(withoutServerMeta(input));
+          expect(exactForm(withoutServerMeta(got.body))).toEqual(exactForm(withoutServerMeta(input)));
         } catch {
           failures.push(`${row.file}: GET differs from the input`);
         }
@@ -111,6 +115,8 @@ describe.runIf(available)('R4 examples round trip', () => {
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
     expect(failures).toEqual([]);
+    // Decimals such as 105.00 were compared by their text, not only by value.
+    expect(withExactDecimals).toBeGreaterThanOrEqual(30);
   });
 
   it('lists every stored type with its count', async () => {

@@ -53,6 +53,18 @@ describe('replication between two workstations', () => {
     expect(await total(b, 'Patient?family=Renamed')).toBe(0);
   });
 
+  it('carries exact decimals (1.10 stays 1.10) to the other workstation, searchable at their precision', async () => {
+    const a = pair.a.client();
+    const b = pair.b.client();
+    const body = '{"resourceType":"Observation","id":"dec-1","status":"final","code":{"text":"weight"},"valueQuantity":{"value":1.10,"unit":"kg"}}';
+    const created = await a.put('Observation/dec-1', body, { 'content-type': 'application/fhir+json' });
+    expect(created.status).toBe(201);
+    await eventually(() => readWhen(b, 'Observation/dec-1', created.body.meta?.versionId), 20_000, 'the Observation on B');
+    expect((await b.get('Observation/dec-1')).text).toContain('"value":1.10');
+    // 1.10's range [1.095, 1.105) is inside the search for 1.10; 1.1's would not be.
+    expect(await total(b, 'Observation?_id=dec-1&value-quantity=1.10')).toBe(1);
+  });
+
   it('never shows a transaction half-applied on the other workstation', async () => {
     const a = pair.a.client();
     const b = pair.b.client();

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseJson } from '../../shared/fhir/exact-json';
 import { REPO } from './workstation';
 
 export const CORPUS = resolve(process.env.FLINT_CORPUS ?? join(REPO, '..', 'shared', 'fhir-corpus'));
@@ -18,8 +19,9 @@ export function corpusAvailable(): boolean {
   return present;
 }
 
+/** Parsed keeping the exact text of numbers (shared/fhir/exact-json.ts). */
 export function readJson<T = unknown>(...parts: string[]): T {
-  return JSON.parse(readFileSync(join(CORPUS, ...parts), 'utf8')) as T;
+  return parseJson(readFileSync(join(CORPUS, ...parts), 'utf8')) as T;
 }
 
 export function listJson(...parts: string[]): string[] {

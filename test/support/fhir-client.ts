@@ -1,10 +1,13 @@
 /** A minimal FHIR JSON client over fetch, for tests and benchmarks. */
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { carryDecimalTexts, decimalTextsOf, parseJson, stringifyJson } from '../../shared/fhir/exact-json';
 
 export interface FhirReply<T = Resource> {
   status: number;
   headers: Headers;
   body: T;
+  /** The body as the server wrote it. */
+  text: string;
 }
 
 export class FhirClient {
@@ -23,12 +26,12 @@ export class FhirClient {
     const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
     const init: RequestInit = { method, headers: { accept: 'application/fhir+json', ...auth, ...headers } };
     if (body !== undefined) {
-      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : stringifyJson(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/fhir+json';
     }
     const res = await fetch(`${this.baseUrl}${path.startsWith('/') || path === '' ? '' : '/'}${path}`, init);
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+    return { status: res.status, headers: res.headers, body: (text ? parseJson(text) : undefined) as T, text };
   }
 
   get<T = Resource>(path: string, headers?: Record<string, string>) {
@@ -54,11 +57,28 @@ export function isOutcome(body: unknown): body is OperationOutcome {
 
 /** Strips the server-managed meta fields, for comparing a stored resource with its input. */
 export function withoutServerMeta<T extends Resource>(r: T): T {
-  const copy = structuredClone(r) as T & { meta?: Record<string, unknown> };
+  const copy = carryDecimalTexts(r, structuredClone(r)) as T & { meta?: Record<string, unknown> };
   if (copy.meta) {
     delete copy.meta.versionId;
     delete copy.meta.lastUpdated;
     if (Object.keys(copy.meta).length === 0) delete copy.meta;
   }
   return copy;
+}
+
+/**
+ * The value with every number replaced by its exact text (`"1.10"`), so that toEqual
+ * compares numbers as FHIR keeps them, not as JavaScript reads them.
+ */
+export function exactForm(value: unknown): unknown {
+  const texts = decimalTextsOf(value) ?? {};
+  const walk = (node: unknown, path: string): unknown => {
+    if (typeof node === 'number') return `#${texts[path] ?? String(node)}`;
+    if (Array.isArray(node)) return node.map((v, i) => walk(v, path ? `${path}.${i}` : String(i)));
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, path ? `${path}.${k}` : k)]));
+    }
+    return node;
+  };
+  return walk(value, '');
 }

@@ -3,6 +3,7 @@
  * Location), `Prefer: return=...`, and `_summary` / `_elements` shaping.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { carryDecimalTexts } from '../../../shared/fhir/exact-json';
 import { allOk, badRequest } from '../../../shared/fhir/outcome';
 import type { VersionRecord } from '../store/documents';
 import { respond, type FhirRequest, type FhirResponse } from './types';
@@ -67,5 +68,5 @@ export function shapeResource(resource: Resource, query: URLSearchParams, isSumm
   const meta = (out.meta ?? {}) as Record<string, unknown>;
   const tags = Array.isArray(meta.tag) ? meta.tag : [];
   out.meta = { ...meta, tag: [...tags, SUBSETTED] };
-  return out as unknown as Resource;
+  return carryDecimalTexts(resource, out) as unknown as Resource;
 }

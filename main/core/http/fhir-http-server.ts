@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { stringifyJson } from '../../../shared/fhir/exact-json';
 import { FhirError, badRequest, methodNotAllowed, notFound } from '../../../shared/fhir/outcome';
 import { toResponse, type FaultLogger } from '../fhir/router';
 import type { Principal } from '../auth/principal';
@@ -301,7 +302,7 @@ function sendJson(
   const headers = withSecurityHeaders(own);
   let payload: Buffer | undefined;
   if (body !== undefined) {
-    payload = Buffer.from(JSON.stringify(body, null, pretty ? 2 : undefined), 'utf8');
+    payload = Buffer.from(stringifyJson(body, pretty ? 2 : undefined), 'utf8');
     headers['Content-Type'] = contentType;
     headers['Content-Length'] = String(payload.length);
   }

@@ -1,5 +1,6 @@
 /** Reading and decoding request bodies, with a size limit and clear FHIR errors. */
 import type { IncomingMessage } from 'node:http';
+import { NumberRangeError, keepDecimalTexts } from '../../../shared/fhir/exact-json';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../../../shared/fhir/outcome';
 
 export const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json-patch+json']);
@@ -48,6 +49,12 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): { body
     throw badRequest('The body is not valid JSON');
   }
   if (depthExceeds(body, MAX_JSON_DEPTH)) throw badRequest(`The body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    keepDecimalTexts(body, text);
+  } catch (e) {
+    if (e instanceof NumberRangeError) throw badRequest(e.message);
+    throw e;
+  }
   return { body, type: mt.type };
 }
 

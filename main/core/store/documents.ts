@@ -9,6 +9,7 @@
  * does not depend on CouchDB revision bodies, which compaction discards.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { decimalTextsOf, withDecimalTexts, type DecimalTexts } from '../../../shared/fhir/exact-json';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -27,6 +28,11 @@ export interface VersionRecord {
   method: WriteMethod;
   deleted: boolean;
   resource?: Resource;
+  /**
+   * The exact text of the resource's numbers where it differs from their JavaScript form
+   * (`1.10`), by path (shared/fhir/exact-json.ts). Absent when there is none.
+   */
+  decimals?: DecimalTexts;
   tx?: TxMark;
 }
 
@@ -49,9 +55,25 @@ export const VERSION_PREFIX = 'h:';
 export const RANGE_END = '\ufff0';
 
 export function recordOf(doc: HeadDoc | VersionDoc): VersionRecord {
-  const { type, id, vid, n, ts, method, deleted, resource, tx } = doc;
+  const { type, id, vid, n, ts, method, deleted, resource, decimals, tx } = doc;
   const r: VersionRecord = { type, id, vid, n, ts, method, deleted };
-  if (resource) r.resource = resource;
+  if (resource) r.resource = withDecimalTexts(resource, decimals);
+  if (decimals) r.decimals = decimals;
   if (tx) r.tx = tx;
   return r;
+}
+
+/** A document read from the database: its resource gets its exact number texts back. */
+export function withStoredDecimals<T extends VersionRecord>(doc: T): T {
+  if (doc.decimals && doc.resource) withDecimalTexts(doc.resource, doc.decimals);
+  return doc;
+}
+
+/** A record about to be written: the exact texts its resource carries, for the document. */
+export function withResource(record: VersionRecord, resource: Resource | undefined): VersionRecord {
+  if (!resource) return record;
+  record.resource = resource;
+  const decimals = decimalTextsOf(resource);
+  if (decimals) record.decimals = decimals;
+  return record;
 }

@@ -17,6 +17,8 @@ import {
   VERSION_PREFIX,
   headId,
   recordOf,
+  withResource,
+  withStoredDecimals,
   versionId,
   type HeadDoc,
   type VersionDoc,
@@ -67,7 +69,7 @@ export class ResourceStore {
   private async readHead(key: string, type: string, id: string): Promise<HeadDoc | undefined> {
     const began = this.cache.begin();
     try {
-      const doc = tagConflict((await this.db.get(headId(type, id), { conflicts: true })) as unknown as HeadDoc & { _conflicts?: string[] });
+      const doc = tagConflict(withStoredDecimals((await this.db.get(headId(type, id), { conflicts: true })) as unknown as HeadDoc & { _conflicts?: string[] }));
       this.cache.offer(key, doc, began);
       return doc;
     } catch (e) {
@@ -128,7 +130,7 @@ export class ResourceStore {
       const vid = makeVersionId(n, this.workstationId);
       const ts = nextTimestamp(prev?.ts);
       const record: VersionRecord = { type: w.type, id: w.id, vid, n, ts, method: w.method, deleted: !w.resource };
-      if (w.resource) record.resource = stamped(w.resource, w.id, vid, ts);
+      withResource(record, w.resource && stamped(w.resource, w.id, vid, ts));
       if (tx) record.tx = tx;
       records.push(record);
       docs.push({ ...record, _id: versionId(w.type, w.id, vid), kind: 'version' });
@@ -163,7 +165,7 @@ export class ResourceStore {
     const ts = nextTimestamp(latest);
     const method: WriteMethod = resource ? 'PUT' : 'DELETE';
     const record: VersionRecord = { type, id, vid, n, ts, method, deleted: !resource };
-    if (resource) record.resource = stamped(resource, id, vid, ts);
+    withResource(record, resource && stamped(resource, id, vid, ts));
     const docs = [
       { ...record, _id: versionId(type, id, vid), kind: 'version' },
       { ...record, _id: headId(type, id), _rev: head._rev, kind: 'head' },

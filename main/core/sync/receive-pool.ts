@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { builtWorkerFile } from '../worker-file';
 import type { Resource } from '@medplum/fhirtypes';
 import type { IndexRows } from '../search/extract/rows';
+import { decimalTextsOf } from '../../../shared/fhir/exact-json';
 
 const IDLE_MS = 60_000;
 /**
@@ -126,7 +127,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
     try {
       return await new Promise<Answer>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        w.postMessage({ id, resources, rows: withRows });
+        w.postMessage({ id, resources, decimals: resources.map(decimalTextsOf), rows: withRows });
       });
     } catch {
       return here(resources); // the worker died under this batch: same answer, here

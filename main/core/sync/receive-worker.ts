@@ -13,11 +13,14 @@ import { createValidator, errorReasons } from '../fhir/validation/validator';
 import { createExtractor } from '../search/extract/extract';
 import { VALIDATOR_FAILED } from './receive-pool';
 import type { IndexRows } from '../search/extract/rows';
+import { withDecimalTexts, type DecimalTexts } from '../../../shared/fhir/exact-json';
 
 const validator = createValidator();
 const extractor = createExtractor(loadDefinitions());
 
-parentPort?.on('message', (msg: { id: number; resources: Resource[]; rows?: boolean }) => {
+parentPort?.on('message', (msg: { id: number; resources: Resource[]; decimals?: Array<DecimalTexts | undefined>; rows?: boolean }) => {
+  // Structured cloning drops the exact number texts (a symbol property): attach them again.
+  msg.resources.forEach((r, i) => withDecimalTexts(r, msg.decimals?.[i]));
   const reasons = msg.resources.map((r) => {
     try {
       return errorReasons(validator.validate(r));

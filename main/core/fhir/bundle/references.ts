@@ -5,6 +5,7 @@
  * (extensions and contained resources included) and inside narrative `div`s. Other
  * strings (identifiers that happen to hold a uuid) are data and stay as they are.
  */
+import { carryDecimalTexts } from '../../../../shared/fhir/exact-json';
 
 /** Conditional reference: `Type?criteria`. */
 export const CONDITIONAL_REF = /^([A-Z][A-Za-z]+)\?(.+)$/;
@@ -40,7 +41,7 @@ function walk(node: unknown, map: ReadonlyMap<string, string>, key?: string): un
   if (node && typeof node === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) out[k] = walk(v, map, k);
-    return out;
+    return carryDecimalTexts(node, out);
   }
   return node;
 }

@@ -9,6 +9,7 @@ import type { Definitions } from '../../fhir/definitions';
 import { loadCompositeDefs, type CompositeDefs, type CompositePart } from './composite-defs';
 import { ExpressionCache } from './expressions';
 import { addMetaRows, META_PARAMS } from './meta-rows';
+import { numberTextsOf, type NumberTexts } from './number-rows';
 import { emptyRows, type CompositeComponent, type IndexRows, type SimpleParamType } from './rows';
 import { appendRows, rowsOf } from './value-rows';
 import { toValues, type FhirValue } from './values';
@@ -49,12 +50,12 @@ export function createExtractor(defs: Definitions, options: ExtractorOptions = {
     failures.set(key, (failures.get(key) ?? 0) + 1);
   };
 
-  const compositeRows = (type: string, code: string, parts: CompositePart[], nodes: FhirValue[], resource: object, out: IndexRows) => {
+  const compositeRows = (type: string, code: string, parts: CompositePart[], nodes: FhirValue[], resource: object, out: IndexRows, texts?: NumberTexts) => {
     for (const node of nodes) {
       const components: CompositeComponent[] = parts.map((part) => {
         // Component expressions are relative to the element the composite selected.
         const values = toValues(cache.get(part.expression, node.path ?? type)(node.value, { resource }));
-        return { param: part.code, type: part.type, rows: values.flatMap((v) => rowsOf(part.type, part.code, v, isResourceType)) };
+        return { param: part.code, type: part.type, rows: values.flatMap((v) => rowsOf(part.type, part.code, v, isResourceType, texts)) };
       });
       if (components.every((c) => c.rows.length > 0)) {
         out.composites.push({ param: code, components });
@@ -70,6 +71,7 @@ export function createExtractor(defs: Definitions, options: ExtractorOptions = {
     const type = r.resourceType;
     if (typeof type !== 'string' || !defs.isResourceType(type)) return out;
     addMetaRows(r, out);
+    const texts = numberTextsOf(r);
     for (const p of defs.searchParams(type).values()) {
       if (META_PARAMS.has(p.code) || !p.expression) continue;
       const composite = p.type === 'composite' ? composites.get(`${type}.${p.code}`) : undefined;
@@ -78,12 +80,12 @@ export function createExtractor(defs: Definitions, options: ExtractorOptions = {
         let values = toValues(cache.get(p.expression)(r, { resource: r }));
         if (p.type === 'reference') values = values.filter((v) => referenceable(v, p.targets));
         if (composite) {
-          compositeRows(type, p.code, composite, values, r, out);
+          compositeRows(type, p.code, composite, values, r, out, texts);
           continue;
         }
         if (values.length > 0) out.present.add(p.code);
         const t = p.type as SimpleParamType;
-        for (const v of values) appendRows(out, t, rowsOf(t, p.code, v, isResourceType));
+        for (const v of values) appendRows(out, t, rowsOf(t, p.code, v, isResourceType, texts));
       } catch {
         fail(type, p.code);
       }

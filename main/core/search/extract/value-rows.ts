@@ -1,13 +1,13 @@
 /** Dispatch from a parameter type to the row builder for one value, and into IndexRows. */
 import { dateRows } from './date-rows';
-import { numberRows, quantityRows } from './number-rows';
+import { numberRows, quantityRows, type NumberTexts } from './number-rows';
 import { referenceRows, type IsResourceType } from './reference-rows';
 import type { ComponentRow, DateRow, IndexRows, NumberRow, QuantityRow, ReferenceRow, SimpleParamType, StringRow, TokenRow, UriRow } from './rows';
 import { stringRows, uriRows } from './string-rows';
 import { tokenRows } from './token-rows';
 import type { FhirValue } from './values';
 
-export function rowsOf(type: SimpleParamType, param: string, v: FhirValue, isResourceType: IsResourceType): ComponentRow[] {
+export function rowsOf(type: SimpleParamType, param: string, v: FhirValue, isResourceType: IsResourceType, texts?: NumberTexts): ComponentRow[] {
   switch (type) {
     case 'string':
       return stringRows(param, v);
@@ -18,9 +18,9 @@ export function rowsOf(type: SimpleParamType, param: string, v: FhirValue, isRes
     case 'date':
       return dateRows(param, v);
     case 'number':
-      return numberRows(param, v);
+      return numberRows(param, v, texts);
     case 'quantity':
-      return quantityRows(param, v);
+      return quantityRows(param, v, texts);
     case 'uri':
       return uriRows(param, v);
   }

@@ -8,7 +8,7 @@
  * flight share the next run, which starts after the current one ends and therefore sees
  * every commit made before they called: that is the read-your-writes guarantee.
  */
-import { HEAD_PREFIX, VERSION_PREFIX, headId, type HeadDoc, type VersionDoc } from '../../store/documents';
+import { HEAD_PREFIX, VERSION_PREFIX, headId, withStoredDecimals, type HeadDoc, type VersionDoc } from '../../store/documents';
 import type { ConflictInfo, IndexChange, IndexDb, Seq, TxVersion } from './index-db';
 import type { IndexRows } from './index-rows';
 import { LARGE_PAGE, type IndexWriterThread } from './index-writer';
@@ -63,7 +63,7 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
       id: head.id,
       vid: head.vid,
       lastUpdated: Date.parse(head.ts),
-      rows: head.deleted || !head.resource ? null : extract(head.resource),
+      rows: head.deleted || !head.resource ? null : extract(withStoredDecimals(head).resource!),
       conflict,
     };
   };
