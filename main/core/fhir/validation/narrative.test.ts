@@ -203,13 +203,13 @@ describe('txt-1: only the basic HTML formatting elements and attributes', () => 
 });
 
 describe('txt-2: some non-whitespace content', () => {
-  it('refuses a narrative of whitespace and empty elements', () => {
-    const rule = 'Narrative must have some non-whitespace content: text or an image (txt-2)';
-    expectRefused(div('  \n\t  '), rule);
-    expectRefused(`<div ${NS}/>`, rule);
-    expectRefused(div('<p> </p><br/><table><tr><td>\n</td></tr></table>'), rule);
-    expectRefused(div('<img alt="no source"/>'), rule);
-    expectRefused(div('<!-- only a comment -->'), rule);
+  it('warns (never refuses) on a narrative of whitespace and empty elements', () => {
+    const rule = 'Narrative should have some non-whitespace content: text or an image (txt-2)';
+    for (const d of [div('  \n\t  '), `<div ${NS}/>`, div('<p> </p><br/><table><tr><td>\n</td></tr></table>'), div('<img alt="no source"/>'), div('<!-- only a comment -->')]) {
+      const issues = narrativeIssues({ resourceType: 'Patient', text: { status: 'generated', div: d } });
+      expect(issues.filter((i) => i.severity === 'error'), d).toEqual([]);
+      expect(issues.filter((i) => i.severity === 'warning').map((i) => i.diagnostics), d).toEqual([rule]);
+    }
   });
 
   it('accepts any text, or an image with a source', () => {
@@ -309,7 +309,8 @@ interface Resource {
 
 /**
  * R4 examples whose narrative is a div of whitespace only: they break txt-2 ("The narrative
- * SHALL have some non-whitespace content"), which is an error in R4's Narrative definition.
+ * SHALL have some non-whitespace content"). Issue 12 keeps all official examples but two
+ * storable, so txt-2 is a warning: these four get exactly that warning and no error.
  */
 const EMPTY_NARRATIVE_EXAMPLES = [
   'ActivityDefinition-blood-tubes-supply.json',
@@ -319,9 +320,10 @@ const EMPTY_NARRATIVE_EXAMPLES = [
 ];
 
 describe.runIf(corpusAvailable())('narratives of the official R4 examples and the Synthea bundles', () => {
-  function check(files: string[], folder: string[]): { errors: Map<string, OperationOutcomeIssue[]>; divs: number; ms: number } {
+  function check(files: string[], folder: string[]): { errors: Map<string, OperationOutcomeIssue[]>; warnings: Map<string, OperationOutcomeIssue[]>; divs: number; ms: number } {
     const resources = files.map((f) => readJson<Resource>(...folder, f));
     const found = new Map<string, OperationOutcomeIssue[]>();
+    const warned = new Map<string, OperationOutcomeIssue[]>();
     const all = resources.map((r) => narrativeIssues(r));
     // The speed of a warm pass, as on a running server (the first one pays for the JIT).
     const start = performance.now();
@@ -330,18 +332,20 @@ describe.runIf(corpusAvailable())('narratives of the official R4 examples and th
     all.forEach((list, i) => {
       const errs = list.filter((x) => x.severity === 'error');
       if (errs.length) found.set(files[i] as string, errs);
+      const warns = list.filter((x) => x.severity === 'warning' && x.diagnostics?.endsWith('(txt-2)'));
+      if (warns.length) warned.set(files[i] as string, warns);
     });
     const divs = JSON.stringify(resources).split('"div":"').length - 1;
-    return { errors: found, divs, ms };
+    return { errors: found, warnings: warned, divs, ms };
   }
 
-  it('passes every official example but the four whose narrative is empty (txt-2)', () => {
+  it('passes every official example; the four whose narrative is empty get a txt-2 warning', () => {
     const index = readFileSync(join(CORPUS, 'r4-examples', 'index.ndjson'), 'utf8').trim().split('\n');
     const files = index.map((line) => (JSON.parse(line) as { file: string }).file);
     expect(files.length).toBe(743);
-    const { errors: found, divs, ms } = check(files, ['r4-examples']);
-    expect([...found.keys()].sort()).toEqual(EMPTY_NARRATIVE_EXAMPLES);
-    for (const list of found.values()) expect(list.map((i) => i.diagnostics)).toEqual(['Narrative must have some non-whitespace content: text or an image (txt-2)']);
+    const { errors: found, warnings, divs, ms } = check(files, ['r4-examples']);
+    expect([...found.keys()]).toEqual([]);
+    expect([...warnings.keys()].sort()).toEqual(EMPTY_NARRATIVE_EXAMPLES);
     console.log(`R4 examples: ${divs} narratives checked in ${ms.toFixed(0)} ms (${((ms * 1000) / divs).toFixed(1)} µs per narrative)`);
   });
 

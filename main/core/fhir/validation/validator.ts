@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { emptyValueIssues } from './json-rules';
 import { BindingChecker } from './bindings';
+import { narrativeIssues } from './narrative';
 import { sharedCatalog } from '../definition-catalog';
 import { createRequire } from 'node:module';
 import { indexStructureDefinitionBundle, validateResource, OperationOutcomeError } from '@medplum/core';
@@ -70,6 +71,7 @@ export function createValidator(): Validator {
         ...issues.filter((i) => !((i.severity === 'error' || i.severity === 'fatal') && isFalsePositive(resource, i))).map(normalizeIssue),
         ...emptyValueIssues(resource),
         ...bindings.check(resource),
+        ...narrativeIssues(resource),
       ];
     },
   };
