@@ -152,6 +152,26 @@ describe('backbone and resource invariants', () => {
     expectBoth(obs({ code: { coding: [{ system: 'http://loinc.org', code: '1' }] }, valueString: 'x', component: [{ code: { coding: [{ system: 'http://loinc.org', code: '1' }] } }] }), ['obs-7 Observation']);
   });
 
+  it('Synthea\'s resource invariants, natively checked, agree with fhirpath.js both ways', () => {
+    const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
+    const verification = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code }] });
+    const condition = (more: Record<string, unknown>) => ({ resourceType: 'Condition', subject: { reference: 'Patient/p' }, ...more });
+    expectBoth(condition({ clinicalStatus: clinical('resolved'), abatementDateTime: '2020' }), []);
+    expectBoth(condition({ clinicalStatus: clinical('active'), abatementDateTime: '2020' }), ['con-4 Condition']);
+    expectBoth(condition({ clinicalStatus: clinical('active'), verificationStatus: verification('entered-in-error') }), ['con-5 Condition']);
+    expectBoth(condition({ verificationStatus: verification('confirmed') }), []);
+    const allergy = (more: Record<string, unknown>) => ({ resourceType: 'AllergyIntolerance', patient: { reference: 'Patient/p' }, ...more });
+    expectBoth(allergy({ clinicalStatus: { text: 'active' } }), []);
+    expectBoth(allergy({ verificationStatus: { text: 'unconfirmed' } }), ['ait-1 AllergyIntolerance']);
+    expectBoth({ resourceType: 'Organization', name: 'Clinic', address: [{ use: 'work', city: 'X' }], telecom: [{ system: 'phone', value: '1', use: 'home' }] }, ['org-3 Organization.telecom[0]']);
+    expectBoth({ resourceType: 'Organization', active: true }, ['org-1 Organization']);
+    expectBoth({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/p' }, orderDetail: [{ text: 'x' }] }, ['prr-1 ServiceRequest']);
+    expectBoth({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' }, activity: [{ reference: { reference: 'ServiceRequest/s' }, detail: { status: 'scheduled' } }] }, [
+      'cpl-3 CarePlan.activity[0]',
+    ]);
+    expectBoth(obs({ valueString: 'x' }), []);
+  });
+
   it('dom-2..dom-5: contained resources hold no contained resources, versions or security labels, and are referenced', () => {
     const c = (patient: Record<string, unknown>, more: Record<string, unknown> = { subject: { reference: '#p' } }) => obs({ contained: [{ resourceType: 'Patient', id: 'p', ...patient }], ...more });
     expect(invariants(c({}))).toEqual([]);
