@@ -159,9 +159,17 @@ function checkAttachment(a: Json, at: string, out: OperationOutcomeIssue[]): voi
   }
   if (typeof a.hash === 'string') {
     const hash = a.hash;
-    if (base64Length(hash) !== SHA1_BYTES) {
-      const hex = HEX_SHA1.test(hash.trim()) ? ', not hexadecimal' : '';
-      refuse('hash', `${at}.hash is not a SHA-1 digest in base64 (20 bytes, base64-encoded${hex})`);
+    if (HEX_SHA1.test(hash.trim()) && base64Length(hash) !== SHA1_BYTES) {
+      // The right digest written in hexadecimal (as one official R4 example has it) is a
+      // warning: the data is intact and the hash says so, in the wrong encoding.
+      const digest = createHash('sha1').update(Buffer.from(data, 'base64')).digest('hex');
+      const warn = (diagnostics: string) => out.push({ severity: 'warning', code: 'value', diagnostics, expression: [`${at}.hash`] });
+      // Hexadecimal is a known misreading of R4 (one official example has it, with a digest
+      // of other bytes): a warning, so the data is kept; base64 that is not a SHA-1 is an error.
+      if (digest === hash.trim().toLowerCase()) warn(`${at}.hash is the data's SHA-1 in hexadecimal; R4 wants it base64-encoded`);
+      else warn(`${at}.hash is hexadecimal and not the SHA-1 of the decoded data; R4 wants the data's SHA-1, base64-encoded`);
+    } else if (base64Length(hash) !== SHA1_BYTES) {
+      refuse('hash', `${at}.hash is not a SHA-1 digest in base64 (20 bytes, base64-encoded)`);
     } else {
       const digest = createHash('sha1').update(Buffer.from(data, 'base64')).digest();
       if (!digest.equals(Buffer.from(hash, 'base64'))) refuse('hash', `${at}.hash is not the SHA-1 of the decoded data (Attachment.hash is the base64 SHA-1 of the data's bytes)`);

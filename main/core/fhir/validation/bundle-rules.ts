@@ -7,7 +7,8 @@
  *
  *  - fullUrl: an absolute URL or URN; `urn:uuid:` with a lower-case RFC 4122 UUID,
  *    `urn:oid:` with an OID; a RESTful URL (`[base]/Type/id`) names the entry's own type and
- *    id; required for every entry with a resource except in transactions, batches and their
+ *    id (an error in transactions, batches and documents, a warning elsewhere: see
+ *    RESOLVED_BY_FULLURL); required for every entry with a resource except in transactions, batches and their
  *    responses (searchset and history: a warning, as results of operations may be unidentified).
  *  - uniqueness: no fullUrl twice with the same meta.versionId (bdl-7, worded per entry),
  *    and no resource (type, id, version) twice in a collection, document, message or searchset.
@@ -85,7 +86,7 @@ function checkBundle(bundle: Json, path: string, out: OperationOutcomeIssue[]): 
     const rType = str(r?.resourceType);
     const rId = str(r?.id);
     const version = str(isObject(r?.meta) ? (r!.meta as Json).versionId : undefined) ?? '';
-    if (e.fullUrl !== undefined) checkFullUrl(e, rType, rId, push);
+    if (e.fullUrl !== undefined) checkFullUrl(e, rType, rId, push, RESOLVED_BY_FULLURL.has(type) ? 'error' : 'warning');
     else if (r && !FULLURL_OPTIONAL.has(type) && rType !== 'OperationOutcome') {
       const warn = FULLURL_WARN.has(type);
       push(warn ? 'warning' : 'error', 'required', `${e.path} has a resource but no fullUrl: every entry of a Bundle of this type needs one (R4 Bundle: "Resource URL & Uniqueness rules")`, e.path);
@@ -119,7 +120,16 @@ function checkBundle(bundle: Json, path: string, out: OperationOutcomeIssue[]): 
 
 type Push = (severity: Severity, code: OperationOutcomeIssue['code'], diagnostics: string, at: string) => void;
 
-function checkFullUrl(e: Entry, rType: string | undefined, rId: string | undefined, push: Push): void {
+/**
+ * Bundle types whose references are resolved through fullUrl when Flint acts on them
+ * (processing a transaction or batch, reading a document): there a fullUrl disagreeing
+ * with its resource is an error. In the others (message, collection, searchset, history),
+ * which Flint only keeps, it is a warning: three official R4 examples (two messages and a
+ * collection) have one, and issue 12 keeps every official example but two storable.
+ */
+const RESOLVED_BY_FULLURL = new Set(['transaction', 'batch', 'document']);
+
+function checkFullUrl(e: Entry, rType: string | undefined, rId: string | undefined, push: Push, disagreement: Severity): void {
   const url = e.fullUrl!;
   const at = `${e.path}.fullUrl`;
   if (!ABSOLUTE.test(url)) {
@@ -138,9 +148,9 @@ function checkFullUrl(e: Entry, rType: string | undefined, rId: string | undefin
   const m = RESTFUL.exec(url);
   if (!m || !rType || !isResourceType(m[2]!)) return;
   if (m[2] !== rType) {
-    push('error', 'invalid', `${at} is a RESTful URL of another resource type than the entry's ${rType} (the fullUrl SHALL NOT disagree with the resource)`, at);
+    push(disagreement, 'invalid', `${at} is a RESTful URL of another resource type than the entry's ${rType} (the fullUrl SHALL NOT disagree with the resource)`, at);
   } else if (rId !== undefined && m[3] !== rId) {
-    push('error', 'invalid', `${at} is a RESTful URL whose id is not the entry's resource id (the fullUrl SHALL NOT disagree with Resource.id)`, at);
+    push(disagreement, 'invalid', `${at} is a RESTful URL whose id is not the entry's resource id (the fullUrl SHALL NOT disagree with Resource.id)`, at);
   }
 }
 

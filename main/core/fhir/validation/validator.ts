@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { emptyValueIssues } from './json-rules';
 import { BindingChecker } from './bindings';
 import { narrativeIssues } from './narrative';
+import { AttachmentChecker } from './attachments';
+import { bundleIssues } from './bundle-rules';
 import { sharedCatalog } from '../definition-catalog';
 import { createRequire } from 'node:module';
 import { indexStructureDefinitionBundle, validateResource, OperationOutcomeError } from '@medplum/core';
@@ -38,6 +40,7 @@ export function createValidator(): Validator {
   const catalog = sharedCatalog();
   catalog.indexStructures(bundles);
   const bindings = new BindingChecker(catalog);
+  const attachments = new AttachmentChecker(catalog);
 
   function isFalsePositive(resource: Resource, issue: OperationOutcomeIssue): boolean {
     const text = issue.details?.text ?? issue.diagnostics ?? '';
@@ -72,6 +75,8 @@ export function createValidator(): Validator {
         ...emptyValueIssues(resource),
         ...bindings.check(resource),
         ...narrativeIssues(resource),
+        ...attachments.check(resource),
+        ...bundleIssues(resource),
       ];
     },
   };
