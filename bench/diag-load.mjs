@@ -18,7 +18,7 @@
  *   no-validate    the R4 validator accepts everything without looking
  *   normal-sync    synchronous=NORMAL instead of FULL (no fsync per COMMIT; NOT durable)
  */
-import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -102,13 +102,26 @@ const noValidate = whatIf.has('no-validate')
               loader: 'ts',
               contents:
                 'export const createValidator = () => ({ validate: () => [] });\n' +
-                "export const hasErrors = (issues: Array<{ severity?: string }>) => issues.some((i) => i.severity === 'error' || i.severity === 'fatal');\n",
+                "export const hasErrors = (issues: Array<{ severity?: string }>) => issues.some((i) => i.severity === 'error' || i.severity === 'fatal');\n" +
+                'export const errorReasons = (issues: Array<{ diagnostics?: string }>) => issues.map((i) => i.diagnostics ?? \'invalid\');\n',
             }));
           },
         },
       ]
     : [];
-const { startWorkstation } = await bundleAndImport(join(src, 'main/core/app.ts'), 'app.mjs', noValidate);
+// One bundle for the workstation and what mints its bearer token (as `flint token create`).
+mkdirSync(join(REPO, 'bench/.build'), { recursive: true });
+const entry = join(REPO, 'bench/.build/diag-entry.ts');
+writeFileSync(
+  entry,
+  [
+    `export { startWorkstation } from ${JSON.stringify(join(src, 'main/core/app'))};`,
+    `export { openDataDir } from ${JSON.stringify(join(src, 'main/core/store/data-dir'))};`,
+    `export { openAccounts } from ${JSON.stringify(join(src, 'main/core/auth/accounts'))};`,
+    `export { CLI_CLIENT_ID, CLI_SUBJECT } from ${JSON.stringify(join(src, 'main/core/auth/principal'))};`,
+  ].join('\n'),
+);
+const { startWorkstation, openDataDir, openAccounts, CLI_CLIENT_ID, CLI_SUBJECT } = await bundleAndImport(entry, 'app.mjs', noValidate);
 const secrets = new Map();
 const memorySecrets = {
   get: async (a) => secrets.get(a) ?? null,
@@ -116,10 +129,17 @@ const memorySecrets = {
   delete: async (a) => secrets.delete(a),
 };
 
+// Startup and token signing await WebCrypto, which does not keep the event loop alive by itself.
+const keep = setInterval(() => undefined, 1000);
 const dataDir = tempDir('flint-diag-');
 const ws = await startWorkstation({ dataDir, port: 0, secrets: memorySecrets, log: () => undefined });
 const url = new URL(ws.baseUrl);
-const target = { host: url.hostname, port: Number(url.port) };
+const shared = await openDataDir(dataDir, memorySecrets, { shared: true });
+const accounts = openAccounts(shared);
+const { token } = await accounts.tokens.issueAccess({ sub: CLI_SUBJECT, client_id: CLI_CLIENT_ID, scope: 'user/*.cruds' }, 86400);
+accounts.close();
+await shared.release();
+const target = { host: url.hostname, port: Number(url.port), token };
 const dir = join(CORPUS, 'synthea/smart-2019');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().slice(0, limit);
 const agent = keepAliveAgent(1);
@@ -143,6 +163,7 @@ const wall = performance.now() - t0;
 agent.destroy();
 await ws.close();
 rmSync(dataDir, { recursive: true, force: true });
+clearInterval(keep);
 
 const sqlMs = [...stats.values()].reduce((a, s) => a + s.ms, 0);
 console.log(`what-if: ${[...whatIf].join(', ') || 'none (as built)'}`);

@@ -75,8 +75,17 @@ export interface IndexDb extends IndexQueries, JoinQueries {
   definitionsHash(): string | null;
   /** One resource, in its own transaction (the checkpoint does not move). */
   replace(type: string, id: string, vid: string, lastUpdated: number, rows: IndexRows | null): void;
-  /** Changes, bookkeeping and checkpoint in ONE SQL transaction: all of it or none. */
-  applyBatch(changes: readonly IndexChange[], checkpoint: Seq, tx?: TxBookkeeping): void;
+  /**
+   * Changes, bookkeeping and checkpoint in ONE SQL transaction: all of it or none. With
+   * `defer`, that transaction stays open after the batch (later deferred batches join it)
+   * until commit(): this connection's queries see the rows at once, the file only then.
+   */
+  applyBatch(changes: readonly IndexChange[], checkpoint: Seq, tx?: TxBookkeeping, opts?: { defer?: boolean }): void;
+  /**
+   * Commits the deferred batches, if any. On failure they are all rolled back (rows and
+   * checkpoint together: the index is behind, never wrong) and the error is thrown.
+   */
+  commit(): void;
   /** An incomplete transaction: its size and the versions seen so far. */
   pendingTx(txId: string): { size: number; versions: Array<{ type: string; id: string; n: number }> } | undefined;
   /** The transaction completed (and was indexed) in an earlier batch. */
@@ -204,9 +213,30 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     writeRows({ run, pidFor }, target, c.type, c.rows);
   };
 
-  /** A rolled-back transaction may have interned params that no longer exist: forget them. */
-  const atomically = (fn: () => void) => {
+  /**
+   * Deferred batches (applyBatch with defer) share one open write transaction, committed
+   * by commit(): a COMMIT encrypts every page it writes, and consecutive small batches
+   * dirty mostly the same pages (the same B-tree leaves, meta), so one COMMIT for many
+   * batches writes a fraction of the pages (docs/benchmarks.md, "Results after issue 12").
+   * Each batch is a SAVEPOINT inside it, so a failing batch undoes only itself.
+   */
+  const commit = () => {
+    if (!db.inTransaction) return;
     try {
+      db.exec('COMMIT');
+    } catch (err) {
+      pids.clear();
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+
+  /** A rolled-back transaction may have interned params that no longer exist: forget them. */
+  const atomically = (fn: () => void, defer = false) => {
+    if (!defer) commit();
+    else if (!db.inTransaction) db.exec('BEGIN IMMEDIATE');
+    try {
+      // Inside the deferred transaction, better-sqlite3 makes this a savepoint.
       db.transaction(fn).immediate();
     } catch (err) {
       pids.clear();
@@ -240,7 +270,8 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
     replace(type, id, vid, lastUpdated, rows) {
       atomically(() => replaceOne({ type, id, vid, lastUpdated, rows }));
     },
-    applyBatch(changes, checkpoint, tx) {
+    commit,
+    applyBatch(changes, checkpoint, tx, opts) {
       atomically(() => {
         for (const c of changes) replaceOne(c);
         for (const v of tx?.versions ?? []) {
@@ -252,7 +283,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
           run('DELETE FROM tx_version WHERE tx_id = ?', done);
         }
         setMeta('checkpoint', checkpoint);
-      });
+      }, opts?.defer === true);
     },
     txDone: (txId) => all('SELECT 1 FROM tx_size WHERE tx_id = ? AND done = 1', txId).length > 0,
     pendingTx(txId) {
@@ -294,6 +325,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       return [...out.values()];
     },
     close() {
+      if (db.open) commit();
       statements.clear();
       plucked.clear();
       if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm

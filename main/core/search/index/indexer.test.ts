@@ -11,7 +11,7 @@ import { headId, versionId, type HeadDoc, type TxMark, type VersionDoc } from '.
 import { openEncryptedPouch } from '../../store/encrypted-pouch';
 import { ResourceStore } from '../../store/resource-store';
 import { openIndexDb, type IndexDb } from './index-db';
-import { createIndexer, type Indexer } from './indexer';
+import { COMMIT_DELAY_MS, createIndexer, type Indexer } from './indexer';
 import { tempIndex, trivialExtract, type TempIndex } from './__fixtures__/rows';
 
 let t: TempIndex;
@@ -100,6 +100,25 @@ describe('catching up', () => {
     const info = await db.info();
     await indexer.waitFor(info.update_seq);
     expect(index.checkpoint()).toBe(info.update_seq);
+  });
+
+  it('commits what it indexed to the file within COMMIT_DELAY_MS, and on close', async () => {
+    await put('p1', 'Smith');
+    await indexer.catchUp();
+    expect(families('sm')).toEqual(['p1']); // read-your-writes, on this connection
+    const other = openIndexDb({ file: t.file, key: t.key });
+    try {
+      expect(other.count('Patient')).toBe(0); // not committed yet
+      await new Promise((r) => setTimeout(r, COMMIT_DELAY_MS + 50));
+      expect([other.count('Patient'), other.checkpoint()]).toEqual([1, index.checkpoint()]);
+      await put('p2', 'Smythe');
+      await indexer.catchUp();
+      await indexer.close();
+      expect(other.count('Patient')).toBe(2);
+    } finally {
+      other.close();
+    }
+    open();
   });
 
   it('rebuild clears and indexes everything again, reporting progress', async () => {

@@ -14,6 +14,13 @@ import type { IndexRows } from './index-rows';
 import { LARGE_PAGE, type IndexWriterThread } from './index-writer';
 
 export const PAGE_SIZE = 2000;
+/**
+ * Pages applied here are committed to the index file at most this long after the first of
+ * them (IndexDb.applyBatch with defer): searches on this connection see them at once
+ * (read-your-writes), and one COMMIT serves every write of the interval. A crash loses
+ * only uncommitted pages together with their checkpoint: the next run re-reads them.
+ */
+export const COMMIT_DELAY_MS = 100;
 
 export interface IndexerOptions {
   db: PouchDB.Database;
@@ -48,6 +55,23 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
   let tail: Promise<unknown> = Promise.resolve();
   let queued: Promise<number> | undefined;
   let closed = false;
+  let commitTimer: NodeJS.Timeout | undefined;
+
+  /** Commits the deferred pages; if that fails they were rolled back: index them again. */
+  const commitNow = () => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    try {
+      index.commit();
+    } catch {
+      if (!closed) void catchUp().catch(() => undefined);
+    }
+  };
+  const commitSoon = () => {
+    if (commitTimer) return;
+    commitTimer = setTimeout(commitNow, COMMIT_DELAY_MS);
+    commitTimer.unref();
+  };
 
   const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new Error('the indexer is closed'));
@@ -140,9 +164,13 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     }
     const ready = await Promise.all(changes);
     if (writer?.usable() && ready.length >= LARGE_PAGE) {
+      commitNow(); // the thread's connection cannot write while this one holds the deferred transaction
       await writer.apply(ready, res.last_seq, { versions, done });
       index.forgetAbsentParams(); // the thread may have interned params this connection saw as absent
-    } else index.applyBatch(ready, res.last_seq, { versions, done });
+    } else {
+      index.applyBatch(ready, res.last_seq, { versions, done }, { defer: true });
+      commitSoon();
+    }
     return { read: res.results.length, more: res.results.length >= PAGE_SIZE };
   }
 
@@ -186,6 +214,7 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     async close() {
       closed = true;
       await tail;
+      commitNow();
     },
   };
 }

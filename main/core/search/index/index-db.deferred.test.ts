@@ -1,0 +1,78 @@
+/**
+ * Deferred batches (applyBatch with defer, then commit): this connection sees them at once
+ * (read-your-writes), another connection and the file only after commit; a failing
+ * deferred batch undoes only itself; a process that dies before commit leaves the last
+ * committed state, rows and checkpoint together; other writes and close commit first.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openIndexDb, type IndexChange, type IndexDb } from './index-db';
+import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
+
+let t: TempIndex;
+let index: IndexDb;
+let other: IndexDb | undefined;
+beforeEach(() => {
+  t = tempIndex();
+  index = openIndexDb({ file: t.file, key: t.key });
+});
+afterEach(() => {
+  other?.close();
+  other = undefined;
+  index.close();
+  t.cleanup();
+});
+
+const change = (id: string, family = id, param = 'family'): IndexChange => ({
+  type: 'Patient', id, vid: '1.ws', lastUpdated: 1,
+  rows: rows({ strings: [{ param, value: family, exact: family }] }),
+}); // prettier-ignore
+
+it('a deferred batch is visible on its connection at once, elsewhere only once committed', () => {
+  index.applyBatch([change('a')], 1);
+  index.applyBatch([change('b')], 2, undefined, { defer: true });
+  index.applyBatch([change('c')], 3, undefined, { defer: true });
+  expect([index.checkpoint(), index.count('Patient')]).toEqual([3, 3]);
+  expect(index.string('Patient', 'family', 'c')).toHaveLength(1);
+
+  other = openIndexDb({ file: t.file, key: t.key });
+  expect([other.checkpoint(), other.count('Patient')]).toEqual([1, 1]);
+  index.commit();
+  expect([other.checkpoint(), other.count('Patient')]).toEqual([3, 3]);
+  index.commit(); // nothing open: a no-op
+});
+
+it('a failing deferred batch undoes itself only; the batches before it stay pending', () => {
+  index.applyBatch([change('a')], 1, undefined, { defer: true });
+  const bad: IndexChange = { ...change('c'), rows: rows({ strings: [{ param: 'family', value: null as unknown as string, exact: 'c' }] }) };
+  expect(() => index.applyBatch([change('b', 'b', 'brand-new'), bad], 2, undefined, { defer: true })).toThrow(/NOT NULL/);
+  expect([index.checkpoint(), index.count('Patient')]).toEqual([1, 1]);
+  // The param the failed batch interned went with it: interning it again works.
+  index.applyBatch([change('b', 'b', 'brand-new')], 3, undefined, { defer: true });
+  index.commit();
+  index.close();
+  index = openIndexDb({ file: t.file, key: t.key });
+  expect([index.checkpoint(), index.count('Patient')]).toEqual([3, 2]);
+  expect(index.string('Patient', 'brand-new', 'b')).toHaveLength(1);
+});
+
+it('uncommitted deferred batches are lost with their checkpoint when the connection dies', () => {
+  index.applyBatch([change('a')], 1);
+  index.applyBatch([change('b')], 2, undefined, { defer: true });
+  // A crash: the file as another process finds it while this one never commits.
+  other = openIndexDb({ file: t.file, key: t.key });
+  expect([other.checkpoint(), other.resolve(other.ids('Patient', ['a', 'b'])).map((k) => k.id)]).toEqual([1, ['a']]);
+});
+
+it('any other write, and close, commit the deferred batches first', () => {
+  index.applyBatch([change('a')], 1, undefined, { defer: true });
+  index.replace('Patient', 'z', '1.ws', 1, rows({ strings: [{ param: 'family', value: 'z', exact: 'z' }] }));
+  other = openIndexDb({ file: t.file, key: t.key });
+  expect([other.checkpoint(), other.count('Patient')]).toEqual([1, 2]);
+  other.close();
+  other = undefined;
+
+  index.applyBatch([change('b')], 2, undefined, { defer: true });
+  index.close();
+  index = openIndexDb({ file: t.file, key: t.key });
+  expect([index.checkpoint(), index.count('Patient')]).toEqual([2, 3]);
+});
