@@ -424,7 +424,8 @@ describe('batch and transaction', () => {
             resourceType: 'Observation', status: 'final', code: { text: 'x' },
             subject: { reference: 'urn:uuid:pat-1' },
             extension: [{ url: 'http://example.org/ext', valueReference: { reference: 'urn:uuid:pat-1' } }],
-            contained: [{ resourceType: 'Provenance', id: 'c1', recorded: '2020-01-01T00:00:00Z', agent: [{ who: { reference: 'urn:uuid:pat-1' } }], target: [{ reference: 'urn:uuid:pat-1' }] }],
+            // A contained resource is referred to from its container or refers to it (dom-3): this one is the container's Provenance.
+            contained: [{ resourceType: 'Provenance', id: 'c1', recorded: '2020-01-01T00:00:00Z', agent: [{ who: { reference: 'urn:uuid:pat-1' } }], target: [{ reference: '#' }, { reference: 'urn:uuid:pat-1' }] }],
           },
           request: { method: 'POST', url: 'Observation' },
         },

@@ -1,4 +1,4 @@
-/** Helpers for re-checking the validator's verdicts (see validator.ts). */
+/** Helpers for re-checking Medplum's verdicts (compiled/medplum-reference.ts: the differential test's reference and the benchmark's baseline). */
 import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
