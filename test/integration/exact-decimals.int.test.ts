@@ -56,6 +56,14 @@ describe('exact decimals', () => {
     expect((await c.get('Observation/d3')).status).toBe(404);
   });
 
+  it('refuses an integer written with a fraction (1.0 is a decimal, not an integer), and stores nothing', async () => {
+    const body = '{"resourceType":"Observation","id":"d8","status":"final","code":{"text":"count"},"valueInteger":1.0}';
+    const res = await c.put<{ resourceType: string; issue: Array<{ expression?: string[] }> }>('Observation/d8', body, json);
+    expect(res.status).toBe(400);
+    expect(res.body.issue.flatMap((i) => i.expression ?? [])).toContain('Observation.valueInteger');
+    expect((await c.get('Observation/d8')).status).toBe(404);
+  });
+
   it('keeps them through a transaction, with the entries returned', async () => {
     const bundle =
       '{"resourceType":"Bundle","type":"transaction","entry":[' +

@@ -15,6 +15,7 @@
  * resource invalid.
  */
 import type { Bundle, OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes';
+import { decimalTextsOf } from '../../../../../shared/fhir/exact-json';
 import { holds, type Constraint, type Frame } from './constraints';
 import { COMPLEX, PRIMITIVE, RESOURCE, XHTML, Schemas, type CompiledType, type Prop } from './schema';
 
@@ -67,7 +68,14 @@ class Walk {
     private readonly natives: boolean,
   ) {}
 
+  /**
+   * Paths (as this walk writes them) of numbers whose request text is not an integer's
+   * (`1.0`, `1e2`): JSON parsing makes them whole, so an integer element would take them.
+   */
+  private inexactIntegers: Set<string> | undefined;
+
   top(resource: unknown): void {
+    this.inexactIntegers = nonIntegerTexts(resource);
     if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
       this.segs[this.depth++] = 'Resource';
       this.add('error', 'structure', 'A resource must be a JSON object');
@@ -180,6 +188,9 @@ class Walk {
       case PRIMITIVE: {
         const why = prop.primitive!.check(v);
         if (why !== undefined) this.add('error', why.startsWith('Invalid JSON type') ? 'structure' : 'value', why);
+        else if (this.inexactIntegers && typeof v === 'number' && prop.primitive!.type !== 'decimal' && this.inexactIntegers.has(this.path())) {
+          this.add('error', 'value', `Invalid ${prop.primitive!.type}: written with a fraction or an exponent (FHIR integers are digits only)`);
+        }
         else if (prop.hashKind !== 0 && typeof v === 'string' && v.charCodeAt(0) === 35) this.noteHash(v, prop.hashKind, frame);
         break;
       }
@@ -261,4 +272,19 @@ class Walk {
       else this.add(c.severity, 'invariant', `Constraint ${c.key} not met: ${c.human}`);
     }
   }
+}
+
+/** The walk-style paths (`Bundle.entry[0].resource.valueInteger`) of numbers kept with a non-integer text. */
+function nonIntegerTexts(resource: unknown): Set<string> | undefined {
+  const texts = decimalTextsOf(resource);
+  if (!texts) return undefined;
+  let out: Set<string> | undefined;
+  const type = (resource as Obj).resourceType;
+  for (const [path, text] of Object.entries(texts)) {
+    if (!/[.eE]/.test(text)) continue;
+    let walkPath = typeof type === 'string' ? type : 'Resource';
+    for (const step of path.split('.')) walkPath += /^\d+$/.test(step) ? `[${step}]` : `.${step.replace(/~1/g, '.').replace(/~0/g, '~')}`;
+    (out ??= new Set()).add(walkPath);
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createCompiledValidator } from './compiled-validator';
 import { coreStructureDefinitions } from './core-definitions';
+import { parseJson } from '../../../../../shared/fhir/exact-json';
 
 const validator = createCompiledValidator(coreStructureDefinitions());
 const errors = (r: unknown): OperationOutcomeIssue[] => validator.validate(r).filter((i) => i.severity === 'error');
@@ -128,5 +129,24 @@ describe('structure', () => {
     validator.validate(r);
     expect(JSON.stringify(r)).toBe(before);
     expect(Object.getOwnPropertySymbols(r)).toEqual([]);
+  });
+});
+
+describe('integers written with a fraction or an exponent', () => {
+  const errorsAt = (text: string) =>
+    validator
+      .validate(parseJson(text))
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.expression?.[0]);
+
+  it('refuses 1.0 and 1e2 in integer elements, wherever they sit, and keeps accepting them in decimals', () => {
+    const obs = (value: string) => `{"resourceType":"Observation","status":"final","code":{"text":"x"},${value}}`;
+    expect(errorsAt(obs('"valueInteger":1.0'))).toEqual(['Observation.valueInteger']);
+    expect(errorsAt(obs('"valueInteger":1e2'))).toEqual(['Observation.valueInteger']);
+    expect(errorsAt(obs('"valueInteger":1'))).toEqual([]);
+    expect(errorsAt(obs('"valueQuantity":{"value":1.0}'))).toEqual([]);
+    expect(errorsAt(obs('"component":[{"code":{"text":"a"},"valueInteger":2},{"code":{"text":"b"},"valueInteger":3.00}]'))).toEqual(['Observation.component[1].valueInteger']);
+    const bundle = `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:0f0e4a4c-1e1a-4e59-9a53-7c1c3c1e0a01","resource":${obs('"valueInteger":5.0')}}]}`;
+    expect(errorsAt(bundle)).toEqual(['Bundle.entry[0].resource.valueInteger']);
   });
 });
