@@ -30,6 +30,7 @@ import type { Handler } from '../interactions/route';
 import { requireId, safeName } from '../resource-input';
 import { respond, type FhirRequest } from '../types';
 import { checkIfMatch, newId } from '../write-plan';
+import { coreStructureDefinitions } from '../validation/compiled/core-definitions';
 
 const MODES = new Set(['create', 'update', 'delete']);
 const OWN_QUERY = new Set(['mode', 'profile', '_format', '_pretty']);
@@ -220,7 +221,6 @@ function medplumIssues(resource: Resource, profile: StructureDefinition | undefi
 /** Medplum's validator needs the R4 types indexed (the write validator may not use it). */
 function loadCoreTypes(): void {
   if (isDataTypeLoaded('Patient')) return;
-  for (const f of ['profiles-types.json', 'profiles-resources.json']) {
-    indexStructureDefinitionBundle(JSON.parse(readFileSync(definitionsDir() + f, 'utf8')) as Bundle<StructureDefinition>);
-  }
+  // The definitions the compiled validator has already parsed, not a second copy.
+  for (const b of coreStructureDefinitions()) indexStructureDefinitionBundle(b as Bundle<StructureDefinition>);
 }

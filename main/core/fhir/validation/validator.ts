@@ -35,16 +35,23 @@ export function createValidator(): Validator {
 
   return {
     validate(resource: Resource): OperationOutcomeIssue[] {
+      const bundle = bundleIssues(resource);
       return [
-        ...compiled.validate(resource),
+        // bdl-7 both as the invariant (at the Bundle) and per entry: keep the per-entry one.
+        ...(bundle.some((i) => i.diagnostics?.includes('(bdl-7')) ? withoutInvariant(compiled.validate(resource), 'bdl-7') : compiled.validate(resource)),
         ...emptyValueIssues(resource),
         ...bindings.check(resource),
         ...narrativeIssues(resource),
         ...attachments.check(resource),
-        ...bundleIssues(resource),
+        ...bundle,
       ];
     },
   };
+}
+
+function withoutInvariant(issues: OperationOutcomeIssue[], key: string): OperationOutcomeIssue[] {
+  const prefix = `Constraint ${key} not met`;
+  return issues.filter((i) => !i.diagnostics?.startsWith(prefix));
 }
 
 /**
