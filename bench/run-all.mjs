@@ -24,6 +24,7 @@ const BENCHES = [
   ['read', 'bench/read.mjs', values.quick ? ['--seconds', '1', '--warmup', '100'] : []],
   ['create', 'bench/create.mjs', values.quick ? ['--count', '300'] : []],
   ['synthea-load', 'bench/synthea-load.mjs', values.quick ? ['--limit', '10'] : []],
+  ['validate', 'bench/validate.mjs', values.quick ? ['--rounds', '1'] : []],
   ['search', 'bench/search.mjs', values.quick ? ['--quick'] : []],
   ['sync', 'bench/sync.mjs', values.quick ? ['--quick'] : []],
   ['ui', 'bench/ui.mjs', values.quick ? ['--quick'] : []],

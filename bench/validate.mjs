@@ -5,7 +5,7 @@
  *             main/core/fhir/validation/compiled/medplum-reference.ts), same run;
  *   compiled  the compiled validator (main/core/fhir/validation/compiled/);
  *   flint     what every write runs (validation/validator.ts: the compiled validator plus
- *             json-rules.ts and bindings.ts);
+ *             json-rules, bindings, narrative, attachments and bundle-rules);
  *   fhirpath  the compiled validator with every invariant through fhirpath.js (the native
  *             checks off), once: what the native checks buy.
  * Also the cold cost: building the compiled validator, the very first resource, and the
@@ -16,7 +16,7 @@
  *
  * The TypeScript is bundled with esbuild into bench/.build/. Rounds alternate the
  * validators; the figure kept for each is its best round (least disturbed by others on a
- * shared machine). Target (issue 12): the compiled validator >= 10,000 resources/s.
+ * shared machine). Target (issue 12): validation as a write runs it (`flint`) >= 10,000 resources/s.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,8 +124,9 @@ console.log('first resource of a type for a fresh validator (its tables compiled
 console.log(table(cold.slice(0, 5).map((c) => [c.type, f2(c.firstMs), f3(c.warmMs)]), ['type', 'first ms', 'warm ms']));
 const coldTotal = cold.reduce((s, c) => s + c.firstMs, 0);
 console.log(`all ${cold.length} types' first resources: ${f1(coldTotal)} ms in all`);
-const met = best.compiled.perSecond >= 10_000;
-console.log(`target: compiled >= 10,000 resources/s on one core: ${verdict(met)}`);
+// The target is on validation as a write runs it: the compiled walk and every rule beside it.
+const met = best.flint.perSecond >= 10_000;
+console.log(`target: everything a write runs >= 10,000 resources/s on one core: ${verdict(met)}`);
 
 await writeJson(opts.json, {
   resources: resources.length,
