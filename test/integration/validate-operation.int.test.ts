@@ -7,22 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FhirClient } from '../support/fhir-client';
 import { runFlint } from '../support/flint-process';
-import { REPO, removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
+import { REPO, workstationForFile } from '../support/workstation';
 
-let ws: RunningWorkstation;
-let c: FhirClient;
-
-beforeAll(async () => {
-  ws = await startWorkstation();
-  c = ws.client();
-});
-afterAll(async () => {
-  await ws?.stop();
-  removeDir(ws.dataDir);
-});
+const t = workstationForFile();
 
 /** With a narrative: without one, dom-6 (best practice) warns, which the first test shows. */
 const NARRATIVE = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Ash, female</div>' };
@@ -43,12 +33,12 @@ const weight = (extra: Record<string, unknown> = {}) => ({
 });
 
 async function post(path: string, body: unknown, headers?: Record<string, string>) {
-  return c.post<OperationOutcome>(path, body, headers);
+  return t.c.post<OperationOutcome>(path, body, headers);
 }
 const errors = (o: OperationOutcome) => o.issue.filter((i) => i.severity === 'error');
 const where = (issues: OperationOutcomeIssue[]) => issues.map((i) => i.expression?.[0]);
 async function historyTotal(): Promise<number> {
-  return (await c.get<Bundle>('_history?_count=0')).body.total ?? -1;
+  return (await t.c.get<Bundle>('_history?_count=0')).body.total ?? -1;
 }
 
 describe('$validate parameters', () => {
@@ -96,7 +86,7 @@ describe('$validate modes', () => {
   });
 
   it('update: the resource needs an id, the URL id at instance level; If-Match is checked', async () => {
-    const created = await c.put<Resource>('Patient/vo-u1', patient({ id: 'vo-u1' }));
+    const created = await t.c.put<Resource>('Patient/vo-u1', patient({ id: 'vo-u1' }));
     expect(created.status).toBe(201);
     expect(errors((await post('Patient/vo-u1/$validate?mode=update', patient({ id: 'vo-u1' }))).body)).toEqual([]);
     expect(where(errors((await post('Patient/vo-u1/$validate?mode=update', patient())).body))).toEqual(['Patient.id']);
@@ -112,20 +102,20 @@ describe('$validate modes', () => {
   it('delete: 404 for an unknown resource, 410 for a deleted one, else whether it could be deleted', async () => {
     expect((await post('Patient/vo-none/$validate?mode=delete', undefined)).status).toBe(404);
     expect((await post('Patient/$validate?mode=delete', undefined)).status).toBe(400);
-    await c.put('Patient/vo-d1', patient({ id: 'vo-d1' }));
+    await t.c.put('Patient/vo-d1', patient({ id: 'vo-d1' }));
     const ok = await post('Patient/vo-d1/$validate?mode=delete', undefined);
     expect(ok.status).toBe(200);
     expect(ok.body.issue).toEqual([expect.objectContaining({ severity: 'information' })]);
-    expect((await c.get('Patient/vo-d1')).status).toBe(200); // still there
+    expect((await t.c.get('Patient/vo-d1')).status).toBe(200); // still there
     const stale = await post('Patient/vo-d1/$validate?mode=delete', undefined, { 'if-match': 'W/"nope"' });
     expect(errors(stale.body).map((i) => i.code)).toEqual(['conflict']);
     // A caller who may read but not delete is told so.
-    const reader = await runFlint(['token', 'create', '--scope', 'user/Patient.rs', '--data-dir', ws.dataDir]);
-    const asReader = new FhirClient(ws.baseUrl, reader.stdout.trim());
+    const reader = await runFlint(['token', 'create', '--scope', 'user/Patient.rs', '--data-dir', t.ws.dataDir]);
+    const asReader = new FhirClient(t.ws.baseUrl, reader.stdout.trim());
     const denied = await asReader.post<OperationOutcome>('Patient/vo-d1/$validate?mode=delete', undefined);
     expect(denied.status).toBe(200);
     expect(errors(denied.body).map((i) => i.code)).toEqual(['forbidden']);
-    await c.delete('Patient/vo-d1');
+    await t.c.delete('Patient/vo-d1');
     expect((await post('Patient/vo-d1/$validate?mode=delete', undefined)).status).toBe(410);
   });
 });
@@ -144,7 +134,7 @@ describe('$validate against a profile', () => {
 
   it('uses StructureDefinitions stored here', async () => {
     const url = 'http://clinic.example/fhir/StructureDefinition/named-patient';
-    const stored = await c.put<OperationOutcome>('StructureDefinition/named-patient', storedProfile(url));
+    const stored = await t.c.put<OperationOutcome>('StructureDefinition/named-patient', storedProfile(url));
     expect(stored.status, JSON.stringify(stored.body).slice(0, 500)).toBe(201);
     expect(errors((await post(`Patient/$validate?profile=${encodeURIComponent(url)}`, patient())).body)).toEqual([]);
     const unnamed = await post(`Patient/$validate?profile=${encodeURIComponent(url)}`, patient({ name: undefined }));

@@ -4,40 +4,29 @@
  * rejected write must leave nothing behind (no resource, no version in history).
  */
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FhirClient } from '../support/fhir-client';
-import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
+import { describe, expect, it } from 'vitest';
+import { workstationForFile } from '../support/workstation';
 
-let ws: RunningWorkstation;
-let c: FhirClient;
-
-beforeAll(async () => {
-  ws = await startWorkstation();
-  c = ws.client();
-});
-afterAll(async () => {
-  await ws?.stop();
-  removeDir(ws.dataDir);
-});
+const t = workstationForFile();
 
 const XHTML = 'xmlns="http://www.w3.org/1999/xhtml"';
 const patient = (extra: Record<string, unknown>) => ({ resourceType: 'Patient', name: [{ family: 'Valid' }], ...extra });
 const observation = (extra: Record<string, unknown>) => ({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, ...extra });
 
 async function systemHistoryTotal(): Promise<number> {
-  return (await c.get<Bundle>('_history?_count=0')).body.total ?? -1;
+  return (await t.c.get<Bundle>('_history?_count=0')).body.total ?? -1;
 }
 
 /** PUT at a fresh id must be refused with 400 naming `path`, and change nothing. */
 async function refused(type: string, id: string, body: Record<string, unknown>, path: string): Promise<OperationOutcome> {
   const before = await systemHistoryTotal();
-  const res = await c.put<OperationOutcome>(`${type}/${id}`, { ...body, id });
+  const res = await t.c.put<OperationOutcome>(`${type}/${id}`, { ...body, id });
   expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(400);
   expect(res.body.resourceType).toBe('OperationOutcome');
   const errors = res.body.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   expect(errors.flatMap((i) => i.expression ?? [])).toContain(path);
   for (const i of errors) expect(i.diagnostics ?? i.details?.text, 'every error says what is wrong').toBeTruthy();
-  expect((await c.get(`${type}/${id}`)).status).toBe(404);
+  expect((await t.c.get(`${type}/${id}`)).status).toBe(404);
   expect(await systemHistoryTotal()).toBe(before);
   return res.body;
 }
@@ -66,7 +55,7 @@ describe('writes that were stored with 201 and are invalid R4', () => {
     const encounter = { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' } };
     await refused('Encounter', 'v-period', { ...encounter, period: { start: '2024-02-01', end: '2024-01-01' } }, 'Encounter.period');
     // The same Encounter the right way round is stored.
-    expect((await c.put('Encounter/v-period-ok', { ...encounter, id: 'v-period-ok', period: { start: '2024-01-01', end: '2024-02-01' } })).status).toBe(201);
+    expect((await t.c.put('Encounter/v-period-ok', { ...encounter, id: 'v-period-ok', period: { start: '2024-01-01', end: '2024-02-01' } })).status).toBe(201);
   });
 
   it('a Quantity with a code but no system (qty-3) and an Attachment with data but no contentType (att-1)', async () => {
@@ -76,19 +65,19 @@ describe('writes that were stored with 201 and are invalid R4', () => {
 
   it('an id that breaks the id rule ([A-Za-z0-9-.]{1,64})', async () => {
     // A create ignores a well-formed client id, but a malformed one makes the resource invalid.
-    const long = await c.post<OperationOutcome>('Patient', patient({ id: 'x'.repeat(65) }));
+    const long = await t.c.post<OperationOutcome>('Patient', patient({ id: 'x'.repeat(65) }));
     expect(long.status).toBe(400);
     expect(long.body.issue.flatMap((i) => i.expression ?? [])).toContain('Patient.id');
-    const bad = await c.put<OperationOutcome>('Patient/has%20space', { ...patient({}), id: 'has space' });
+    const bad = await t.c.put<OperationOutcome>('Patient/has%20space', { ...patient({}), id: 'has space' });
     expect(bad.status).toBe(400);
     expect(bad.body.resourceType).toBe('OperationOutcome');
-    expect((await c.get<Bundle>('Patient?_count=0')).body.total).toBe(0);
+    expect((await t.c.get<Bundle>('Patient?_count=0')).body.total).toBe(0);
   });
 
   it('a transaction that conditionally updates and conditionally creates the same identifier fails whole', async () => {
     const before = await systemHistoryTotal();
     const ident = { system: 'urn:test:mrn', value: 'overlap-1' };
-    const res = await c.post<OperationOutcome>('', {
+    const res = await t.c.post<OperationOutcome>('', {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
@@ -99,6 +88,6 @@ describe('writes that were stored with 201 and are invalid R4', () => {
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(await systemHistoryTotal()).toBe(before);
-    expect((await c.get<Bundle>('Patient?identifier=urn:test:mrn|overlap-1')).body.total ?? 0).toBe(0);
+    expect((await t.c.get<Bundle>('Patient?identifier=urn:test:mrn|overlap-1')).body.total ?? 0).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { FhirClient } from './fhir-client';
 import { LISTENING, REPO, runFlint, spawnFlint } from './flint-process';
 
@@ -66,4 +67,22 @@ export async function adminToken(dataDir: string, env: NodeJS.ProcessEnv = proce
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One workstation for a test file: started before its tests, stopped and its data dir
+ * removed after. Inside tests, `t.ws` is the workstation and `t.c` an admin client.
+ */
+export function workstationForFile(opts: StartOptions = {}): { ws: RunningWorkstation; c: FhirClient } {
+  const t = {} as { ws: RunningWorkstation; c: FhirClient };
+  beforeAll(async () => {
+    t.ws = await startWorkstation(opts);
+    t.c = t.ws.client();
+  });
+  afterAll(async () => {
+    if (!t.ws) return;
+    await t.ws.stop();
+    removeDir(t.ws.dataDir);
+  });
+  return t;
 }
