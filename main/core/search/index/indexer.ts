@@ -20,7 +20,7 @@ export const PAGE_SIZE = 2000;
  * (read-your-writes), and one COMMIT serves every write of the interval. A crash loses
  * only uncommitted pages together with their checkpoint: the next run re-reads them.
  */
-export const COMMIT_DELAY_MS = 100;
+export const COMMIT_DELAY_MS = 500;
 
 export interface IndexerOptions {
   db: PouchDB.Database;
@@ -125,9 +125,16 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
    * is why heads are checked by version number rather than by their tx mark. Returns the
    * heads to index, or undefined while incomplete.
    */
-  async function completeTx(txId: string, size: number, versions: Array<{ type: string; id: string; n: number }>) {
+  async function completeTx(
+    txId: string,
+    size: number,
+    versions: Array<{ type: string; id: string; n: number }>,
+    pageHeads: ReadonlyMap<string, HeadDoc>,
+  ) {
     if (versions.length < size / 2) return undefined;
-    const heads = await Promise.all(versions.map((v) => currentHead(v.type, v.id)));
+    // A head the page brought is the winner as of the page's read (the feed lists each
+    // document once, at its latest change): as current as a get, without one per write.
+    const heads = await Promise.all(versions.map((v) => pageHeads.get(`${v.type}/${v.id}`) ?? currentHead(v.type, v.id)));
     if (heads.some((h, i) => !h || h.n < versions[i]!.n)) return undefined;
     // A head since rewritten by another transaction is that transaction's to expose.
     return (heads as HeadDoc[]).filter((h) => !h.tx || h.tx.id === txId);
@@ -139,6 +146,7 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     const changes: Array<IndexChange | Promise<IndexChange>> = [];
     const versions: TxVersion[] = [];
     const touched = new Map<string, number>();
+    const pageHeads = new Map<string, HeadDoc>();
     for (const ch of res.results) {
       if (ch.id.startsWith(VERSION_PREFIX)) {
         const v = ch.doc as unknown as VersionDoc | undefined;
@@ -150,14 +158,17 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
         const head = ch.doc as unknown as HeadDoc | undefined;
         if (ch.deleted || !head) changes.push(purged(ch.id));
         else if (!head.tx || index.txDone(head.tx.id)) changes.push(withConflict(head));
-        else touched.set(head.tx.id, head.tx.size); // indexed when its transaction completes
+        else {
+          touched.set(head.tx.id, head.tx.size); // indexed when its transaction completes
+          pageHeads.set(`${head.type}/${head.id}`, head);
+        }
       }
     }
     const done: string[] = [];
     for (const [txId, size] of touched) {
       const seen = new Map((index.pendingTx(txId)?.versions ?? []).map((v) => [`${v.type}/${v.id}`, v]));
       for (const v of versions) if (v.txId === txId) seen.set(`${v.type}/${v.id}`, v);
-      const heads = await completeTx(txId, size, [...seen.values()]);
+      const heads = await completeTx(txId, size, [...seen.values()], pageHeads);
       if (!heads) continue;
       done.push(txId);
       changes.push(...heads.map(withConflict));
