@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORPUS, corpusAvailable } from '../../../../test/support/corpus';
 import { bundleIssues } from './bundle-rules';
-import { createValidator } from './validator';
 
 type Entry = Record<string, unknown>;
 const bundle = (type: string, entry: Entry[], extra: Entry = {}) => ({ resourceType: 'Bundle', type, entry, ...extra });
@@ -159,15 +158,5 @@ describe.runIf(corpusAvailable())('official R4 example Bundles', () => {
     }
     expect(failing).toEqual([]);
     expect(warned.sort()).toEqual(DISAGREEING);
-  });
-});
-
-describe('through the validator every write uses', () => {
-  it('reports a repeated fullUrl once, per entry (not also as the bdl-7 invariant at the Bundle)', () => {
-    const v = createValidator();
-    const p = { resourceType: 'Patient', id: '1' };
-    const issues = v.validate({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:0f0e4a4c-1e1a-4e59-9a53-7c1c3c1e0a01', resource: p }, { fullUrl: 'urn:uuid:0f0e4a4c-1e1a-4e59-9a53-7c1c3c1e0a01', resource: p }] } as never);
-    const bdl7 = issues.filter((i) => i.diagnostics?.includes('bdl-7'));
-    expect(bdl7.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[1].fullUrl']);
   });
 });

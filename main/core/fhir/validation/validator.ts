@@ -32,13 +32,15 @@ export function createValidator(): Validator {
   catalog.indexStructures(bundles);
   const bindings = new BindingChecker(catalog);
   const attachments = new AttachmentChecker(catalog);
+  const bestPractice = bestPracticeKeys(bundles);
 
   return {
     validate(resource: Resource): OperationOutcomeIssue[] {
       const bundle = bundleIssues(resource);
+      // bdl-7 both as the invariant (at the Bundle) and per entry: keep the per-entry one.
+      const skip = bundle.some((i) => i.diagnostics?.includes('(bdl-7')) ? [...bestPractice, 'bdl-7'] : bestPractice;
       return [
-        // bdl-7 both as the invariant (at the Bundle) and per entry: keep the per-entry one.
-        ...(bundle.some((i) => i.diagnostics?.includes('(bdl-7')) ? withoutInvariant(compiled.validate(resource), 'bdl-7') : compiled.validate(resource)),
+        ...withoutInvariants(compiled.validate(resource), skip),
         ...emptyValueIssues(resource),
         ...bindings.check(resource),
         ...narrativeIssues(resource),
@@ -49,9 +51,31 @@ export function createValidator(): Validator {
   };
 }
 
-function withoutInvariant(issues: OperationOutcomeIssue[], key: string): OperationOutcomeIssue[] {
-  const prefix = `Constraint ${key} not met`;
-  return issues.filter((i) => !i.diagnostics?.startsWith(prefix));
+function withoutInvariants(issues: OperationOutcomeIssue[], keys: readonly string[]): OperationOutcomeIssue[] {
+  if (issues.length === 0) return issues;
+  const prefixes = keys.map((k) => `Constraint ${k} not met`);
+  return issues.filter((i) => !prefixes.some((p) => i.diagnostics?.startsWith(p)));
+}
+
+const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
+
+/**
+ * Invariants R4 marks as best practice (dom-6: "A resource should have narrative"). Not
+ * reported, as HL7's validator can be told to ignore them: nothing the UI writes has a
+ * narrative, and a warning on every resource would hide the ones that matter.
+ */
+function bestPracticeKeys(bundles: ReturnType<typeof coreStructureDefinitions>): string[] {
+  const keys = new Set<string>();
+  for (const b of bundles) {
+    for (const e of b.entry ?? []) {
+      for (const el of e.resource?.snapshot?.element ?? []) {
+        for (const c of el.constraint ?? []) {
+          if (c.key && c.extension?.some((x) => x.url === BEST_PRACTICE && x.valueBoolean === true)) keys.add(c.key);
+        }
+      }
+    }
+  }
+  return [...keys];
 }
 
 /**
