@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Bundle, Observation, Patient, StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { parseJson, stringifyJson } from '../../shared/fhir/exact-json';
 import { isoFromLocal, localDateTime } from './convert';
 import { allergyForm, conditionForm, encounterForm, immunizationForm, medicationRequestForm } from './forms/clinical';
 import { genericForm, genericFromResource, genericToResource } from './forms/generic';
@@ -73,6 +74,19 @@ describe('the observation form (vital signs)', () => {
     expect(o.valueQuantity).toEqual({ value: 72.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' });
     const stored = { ...o, id: 'o1', effectiveDateTime: '2024-05-06T09:08:09.123+02:00', meta: { versionId: '1' } };
     expect(observationForm.toResource(observationForm.fromResource(stored), stored)).toEqual(stored);
+  });
+
+  it('keeps a value as typed (37.50, a 120.0 systolic) and shows a stored 1.10 as 1.10', () => {
+    const o = observationForm.toResource({ ...observationForm.defaults({ now }), vital: 'body-temperature', value: '37.50', subject: 'Patient/p2' }, undefined) as Observation;
+    expect(o.valueQuantity?.value).toBe(37.5);
+    expect(stringifyJson(o)).toContain('"value":37.50');
+    const bp = observationForm.toResource({ ...observationForm.defaults({ now }), vital: 'blood-pressure', systolic: '120.0', diastolic: '80', subject: 'Patient/p2' }, undefined) as Observation;
+    expect(stringifyJson(bp)).toMatch(/"value":120\.0,/);
+    const stored = parseJson('{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]},"valueQuantity":{"value":1.10,"unit":"kg","system":"http://unitsofmeasure.org","code":"kg"}}') as Observation;
+    expect(observationForm.fromResource(stored)).toMatchObject({ vital: 'body-weight', value: '1.10' });
+    // Saved unchanged, the text stays; typed anew as 1.1, it is 1.1.
+    expect(stringifyJson(observationForm.toResource(observationForm.fromResource(stored), stored))).toContain('"value":1.10');
+    expect(stringifyJson(observationForm.toResource({ ...observationForm.fromResource(stored), value: '1.1' }, stored))).toContain('"value":1.1,');
   });
 
   it('leaves observations with other value types to the generic editor', () => {

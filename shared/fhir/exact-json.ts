@@ -69,6 +69,29 @@ export function withDecimalTexts<T>(resource: T, texts: DecimalTexts | undefined
   return resource;
 }
 
+/** The text of the number at `path` (`valueQuantity.value`): its kept exact text, else as JavaScript writes it. */
+export function numberText(resource: unknown, path: string): string | undefined {
+  const n = numberAt(resource, path);
+  if (n === undefined) return undefined;
+  const kept = (resource as Annotated | undefined)?.[DECIMAL_TEXT]?.[path];
+  return kept !== undefined && Number(kept) === n ? kept : String(n);
+}
+
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+/**
+ * Makes `text` (what a user typed: `37.50`) the text of the number at `path`, when it is a
+ * JSON number equal to the value there: kept when it differs from JavaScript's form, and
+ * any earlier text dropped when it does not (typing `1.1` over a stored `1.10`).
+ */
+export function keepNumberText<T>(resource: T, path: string, text: string): T {
+  const t = text.trim();
+  const n = numberAt(resource, path);
+  if (n === undefined || !JSON_NUMBER.test(t) || Number(t) !== n) return resource;
+  const { [path]: _old, ...others } = (resource as Annotated)[DECIMAL_TEXT] ?? {};
+  return withDecimalTexts(resource, String(n) === t ? others : { ...others, [path]: t });
+}
+
 /** Carries `from`'s texts to `to` (a patched copy, an `_elements` subset): only those that still apply. */
 export function carryDecimalTexts<T>(from: unknown, to: T): T {
   const texts = (from as Annotated | undefined)?.[DECIMAL_TEXT];

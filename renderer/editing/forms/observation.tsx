@@ -10,6 +10,7 @@ import { CodeSelect, ConceptInput, emptyConcept, Field, TextInput, type ConceptV
 import { noteValue, PatientReferenceInput, toNotes } from './common';
 import type { FieldsProps, FormContext, FormSpec } from './spec';
 import { LOINC, OBSERVATION_CATEGORY, UCUM, VITAL_SIGNS, vitalByCode, vitalByKey, type VitalSign } from './vitals';
+import { keepNumberText, numberText } from '../../../shared/fhir/exact-json';
 
 export interface ObservationValues {
   vital: string;
@@ -41,8 +42,13 @@ function fits(r: Resource): boolean {
   return true;
 }
 
-const num = (q: Quantity | undefined) => (q?.value === undefined ? '' : String(q.value));
-const componentOf = (o: Observation, code: string) => o.component?.find((c) => loincOf(c.code) === code);
+const componentAt = (o: Observation, code: string) => (o.component ?? []).findIndex((c) => loincOf(c.code) === code);
+/** The value as written (`37.50` stays `37.50`: shared/fhir/exact-json.ts). */
+const num = (o: Observation, path: string | undefined) => (path === undefined ? '' : numberText(o, path) ?? '');
+const componentValuePath = (o: Observation, code: string) => {
+  const i = componentAt(o, code);
+  return i < 0 ? undefined : `component.${i}.valueQuantity.value`;
+};
 
 function fromResource(r: Resource): ObservationValues {
   const o = r as Observation;
@@ -50,9 +56,9 @@ function fromResource(r: Resource): ObservationValues {
   const bp = vital?.components;
   return {
     vital: vital?.key ?? OTHER,
-    value: num(o.valueQuantity),
-    systolic: bp ? num(componentOf(o, bp[0]!.code)?.valueQuantity) : '',
-    diastolic: bp ? num(componentOf(o, bp[1]!.code)?.valueQuantity) : '',
+    value: num(o, 'valueQuantity.value'),
+    systolic: bp ? num(o, componentValuePath(o, bp[0]!.code)) : '',
+    diastolic: bp ? num(o, componentValuePath(o, bp[1]!.code)) : '',
     otherCode: vital ? emptyConcept() : conceptValue(o.code),
     otherUnit: vital ? '' : (o.valueQuantity?.unit ?? o.valueQuantity?.code ?? ''),
     status: o.status ?? '',
@@ -146,7 +152,17 @@ function toResource(values: object, base: Resource | undefined): Observation {
   else delete o.effectiveDateTime;
   o.subject = toReference(v.subject, o.subject);
   o.note = toNotes(v.note, o.note);
-  return pruneResource(o);
+  return keepTypedNumbers(pruneResource(o), v, vital);
+}
+
+/** The numbers as typed (`37.50`), kept beside the resource so the server stores that text. */
+function keepTypedNumbers(o: Observation, v: ObservationValues, vital: VitalSign | undefined): Observation {
+  let out = keepNumberText(o, 'valueQuantity.value', v.value);
+  for (const c of vital?.components ?? []) {
+    const path = componentValuePath(out, c.code);
+    if (path) out = keepNumberText(out, path, c.key === 'systolic' ? v.systolic : v.diastolic);
+  }
+  return out;
 }
 
 const numberRules = (vital: VitalSign | undefined, label: string) => ({
