@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { headId, versionId, type HeadDoc, type TxMark, type VersionDoc } from '../../store/documents';
 import { openEncryptedPouch } from '../../store/encrypted-pouch';
 import { ResourceStore } from '../../store/resource-store';
-import { openIndexDb, type IndexDb } from './index-db';
+import { openIndexDb, type IndexChange, type IndexDb, type Seq, type TxBookkeeping } from './index-db';
 import { COMMIT_DELAY_MS, createIndexer, type Indexer } from './indexer';
 import { tempIndex, trivialExtract, type TempIndex } from './__fixtures__/rows';
 
@@ -117,6 +117,38 @@ describe('catching up', () => {
       expect(other.count('Patient')).toBe(2);
     } finally {
       other.close();
+    }
+    open();
+  });
+
+  it('reads the next page while the writer thread applies one, carrying its transaction bookkeeping', async () => {
+    // Page 1: 250 single writes (large enough for the thread) and the start of a 1,000-write
+    // transaction; page 2: the rest of it. Page 2 is read while page 1 is still being
+    // applied, so the versions page 1 saw must count although they are not in the index yet.
+    for (let i = 0; i < 250; i++) await put(`s${i}`, `S${i}`);
+    const big = Array.from({ length: 1000 }, (_, i) => ({ type: 'Patient', id: `t${i}`, method: 'PUT' as const, resource: patient(`t${i}`, `T${i}`) }));
+    await store.commit(big, new Map());
+    await indexer.close();
+    const threadSide = openIndexDb({ file: t.file, key: t.key });
+    const applied: number[] = [];
+    const writer = {
+      usable: () => true,
+      async apply(changes: readonly IndexChange[], checkpoint: Seq, tx?: TxBookkeeping) {
+        await new Promise((r) => setTimeout(r, 200)); // long enough for the next page to be read
+        threadSide.applyBatch(changes, checkpoint, tx);
+        applied.push(changes.length);
+      },
+      close: async () => undefined,
+    };
+    indexer = createIndexer({ db, index, extract: trivialExtract, writer });
+    try {
+      expect(await indexer.catchUp()).toBe(2500);
+      expect(applied[0]).toBeGreaterThanOrEqual(250);
+      expect(index.count('Patient')).toBe(1250);
+      expect(families('t999')).toEqual(['t999']);
+    } finally {
+      await indexer.close();
+      threadSide.close();
     }
     open();
   });

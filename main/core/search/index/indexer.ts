@@ -9,7 +9,7 @@
  * every commit made before they called: that is the read-your-writes guarantee.
  */
 import { HEAD_PREFIX, VERSION_PREFIX, headId, withStoredDecimals, type HeadDoc, type VersionDoc } from '../../store/documents';
-import type { ConflictInfo, IndexChange, IndexDb, Seq, TxVersion } from './index-db';
+import type { ConflictInfo, IndexChange, IndexDb, Seq, TxBookkeeping, TxVersion } from './index-db';
 import type { IndexRows } from './index-rows';
 import { LARGE_PAGE, type IndexWriterThread } from './index-writer';
 
@@ -47,6 +47,15 @@ export interface Indexer {
   rebuild(onProgress?: (p: RebuildProgress) => void, custom?: unknown): Promise<number>;
   /** Waits for the run in flight and refuses new ones; closes neither database. */
   close(): Promise<void>;
+}
+
+/** A page read from the feed and made ready to apply. */
+interface PreparedPage {
+  ready: IndexChange[];
+  lastSeq: Seq;
+  tx: TxBookkeeping;
+  read: number;
+  more: boolean;
 }
 
 const seqNumber = (seq: Seq) => (typeof seq === 'number' ? seq : Number.parseInt(String(seq), 10));
@@ -140,9 +149,15 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     return (heads as HeadDoc[]).filter((h) => !h.tx || h.tx.id === txId);
   }
 
-  async function page(): Promise<{ read: number; more: boolean }> {
-    const since = index.checkpoint();
+  /**
+   * Reads one page of the feed after `since` and prepares it (rows extracted, transactions
+   * completed). `inFlight` is the bookkeeping of the page before, which may still be being
+   * applied (run() overlaps the two): what it records counts as if it were in the index.
+   */
+  async function readPage(since: Seq, inFlight: TxBookkeeping | undefined): Promise<PreparedPage> {
     const res = await db.changes({ since, include_docs: true, conflicts: true, limit: PAGE_SIZE } as PouchDB.Core.ChangesOptions);
+    const doneBefore = new Set(inFlight?.done);
+    const txDone = (txId: string) => doneBefore.has(txId) || index.txDone(txId);
     const changes: Array<IndexChange | Promise<IndexChange>> = [];
     const versions: TxVersion[] = [];
     const touched = new Map<string, number>();
@@ -150,14 +165,14 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     for (const ch of res.results) {
       if (ch.id.startsWith(VERSION_PREFIX)) {
         const v = ch.doc as unknown as VersionDoc | undefined;
-        if (v?.tx && !index.txDone(v.tx.id)) {
+        if (v?.tx && !txDone(v.tx.id)) {
           versions.push({ txId: v.tx.id, size: v.tx.size, type: v.type, id: v.id, n: v.n });
           touched.set(v.tx.id, v.tx.size);
         }
       } else if (ch.id.startsWith(HEAD_PREFIX)) {
         const head = ch.doc as unknown as HeadDoc | undefined;
         if (ch.deleted || !head) changes.push(purged(ch.id));
-        else if (!head.tx || index.txDone(head.tx.id)) changes.push(withConflict(head));
+        else if (!head.tx || txDone(head.tx.id)) changes.push(withConflict(head));
         else {
           touched.set(head.tx.id, head.tx.size); // indexed when its transaction completes
           pageHeads.set(`${head.type}/${head.id}`, head);
@@ -167,31 +182,54 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     const done: string[] = [];
     for (const [txId, size] of touched) {
       const seen = new Map((index.pendingTx(txId)?.versions ?? []).map((v) => [`${v.type}/${v.id}`, v]));
-      for (const v of versions) if (v.txId === txId) seen.set(`${v.type}/${v.id}`, v);
+      for (const v of [...(inFlight?.versions ?? []), ...versions]) if (v.txId === txId) seen.set(`${v.type}/${v.id}`, v);
       const heads = await completeTx(txId, size, [...seen.values()], pageHeads);
       if (!heads) continue;
       done.push(txId);
       changes.push(...heads.map(withConflict));
     }
-    const ready = await Promise.all(changes);
-    if (writer?.usable() && ready.length >= LARGE_PAGE) {
-      commitNow(); // the thread's connection cannot write while this one holds the deferred transaction
-      await writer.apply(ready, res.last_seq, { versions, done });
-      index.forgetAbsentParams(); // the thread may have interned params this connection saw as absent
-    } else {
-      index.applyBatch(ready, res.last_seq, { versions, done }, { defer: true });
-      commitSoon();
-    }
-    return { read: res.results.length, more: res.results.length >= PAGE_SIZE };
+    return { ready: await Promise.all(changes), lastSeq: res.last_seq, tx: { versions, done }, read: res.results.length, more: res.results.length >= PAGE_SIZE };
   }
 
+  async function applyPage({ ready, lastSeq, tx }: PreparedPage): Promise<void> {
+    if (writer?.usable() && ready.length >= LARGE_PAGE) {
+      commitNow(); // the thread's connection cannot write while this one holds the deferred transaction
+      await writer.apply(ready, lastSeq, tx);
+      index.forgetAbsentParams(); // the thread may have interned params this connection saw as absent
+    } else {
+      index.applyBatch(ready, lastSeq, tx, { defer: true });
+      commitSoon();
+    }
+  }
+
+  /**
+   * Pages one after the other, in order; while the writer thread applies a large page, the
+   * next one is read and extracted here (a rebuild keeps both threads busy). Resolves once
+   * every page read is in the index.
+   */
   async function run(onPage?: (read: number) => void): Promise<number> {
     let total = 0;
-    for (;;) {
-      const { read, more } = await page();
-      total += read;
-      onPage?.(total);
-      if (!more) return total;
+    let since = index.checkpoint();
+    let inFlight: TxBookkeeping | undefined;
+    let applying: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const page = await readPage(since, inFlight);
+        await applying;
+        applying = applyPage(page);
+        applying.catch(() => undefined); // awaited before the next page or at the end
+        inFlight = page.tx;
+        since = page.lastSeq;
+        total += page.read;
+        if (!page.more) {
+          await applying;
+          onPage?.(total);
+          return total;
+        }
+        onPage?.(total);
+      }
+    } finally {
+      await applying.catch(() => undefined); // never leave a page being applied behind
     }
   }
 

@@ -1,0 +1,123 @@
+/**
+ * Diagnostic, not a benchmark: the search index rebuild (what `flint reindex` runs) in this
+ * process, on a data dir loaded once and kept, so that rebuilds of different code can be
+ * compared on the same data without reloading (bench/search.mjs's reindex needs a 100,000-
+ * resource load per keyring session).
+ *
+ *   node bench/diag-reindex.mjs --data-dir DIR [--resources 20000] [--runs 2] [--src DIR | --snapshot]
+ *
+ * A DIR without a store is first loaded with Synthea smart-2019 transactions, bundle after
+ * bundle and over again (urn:uuid fullUrls: fresh ids each time) until it holds
+ * --resources resources, by a workstation in this process. Its master key is kept in
+ * DIR/../<name>.bench-secrets.json (test data only: no keychain needed, none touched).
+ * Each run then opens the data dir as `flint reindex` does (cli/reindex.ts) and rebuilds the
+ * index, with the index writer thread built beside the bundle, and prints changes/s and
+ * resources/s. --src / --snapshot as in diag-load.mjs. Profile with
+ * `node --cpu-prof --cpu-prof-dir D bench/diag-reindex.mjs ...`.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CORPUS, REPO, bundleAndImport, f0, f1, keepAliveAgent, request } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: { 'data-dir': { type: 'string' }, resources: { type: 'string' }, runs: { type: 'string' }, src: { type: 'string' }, snapshot: { type: 'boolean' } },
+});
+if (!values['data-dir']) throw new Error('--data-dir DIR is required');
+const dataDir = resolve(values['data-dir']);
+const wanted = Number(values.resources ?? 20000);
+const runs = Number(values.runs ?? 2);
+let src = values.src ? resolve(values.src) : REPO;
+if (values.snapshot) {
+  src = join(tmpdir(), `flint-bench-snapshot-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  for (const d of ['main', 'shared']) cpSync(join(REPO, d), join(src, d), { recursive: true });
+}
+console.log(`source: ${src === REPO ? 'main/ as it is now' : src}`);
+
+// The bundle and the index writer thread's script side by side (builtWorkerFile looks there).
+const tag = src === REPO ? 'repo' : basename(src);
+const outDir = join(REPO, 'bench/.build', `reindex-${tag}`);
+mkdirSync(outDir, { recursive: true });
+const entry = join(outDir, 'entry.ts');
+const from = (p) => JSON.stringify(join(src, p));
+writeFileSync(
+  entry,
+  [
+    `export { startWorkstation } from ${from('main/core/app')};`,
+    `export { openDataDir } from ${from('main/core/store/data-dir')};`,
+    `export { openAccounts } from ${from('main/core/auth/accounts')};`,
+    `export { CLI_CLIENT_ID, CLI_SUBJECT } from ${from('main/core/auth/principal')};`,
+    `export { openEncryptedPouch } from ${from('main/core/store/encrypted-pouch')};`,
+    `export { loadDefinitions } from ${from('main/core/fhir/definitions')};`,
+    `export { openSearchIndex } from ${from('main/core/search/open-search-index')};`,
+    `export { reindex } from ${from('main/core/search/custom-params')};`,
+  ].join('\n'),
+);
+const { build: esbuild } = await import('esbuild');
+await esbuild({
+  entryPoints: [join(src, 'main/core/search/index/index-writer-worker.ts')],
+  outfile: join(outDir, 'index-writer-worker.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+const m = await bundleAndImport(entry, `reindex-${tag}/app.mjs`);
+
+const secretsFile = join(dirname(dataDir), `${basename(dataDir)}.bench-secrets.json`);
+const saved = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+const secrets = {
+  get: async (a) => saved[a] ?? null,
+  set: async (a, v) => {
+    saved[a] = v;
+    writeFileSync(secretsFile, JSON.stringify(saved), { mode: 0o600 });
+  },
+  delete: async (a) => delete saved[a],
+};
+// Startup and token signing await WebCrypto, which does not keep the event loop alive by itself.
+const keep = setInterval(() => undefined, 1000);
+
+if (!existsSync(join(dataDir, 'store.db'))) await load();
+
+for (let run = 1; run <= runs; run++) {
+  const dir = await m.openDataDir(dataDir, secrets);
+  const db = await m.openEncryptedPouch({ file: dir.storeFile('store'), key: dir.purposeKey('store') });
+  const search = m.openSearchIndex(dir, db, m.loadDefinitions());
+  const t0 = performance.now();
+  const { processed, resources } = await m.reindex(search, db, m.loadDefinitions());
+  const s = (performance.now() - t0) / 1000;
+  await search.close();
+  await db.close();
+  await dir.release();
+  console.log(`run ${run}: ${f0(processed)} changes, ${f0(resources)} resources in ${f1(s)} s: ${f0(resources / s)} resources/s (${f0(processed / s)} changes/s)`);
+}
+clearInterval(keep);
+
+async function load() {
+  const ws = await m.startWorkstation({ dataDir, port: 0, secrets, log: () => undefined });
+  const url = new URL(ws.baseUrl);
+  const shared = await m.openDataDir(dataDir, secrets, { shared: true });
+  const accounts = m.openAccounts(shared);
+  const { token } = await accounts.tokens.issueAccess({ sub: m.CLI_SUBJECT, client_id: m.CLI_CLIENT_ID, scope: 'user/*.cruds' }, 86400);
+  accounts.close();
+  await shared.release();
+  const target = { host: url.hostname, port: Number(url.port), token };
+  const corpus = join(CORPUS, 'synthea/smart-2019');
+  const files = readdirSync(corpus).filter((f) => f.endsWith('.json')).sort();
+  const agent = keepAliveAgent(1);
+  const t0 = performance.now();
+  let loaded = 0;
+  for (let i = 0; loaded < wanted; i++) {
+    const bytes = readFileSync(join(corpus, files[i % files.length]));
+    const res = await request(agent, target, 'POST', '/fhir', bytes, { 'content-type': 'application/fhir+json', prefer: 'return=minimal' });
+    if (res.status !== 200) throw new Error(`${files[i % files.length]}: ${res.status}`);
+    loaded += JSON.parse(bytes.toString()).entry.length;
+  }
+  agent.destroy();
+  await ws.close();
+  console.log(`loaded ${f0(loaded)} resources in ${f1((performance.now() - t0) / 1000)} s`);
+}
