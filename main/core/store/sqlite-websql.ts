@@ -13,6 +13,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startCheckpointThread, type CheckpointThread } from './checkpoint-thread';
 
 /**
  * SQL that pouchdb-adapter-websql-core@7 sends and this SQLite build rejects, rewritten at
@@ -78,11 +79,17 @@ class Connection {
   private readonly closeWaiters: Array<() => void> = [];
   private scheduled = false;
   private closed = false;
+  private finished = false;
   /** Commits since the WAL was last checkpointed, and the idle timer that will do it. */
   private uncheckpointed = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly file: string, private readonly db: Database.Database, readonly key: Buffer) {}
+  constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+    readonly key: Buffer,
+    private readonly checkpointer?: CheckpointThread,
+  ) {}
 
   acquire(): void {
     // Reopened while a close was draining: the connection stays; the closer is done.
@@ -118,15 +125,24 @@ class Connection {
   }
 
   private closeNow(): void {
-    if (!this.closed) {
-      this.closed = true;
-      clearTimeout(this.checkpointTimer);
-      connections.delete(this.file);
+    if (this.closed) {
+      // Still closing (the checkpoint thread first): finish() answers the waiters.
+      if (this.finished) for (const done of this.closeWaiters.splice(0)) done();
+      return;
+    }
+    this.closed = true;
+    clearTimeout(this.checkpointTimer);
+    connections.delete(this.file);
+    const finish = () => {
       this.statements.clear();
       this.key.fill(0);
       this.db.close(); // the last connection checkpoints the WAL and removes -wal/-shm
-    }
-    for (const done of this.closeWaiters.splice(0)) done();
+      this.finished = true;
+      for (const done of this.closeWaiters.splice(0)) done();
+    };
+    // The checkpoint thread's connection goes first, so that this one is the last.
+    if (this.checkpointer) void this.checkpointer.close().finally(finish);
+    else finish();
   }
 
   private run({ readOnly, cb, fail, ok }: PendingTx): void {
@@ -178,10 +194,12 @@ class Connection {
     this.checkpointTimer.unref();
   }
 
+  /** On the checkpoint thread (checkpoint-thread.ts) where it runs; here otherwise. */
   private checkpoint(): void {
     clearTimeout(this.checkpointTimer);
     this.uncheckpointed = 0;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    if (this.checkpointer?.usable()) this.checkpointer.request();
+    else this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Runs queued statements until none is left; returns the error that aborts the transaction. */
@@ -275,10 +293,19 @@ function openConnection(file: string, key: Buffer): Connection {
     // folder. A 16 MiB page cache keeps a 10k-document batch from spilling before COMMIT.
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -16384');
-    return new Connection(file, db, Buffer.from(key));
+    return new Connection(file, db, Buffer.from(key), checkpointThreadFor(file, key));
   } catch (err) {
     db.close();
     throw toSqlError(err);
+  }
+}
+
+/** A thread that cannot start leaves checkpoints on the connection's own thread. */
+function checkpointThreadFor(file: string, key: Buffer): CheckpointThread | undefined {
+  try {
+    return startCheckpointThread(file, key);
+  } catch {
+    return undefined;
   }
 }
 
