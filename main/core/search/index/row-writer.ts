@@ -15,92 +15,47 @@ const lo = (v: number | null | undefined): number => v ?? OPEN_LOW;
 const hi = (v: number | null | undefined): number => v ?? OPEN_HIGH;
 const orNull = <T>(v: T | null | undefined): T | null => v ?? null;
 
-/**
- * Rows go in with one multi-row INSERT per table (up to MAX_ROWS_PER_INSERT rows each)
- * rather than one statement per row: a resource has ~30 rows, and each statement run
- * costs a call into SQLite and a VDBE start of its own (docs/benchmarks.md, "Results
- * after issue 12"). The statement texts are built once per table and row count.
- */
-const MAX_ROWS_PER_INSERT = 64;
-const insertTexts = new Map<string, string>();
-
-function insertText(head: string, width: number, count: number): string {
-  const key = `${head}\u0000${count}`;
-  let sql = insertTexts.get(key);
-  if (!sql) {
-    const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-    insertTexts.set(key, (sql = `${head} VALUES ${Array.from({ length: count }, () => tuple).join(', ')}`));
-  }
-  return sql;
-}
-
-/** Inserts `values` (a flat list, `width` per row) with as few statements as it takes. */
-function insertRows(sql: SqlRunner, head: string, width: number, values: unknown[]): void {
-  const rows = values.length / width;
-  for (let at = 0; at < rows; at += MAX_ROWS_PER_INSERT) {
-    const n = Math.min(MAX_ROWS_PER_INSERT, rows - at);
-    sql.run(insertText(head, width, n), ...values.slice(at * width, (at + n) * width));
-  }
-}
-
 export function writeRows(sql: SqlRunner, rid: number, type: string, rows: IndexRows): void {
   const p = (code: string) => sql.pidFor(type, code);
-  if (rows.strings.length) {
-    const v: unknown[] = [];
-    for (const r of rows.strings) v.push(rid, p(r.param), r.value, orNull(r.exact));
-    insertRows(sql, 'INSERT INTO sp_string (rid, pid, value, exact)', 4, v);
+  for (const r of rows.strings) sql.run('INSERT INTO sp_string (rid, pid, value, exact) VALUES (?, ?, ?, ?)', rid, p(r.param), r.value, orNull(r.exact));
+  for (const r of rows.tokens) {
+    sql.run(
+      'INSERT INTO sp_token (rid, pid, system, code, text, of_type_system, of_type_code) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.text), orNull(r.ofTypeSystem), orNull(r.ofTypeCode),
+    ); // prettier-ignore
   }
-  if (rows.tokens.length) {
-    const v: unknown[] = [];
-    for (const r of rows.tokens) v.push(rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.text), orNull(r.ofTypeSystem), orNull(r.ofTypeCode));
-    insertRows(sql, 'INSERT INTO sp_token (rid, pid, system, code, text, of_type_system, of_type_code)', 7, v);
+  for (const r of rows.references) {
+    sql.run(
+      `INSERT INTO sp_reference (rid, pid, target_type, target_id, url, version, identifier_system, identifier_value)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      rid, p(r.param), orNull(r.targetType), orNull(r.targetId), orNull(r.url), orNull(r.version),
+      orNull(r.identifierSystem), orNull(r.identifierValue),
+    ); // prettier-ignore
   }
-  if (rows.references.length) {
-    const v: unknown[] = [];
-    for (const r of rows.references) {
-      v.push(rid, p(r.param), orNull(r.targetType), orNull(r.targetId), orNull(r.url), orNull(r.version), orNull(r.identifierSystem), orNull(r.identifierValue));
-    }
-    insertRows(sql, 'INSERT INTO sp_reference (rid, pid, target_type, target_id, url, version, identifier_system, identifier_value)', 8, v);
+  for (const r of rows.dates) sql.run('INSERT INTO sp_date (rid, pid, start_ms, end_ms) VALUES (?, ?, ?, ?)', rid, p(r.param), lo(r.start), hi(r.end));
+  for (const r of rows.numbers) sql.run('INSERT INTO sp_number (rid, pid, low, high) VALUES (?, ?, ?, ?)', rid, p(r.param), lo(r.low), hi(r.high));
+  for (const r of rows.quantities) {
+    sql.run(
+      `INSERT INTO sp_quantity (rid, pid, system, code, unit, low, high, canonical_code, canonical_low, canonical_high)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.unit), lo(r.low), hi(r.high),
+      orNull(r.canonicalCode), orNull(r.canonicalLow), orNull(r.canonicalHigh),
+    ); // prettier-ignore
   }
-  if (rows.dates.length) {
-    const v: unknown[] = [];
-    for (const r of rows.dates) v.push(rid, p(r.param), lo(r.start), hi(r.end));
-    insertRows(sql, 'INSERT INTO sp_date (rid, pid, start_ms, end_ms)', 4, v);
-  }
-  if (rows.numbers.length) {
-    const v: unknown[] = [];
-    for (const r of rows.numbers) v.push(rid, p(r.param), lo(r.low), hi(r.high));
-    insertRows(sql, 'INSERT INTO sp_number (rid, pid, low, high)', 4, v);
-  }
-  if (rows.quantities.length) {
-    const v: unknown[] = [];
-    for (const r of rows.quantities) {
-      v.push(rid, p(r.param), orNull(r.system), orNull(r.code), orNull(r.unit), lo(r.low), hi(r.high), orNull(r.canonicalCode), orNull(r.canonicalLow), orNull(r.canonicalHigh));
-    }
-    insertRows(sql, 'INSERT INTO sp_quantity (rid, pid, system, code, unit, low, high, canonical_code, canonical_low, canonical_high)', 10, v);
-  }
-  if (rows.uris.length) {
-    const v: unknown[] = [];
-    for (const r of rows.uris) v.push(rid, p(r.param), r.uri);
-    insertRows(sql, 'INSERT INTO sp_uri (rid, pid, uri)', 3, v);
-  }
-  if (rows.composites.length) {
-    const v: unknown[] = [];
-    rows.composites.forEach((c, grp) => {
-      c.components.forEach((component, pos) => {
-        for (const row of component.rows) {
-          const x = componentValues(component.type, row);
-          v.push(rid, p(c.param), grp, pos, x.system, x.code, x.text, x.low, x.high, x.canonicalCode, x.canonicalLow, x.canonicalHigh);
-        }
-      });
+  for (const r of rows.uris) sql.run('INSERT INTO sp_uri (rid, pid, uri) VALUES (?, ?, ?)', rid, p(r.param), r.uri);
+  rows.composites.forEach((c, grp) => {
+    c.components.forEach((component, pos) => {
+      for (const row of component.rows) {
+        const v = componentValues(component.type, row);
+        sql.run(
+          `INSERT INTO sp_composite (rid, pid, grp, pos, system, code, text, low, high, canonical_code, canonical_low, canonical_high)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          rid, p(c.param), grp, pos, v.system, v.code, v.text, v.low, v.high, v.canonicalCode, v.canonicalLow, v.canonicalHigh,
+        ); // prettier-ignore
+      }
     });
-    insertRows(sql, 'INSERT INTO sp_composite (rid, pid, grp, pos, system, code, text, low, high, canonical_code, canonical_low, canonical_high)', 12, v);
-  }
-  if (rows.present.size) {
-    const v: unknown[] = [];
-    for (const code of rows.present) v.push(p(code), rid);
-    insertRows(sql, 'INSERT OR IGNORE INTO sp_present (pid, rid)', 2, v);
-  }
+  });
+  for (const code of rows.present) sql.run('INSERT OR IGNORE INTO sp_present (pid, rid) VALUES (?, ?)', p(code), rid);
 }
 
 interface ComponentValues {
