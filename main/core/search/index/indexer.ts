@@ -20,7 +20,7 @@ export const PAGE_SIZE = 2000;
  * (read-your-writes), and one COMMIT serves every write of the interval. A crash loses
  * only uncommitted pages together with their checkpoint: the next run re-reads them.
  */
-export const COMMIT_DELAY_MS = 500;
+export const COMMIT_DELAY_MS = 1000;
 
 export interface IndexerOptions {
   db: PouchDB.Database;
