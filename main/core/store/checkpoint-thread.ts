@@ -31,9 +31,14 @@ try {
   db = undefined;
 }
 key.fill(0);
+const closedFlag = new Int32Array(workerData.closed);
 parentPort.on('message', (msg) => {
   if (msg === 'close') {
-    try { if (db) db.close(); } finally { parentPort.close(); }
+    try { if (db) db.close(); } finally {
+      Atomics.store(closedFlag, 0, 1);
+      Atomics.notify(closedFlag, 0);
+      parentPort.close();
+    }
     return;
   }
   if (!db) return;
@@ -53,12 +58,19 @@ export interface CheckpointThread {
   usable(): boolean;
   /** Closes the thread's connection, then ends the thread. */
   close(): Promise<void>;
+  /**
+   * Closes the thread's connection, blocking this thread until it is closed (at most
+   * `timeoutMs`), for owners whose own close is synchronous; the thread then ends by itself.
+   */
+  closeSync(timeoutMs?: number): void;
 }
 
 export function startCheckpointThread(file: string, key: Buffer): CheckpointThread {
+  // Set to 1 by the thread once its connection is closed (closeSync waits on it).
+  const closed = new SharedArrayBuffer(4);
   const worker = new Worker(SOURCE, {
     eval: true,
-    workerData: { module: require.resolve('better-sqlite3-multiple-ciphers'), file, key: new Uint8Array(key) },
+    workerData: { module: require.resolve('better-sqlite3-multiple-ciphers'), file, key: new Uint8Array(key), closed },
   });
   worker.unref();
   let busy = false;
@@ -68,6 +80,7 @@ export function startCheckpointThread(file: string, key: Buffer): CheckpointThre
   const exit = new Promise<void>((done) => worker.once('exit', () => ((exited = true), done())));
   worker.on('error', () => {
     broken = true;
+    exited = true; // an uncaught error ends the thread: nothing to wait for
   });
   worker.on('message', (msg: { done?: boolean; failed?: string }) => {
     if (msg.failed) broken = true;
@@ -88,6 +101,11 @@ export function startCheckpointThread(file: string, key: Buffer): CheckpointThre
       else send();
     },
     usable: () => !broken && !exited,
+    closeSync(timeoutMs = 10_000) {
+      if (exited) return;
+      worker.postMessage('close');
+      Atomics.wait(new Int32Array(closed), 0, 0, timeoutMs);
+    },
     async close() {
       if (!exited) {
         const timer = setTimeout(() => void worker.terminate(), 10_000);

@@ -3,8 +3,11 @@
  * (read-your-writes), another connection and the file only after commit; a failing
  * deferred batch undoes only itself; a process that dies before commit leaves the last
  * committed state, rows and checkpoint together; other writes and close commit first.
+ * WAL checkpoints run on the checkpoint thread, not inside this connection's COMMITs.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { existsSync, statSync } from 'node:fs';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { openIndexDb, type IndexChange, type IndexDb } from './index-db';
 import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
 
@@ -75,4 +78,24 @@ it('any other write, and close, commit the deferred batches first', () => {
   index.close();
   index = openIndexDb({ file: t.file, key: t.key });
   expect([index.checkpoint(), index.count('Patient')]).toEqual([2, 3]);
+});
+
+it('checkpoints the WAL on its thread, never in this connection, and close still removes the WAL', async () => {
+  const pragma = vi.spyOn(Database.prototype, 'pragma');
+  const filler = 'x'.repeat(500);
+  for (let b = 0; b < 8; b++) {
+    const batch = Array.from({ length: 100 }, (_, i) => change(`p${b}-${i}`, `${filler}${b}-${i}`));
+    index.applyBatch(batch, b + 1, undefined, { defer: true });
+    index.commit();
+  }
+  const before = statSync(t.file).size;
+  let grown = false;
+  for (const end = Date.now() + 5000; !grown && Date.now() < end; await new Promise((r) => setTimeout(r, 25))) grown = statSync(t.file).size > before + 200_000;
+  expect(grown).toBe(true); // the committed pages reached index.db
+  expect(pragma.mock.calls.filter(([sql]) => String(sql).includes('wal_checkpoint'))).toEqual([]);
+  pragma.mockRestore();
+  index.close();
+  expect(existsSync(`${t.file}-wal`)).toBe(false);
+  index = openIndexDb({ file: t.file, key: t.key });
+  expect([index.checkpoint(), index.count('Patient')]).toEqual([8, 800]);
 });

@@ -10,6 +10,7 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { resolve } from 'node:path';
+import { startCheckpointThread } from '../../store/checkpoint-thread';
 import { SqlcipherOpenError, openSqlcipherFile } from '../../store/sqlcipher-file';
 import type { IndexRows } from './index-rows';
 import { createQueries, type IndexQueries } from './index-queries';
@@ -115,6 +116,12 @@ export interface IndexDbOptions {
   key: Buffer;
   /** Of the search-parameter definitions; a different stored hash wipes the index. */
   definitionsHash?: string;
+  /**
+   * WAL checkpoints on a thread of their own (store/checkpoint-thread.ts) instead of inside
+   * a COMMIT every WAL_AUTOCHECKPOINT pages; default true. The index writer thread's own
+   * connection passes false.
+   */
+  checkpointThread?: boolean;
 }
 
 export class IndexOpenError extends Error {
@@ -141,10 +148,49 @@ function openSqlcipher(file: string, key: Buffer): Database.Database {
   }
 }
 
-export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): IndexDb {
+/** Commits between two checkpoints requested from the thread (deferred ones come once a second). */
+const CHECKPOINT_EVERY_COMMITS = 4;
+
+/**
+ * The index's WAL checkpoints on a thread: SQLCipher decrypts and re-encrypts every page a
+ * checkpoint copies, which SQLite otherwise does inside a COMMIT on this thread (half of the
+ * index's COMMIT time in a Synthea load, docs/benchmarks.md). Should the thread fail,
+ * SQLite's own checkpoints come back.
+ */
+function offThreadCheckpoints(db: Database.Database, file: string, key: Buffer) {
+  let thread: ReturnType<typeof startCheckpointThread> | undefined;
+  try {
+    thread = startCheckpointThread(file, key);
+  } catch {
+    return undefined;
+  }
+  db.pragma('wal_autocheckpoint = 0');
+  let commits = 0;
+  let fallenBack = false;
+  return {
+    committed() {
+      if (thread?.usable()) {
+        if (++commits >= CHECKPOINT_EVERY_COMMITS) {
+          commits = 0;
+          thread.request();
+        }
+      } else if (!fallenBack) {
+        fallenBack = true;
+        db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
+      }
+    },
+    close() {
+      thread?.closeSync();
+      thread = undefined;
+    },
+  };
+}
+
+export function openIndexDb({ file, key, definitionsHash, checkpointThread = true }: IndexDbOptions): IndexDb {
   if (key.length !== 32) throw new RangeError('the index key must be 32 bytes');
   const path = resolve(file);
   const db = openSqlcipher(path, key);
+  const checkpoints = checkpointThread ? offThreadCheckpoints(db, path, key) : undefined;
   const statements = new Map<string, Database.Statement>();
   /**
    * Interned params; null: none interned (yet), so no row has the param. Only this connection
@@ -229,6 +275,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
+    checkpoints?.committed();
   };
 
   /** A rolled-back transaction may have interned params that no longer exist: forget them. */
@@ -242,6 +289,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       pids.clear();
       throw err;
     }
+    if (!defer) checkpoints?.committed();
   };
 
   let reset = ensureSchema(db);
@@ -328,6 +376,7 @@ export function openIndexDb({ file, key, definitionsHash }: IndexDbOptions): Ind
       if (db.open) commit();
       statements.clear();
       plucked.clear();
+      checkpoints?.close(); // first: this connection must be the last to close
       if (db.open) db.close(); // the last connection checkpoints the WAL and removes -wal/-shm
     },
   };

@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openIndexDb, type IndexChange, type Seq, type TxBookkeeping } from './index-db';
 
 const { file, key, definitionsHash } = workerData as { file: string; key: Uint8Array; definitionsHash: string };
-const index = openIndexDb({ file, key: Buffer.from(key), definitionsHash });
+// Bulk pages checkpoint inside their own COMMITs, here on this thread already.
+const index = openIndexDb({ file, key: Buffer.from(key), definitionsHash, checkpointThread: false });
 
 parentPort?.on('message', (msg: { id: number; changes: IndexChange[]; checkpoint: Seq; tx?: TxBookkeeping } | { close: true }) => {
   if ('close' in msg) {
