@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CORPUS, REPO, bundleAndImport, f0, f1, keepAliveAgent, request } from './lib.mjs';
+import { CORPUS, REPO, bundleAndImport, bundleFile, f0, f1, keepAliveAgent, request } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { 'data-dir': { type: 'string' }, resources: { type: 'string' }, runs: { type: 'string' }, src: { type: 'string' }, snapshot: { type: 'boolean' } },
@@ -54,18 +54,7 @@ writeFileSync(
     `export { reindex } from ${from('main/core/search/custom-params')};`,
   ].join('\n'),
 );
-const { build: esbuild } = await import('esbuild');
-await esbuild({
-  entryPoints: [join(src, 'main/core/search/index/index-writer-worker.ts')],
-  outfile: join(outDir, 'index-writer-worker.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await bundleFile(join(src, 'main/core/search/index/index-writer-worker.ts'), join(outDir, 'index-writer-worker.js'));
 const m = await bundleAndImport(entry, `reindex-${tag}/app.mjs`);
 
 const secretsFile = join(dirname(dataDir), `${basename(dataDir)}.bench-secrets.json`);

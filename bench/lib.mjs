@@ -314,8 +314,14 @@ async function bundleAndImportEncryptedPouch() {
  * imports it. Source maps let bench/profile-summary.mjs map profiles back to main/.
  */
 export async function bundleAndImport(entry, name, plugins = []) {
-  const { build: esbuild } = await import('esbuild');
   const outfile = join(REPO, 'bench/.build', name);
+  await bundleFile(entry, outfile, plugins);
+  return import(pathToFileURL(outfile).href);
+}
+
+/** Bundles a TypeScript entry (npm packages external, source map) into `outfile`. */
+export async function bundleFile(entry, outfile, plugins = []) {
+  const { build: esbuild } = await import('esbuild');
   await esbuild({
     entryPoints: [entry],
     outfile,
@@ -328,7 +334,6 @@ export async function bundleAndImport(entry, name, plugins = []) {
     logLevel: 'warning',
     plugins,
   });
-  return import(pathToFileURL(outfile).href);
 }
 
 /** A fresh encrypted PouchDB (same adapter, pragmas and shim as Flint's store) with a random key. */
