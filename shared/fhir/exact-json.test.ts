@@ -4,6 +4,7 @@ import {
   DECIMAL_TEXT,
   NumberRangeError,
   carryDecimalTexts,
+  decimalTextsMatch,
   decimalTextsOf,
   hasInexactNumber,
   inexactNumbers,
@@ -84,6 +85,16 @@ describe('exact decimals', () => {
     expect(stringifyJson(plain)).toBe(obs);
     expect(Object.keys(plain)).not.toContain(DECIMAL_TEXT);
     expect(JSON.stringify(plain)).not.toContain('1.10');
+  });
+
+  it('decimalTextsMatch accepts only number texts equal to the numbers at their paths', () => {
+    const r = { resourceType: 'Observation', valueQuantity: { value: 1.1 } };
+    expect(decimalTextsMatch(r, { 'valueQuantity.value': '1.10' })).toBe(true);
+    expect(decimalTextsMatch(r, { 'valueQuantity.value': '1.2' })).toBe(false);
+    expect(decimalTextsMatch(r, { 'valueQuantity.value': '01.10' })).toBe(false);
+    expect(decimalTextsMatch(r, { 'valueQuantity.unit': '1.10' })).toBe(false);
+    expect(decimalTextsMatch(r, ['1.10'])).toBe(false);
+    expect(decimalTextsMatch(r, { 'valueQuantity.value': 1.1 })).toBe(false);
   });
 
   it('round-trips any JSON document exactly (property)', () => {

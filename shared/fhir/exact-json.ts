@@ -25,6 +25,8 @@ export const DECIMAL_TEXT: unique symbol = Symbol('flint.decimalText');
 export type DecimalTexts = Record<string, string>;
 
 type Annotated = { [DECIMAL_TEXT]?: DecimalTexts };
+
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 type Path = Array<string | number>;
 
 export class NumberRangeError extends Error {
@@ -61,6 +63,16 @@ export function decimalTextsOf(resource: unknown): DecimalTexts | undefined {
   return out;
 }
 
+/**
+ * Whether `texts` (a document's `decimals`, from another workstation) is an object of
+ * JSON number texts, each equal to the number at its path in `resource`.
+ */
+export function decimalTextsMatch(resource: object, texts: unknown): boolean {
+  if (texts === null || typeof texts !== 'object' || Array.isArray(texts)) return false;
+  const entries = Object.entries(texts as Record<string, unknown>);
+  return entries.every(([path, t]) => typeof t === 'string' && JSON_NUMBER.test(t) && numberAt(resource, path) === Number(t));
+}
+
 /** Attaches texts (from the store, or carried from another version of the object). */
 export function withDecimalTexts<T>(resource: T, texts: DecimalTexts | undefined): T {
   if (texts && resource !== null && typeof resource === 'object') {
@@ -76,8 +88,6 @@ export function numberText(resource: unknown, path: string): string | undefined 
   const kept = (resource as Annotated | undefined)?.[DECIMAL_TEXT]?.[path];
   return kept !== undefined && Number(kept) === n ? kept : String(n);
 }
-
-const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
 /**
  * Makes `text` (what a user typed: `37.50`) the text of the number at `path`, when it is a

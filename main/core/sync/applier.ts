@@ -18,7 +18,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Resource } from '@medplum/fhirtypes';
-import { decimalTextsOf, withDecimalTexts, type DecimalTexts } from '../../../shared/fhir/exact-json';
+import { decimalTextsMatch } from '../../../shared/fhir/exact-json';
 import { HEAD_PREFIX, VERSION_PREFIX, headId, versionId, withStoredDecimals, type VersionRecord } from '../store/documents';
 import type { WriteLocks } from '../store/write-locks';
 import { revsDiffOf } from './replication-ends';
@@ -153,7 +153,7 @@ export function createApplier(opts: ApplierOptions): Applier {
     if (r.resourceType !== type) return { ok: false, reason: 'resourceType does not match the document type' };
     if (r.id !== id) return { ok: false, reason: 'the resource id does not match the document' };
     if (r.meta?.versionId !== vid) return { ok: false, reason: 'meta.versionId does not match the document' };
-    if (leaf.decimals !== undefined && !decimalsMatch(r, leaf.decimals)) return { ok: false, reason: 'the exact decimal texts do not match the resource' };
+    if (leaf.decimals !== undefined && !decimalTextsMatch(r, leaf.decimals)) return { ok: false, reason: 'the exact decimal texts do not match the resource' };
     return { ok: true };
   }
 
@@ -442,15 +442,4 @@ export function createApplier(opts: ApplierOptions): Applier {
       await tail;
     },
   };
-}
-
-const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
-
-/** A document's `decimals` (documents.ts) are number texts, each equal to the number at its path. */
-function decimalsMatch(resource: object, decimals: unknown): boolean {
-  if (decimals === null || typeof decimals !== 'object' || Array.isArray(decimals)) return false;
-  const entries = Object.entries(decimals as Record<string, unknown>);
-  if (!entries.every(([, t]) => typeof t === 'string' && JSON_NUMBER.test(t))) return false;
-  const applicable = decimalTextsOf(withDecimalTexts({ ...resource }, decimals as DecimalTexts));
-  return Object.keys(applicable ?? {}).length === entries.length;
 }

@@ -35,6 +35,18 @@ function topElements(type: string): ElementDefinition[] {
 const name = (e: ElementDefinition) => (e.path ?? '').split('.')[1]!;
 const copy = (r: Json): Json => structuredClone(r);
 
+/** The resource with a narrative holding `inner` in an otherwise valid XHTML div. */
+function narrativeMutation(name: string, inner: string): Mutation {
+  return {
+    name,
+    apply(r) {
+      const out = copy(r);
+      out.text = { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>` };
+      return { resource: out, path: `${r.resourceType as string}.text.div` };
+    },
+  };
+}
+
 const mutations: Mutation[] = [
   {
     name: 'drop a required element',
@@ -75,24 +87,8 @@ const mutations: Mutation[] = [
       return { resource: out, path: `${type}.${key}` };
     },
   },
-  {
-    name: 'a script in the narrative',
-    apply(r) {
-      const type = r.resourceType as string;
-      const out = copy(r);
-      out.text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><p>Summary</p><script>alert(1)</script></div>' };
-      return { resource: out, path: `${type}.text.div` };
-    },
-  },
-  {
-    name: 'an event handler in the narrative',
-    apply(r) {
-      const type = r.resourceType as string;
-      const out = copy(r);
-      out.text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="steal()">Summary</p></div>' };
-      return { resource: out, path: `${type}.text.div` };
-    },
-  },
+  narrativeMutation('a script in the narrative', '<p>Summary</p><script>alert(1)</script>'),
+  narrativeMutation('an event handler in the narrative', '<p onclick="steal()">Summary</p>'),
   {
     name: 'a Period that ends before it starts (per-1, an invariant of a data type)',
     apply(r) {

@@ -26,56 +26,29 @@ export interface Validator {
 
 export function createValidator(): Validator {
   const bundles = coreStructureDefinitions();
-  const compiled = createCompiledValidator(bundles);
+  // Best-practice invariants (dom-6: "a resource should have narrative") are not reported,
+  // as HL7's validator can be told to ignore them: nothing the UI writes has a narrative,
+  // and a warning on every resource would bury the real ones. bdl-7 is bundle-rules.ts's,
+  // which names the repeated entry rather than the Bundle.
+  const compiled = createCompiledValidator(bundles, { bestPractice: false, omit: new Set(['bdl-7']) });
   // The catalog indexes the definitions parsed just above instead of reading them again.
   const catalog = sharedCatalog();
   catalog.indexStructures(bundles);
   const bindings = new BindingChecker(catalog);
   const attachments = new AttachmentChecker(catalog);
-  const bestPractice = bestPracticeKeys(bundles);
 
   return {
     validate(resource: Resource): OperationOutcomeIssue[] {
-      const bundle = bundleIssues(resource);
-      // bdl-7 both as the invariant (at the Bundle) and per entry: keep the per-entry one.
-      const skip = bundle.some((i) => i.diagnostics?.includes('(bdl-7')) ? [...bestPractice, 'bdl-7'] : bestPractice;
       return [
-        ...withoutInvariants(compiled.validate(resource), skip),
+        ...compiled.validate(resource),
         ...emptyValueIssues(resource),
         ...bindings.check(resource),
         ...narrativeIssues(resource),
         ...attachments.check(resource),
-        ...bundle,
+        ...bundleIssues(resource),
       ];
     },
   };
-}
-
-function withoutInvariants(issues: OperationOutcomeIssue[], keys: readonly string[]): OperationOutcomeIssue[] {
-  if (issues.length === 0) return issues;
-  const prefixes = keys.map((k) => `Constraint ${k} not met`);
-  return issues.filter((i) => !prefixes.some((p) => i.diagnostics?.startsWith(p)));
-}
-
-const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
-
-/**
- * Invariants R4 marks as best practice (dom-6: "A resource should have narrative"). Not
- * reported, as HL7's validator can be told to ignore them: nothing the UI writes has a
- * narrative, and a warning on every resource would hide the ones that matter.
- */
-function bestPracticeKeys(bundles: ReturnType<typeof coreStructureDefinitions>): string[] {
-  const keys = new Set<string>();
-  for (const b of bundles) {
-    for (const e of b.entry ?? []) {
-      for (const el of e.resource?.snapshot?.element ?? []) {
-        for (const c of el.constraint ?? []) {
-          if (c.key && c.extension?.some((x) => x.url === BEST_PRACTICE && x.valueBoolean === true)) keys.add(c.key);
-        }
-      }
-    }
-  }
-  return [...keys];
 }
 
 /**

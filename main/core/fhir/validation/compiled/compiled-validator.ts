@@ -22,6 +22,10 @@ import { COMPLEX, PRIMITIVE, RESOURCE, XHTML, Schemas, type CompiledType, type P
 export interface CompiledValidatorOptions {
   /** false: every invariant through fhirpath.js, the native checks unused (tests, benchmarks). */
   natives?: boolean;
+  /** false: invariants R4 marks best practice (dom-6) are not evaluated. Default true. */
+  bestPractice?: boolean;
+  /** Invariants another check reports (bundle-rules.ts reports bdl-7 per entry). */
+  omit?: ReadonlySet<string>;
 }
 
 type Obj = Record<string, unknown>;
@@ -52,7 +56,7 @@ export class CompiledValidator {
   ) {}
 
   validate(resource: unknown): Issue[] {
-    const walk = new Walk(this.schemas, this.options.natives !== false);
+    const walk = new Walk(this.schemas, this.options);
     walk.top(resource);
     return walk.issues;
   }
@@ -63,10 +67,14 @@ class Walk {
   private readonly segs: string[] = [];
   private depth = 0;
 
+  private readonly natives: boolean;
+
   constructor(
     private readonly schemas: Schemas,
-    private readonly natives: boolean,
-  ) {}
+    private readonly options: CompiledValidatorOptions,
+  ) {
+    this.natives = options.natives !== false;
+  }
 
   /**
    * Paths (as this walk writes them) of numbers whose request text is not an integer's
@@ -266,6 +274,7 @@ class Walk {
 
   private constraints(list: readonly Constraint[], node: unknown, frame: Frame): void {
     for (const c of list) {
+      if ((c.bestPractice && this.options.bestPractice === false) || this.options.omit?.has(c.key)) continue;
       const ok = holds(c, node, frame, this.natives);
       if (ok === true) continue;
       if (ok === 'error') this.add('warning', 'processing', `Constraint ${c.key} could not be evaluated`);

@@ -21,6 +21,8 @@ export interface Constraint {
   /** The element path the expression is written against (`Period`, `Observation.referenceRange`). */
   readonly base: string;
   readonly native: NativeCheck | undefined;
+  /** R4 marks it best practice (dom-6): guidance, which a validator may leave unreported. */
+  readonly bestPractice: boolean;
   /** The compiled expression, once evaluated; null when fhirpath.js cannot compile it. */
   compiled?: CompiledPath | null;
 }
@@ -33,6 +35,8 @@ type CompiledPath = (node: unknown, vars: Record<string, unknown>) => unknown[];
  * sanitizer owns.
  */
 const NOT_HERE = new Set(['ele-1', 'txt-1', 'txt-2']);
+
+const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
 
 const compiledCache = new Map<string, CompiledPath | null>();
 
@@ -73,7 +77,8 @@ export function constraintsOf(list: ElementDefinitionConstraint[] | undefined, b
   for (const c of list ?? []) {
     if (!c.key || !c.expression || NOT_HERE.has(c.key) || skip?.has(c.key)) continue;
     const severity = c.severity === 'error' ? 'error' : 'warning';
-    out.push({ key: c.key, severity, human: c.human ?? '', expression: c.expression, base, native: nativeInvariant(c.key, c.expression) });
+    const bestPractice = c.extension?.some((x) => x.url === BEST_PRACTICE && x.valueBoolean === true) ?? false;
+    out.push({ key: c.key, severity, human: c.human ?? '', expression: c.expression, base, native: nativeInvariant(c.key, c.expression), bestPractice });
   }
   return out;
 }
