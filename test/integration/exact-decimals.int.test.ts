@@ -5,21 +5,10 @@
  * refused with 400 and nothing is stored; `eq` search uses the value's implicit precision.
  */
 import type { Bundle, Observation } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FhirClient } from '../support/fhir-client';
-import { removeDir, startWorkstation, type RunningWorkstation } from '../support/workstation';
+import { describe, expect, it } from 'vitest';
+import { startWorkstation, workstationForFile } from '../support/workstation';
 
-let ws: RunningWorkstation;
-let c: FhirClient;
-
-beforeAll(async () => {
-  ws = await startWorkstation();
-  c = ws.client();
-});
-afterAll(async () => {
-  await ws?.stop();
-  removeDir(ws.dataDir);
-});
+const t = workstationForFile();
 
 const observation = (id: string, value: string, extra = '') =>
   `{"resourceType":"Observation","id":"${id}","status":"final","code":{"text":"weight"},` +
@@ -29,39 +18,39 @@ const json = { 'content-type': 'application/fhir+json' };
 
 describe('exact decimals', () => {
   it('keeps 1.10 on create, read, vread, history, search and _elements', async () => {
-    const put = await c.put<Observation>('Observation/d1', observation('d1', '1.10', ',"component":[{"code":{"text":"a"},"valueQuantity":{"value":100.0}}]'), json);
+    const put = await t.c.put<Observation>('Observation/d1', observation('d1', '1.10', ',"component":[{"code":{"text":"a"},"valueQuantity":{"value":100.0}}]'), json);
     expect(put.status).toBe(201);
     expect(put.text).toContain('"value":1.10');
     const vid = put.body.meta!.versionId!;
     for (const path of ['Observation/d1', `Observation/d1/_history/${vid}`, 'Observation/d1/_history', 'Observation?_id=d1', 'Observation/d1?_elements=valueQuantity,component']) {
-      const got = await c.get(path);
+      const got = await t.c.get(path);
       expect(got.status, path).toBe(200);
       expect(got.text, path).toContain('"value":1.10');
       expect(got.text, path).toContain('"value":100.0');
     }
     // Pretty printing keeps them too.
-    expect((await c.get('Observation/d1?_pretty=true')).text).toContain('"value": 1.10');
+    expect((await t.c.get('Observation/d1?_pretty=true')).text).toContain('"value": 1.10');
   });
 
   it('keeps a decimal that a double cannot hold, digit for digit', async () => {
     const big = '1234567890123456789.0123456789';
-    expect((await c.put('Observation/d2', observation('d2', big), json)).status).toBe(201);
-    expect((await c.get('Observation/d2')).text).toContain(`"value":${big}`);
+    expect((await t.c.put('Observation/d2', observation('d2', big), json)).status).toBe(201);
+    expect((await t.c.get('Observation/d2')).text).toContain(`"value":${big}`);
   });
 
   it('refuses a number it cannot keep, with 400, and stores nothing', async () => {
-    const res = await c.put('Observation/d3', observation('d3', '1e400'), json);
+    const res = await t.c.put('Observation/d3', observation('d3', '1e400'), json);
     expect(res.status).toBe(400);
     expect((res.body as { resourceType: string }).resourceType).toBe('OperationOutcome');
-    expect((await c.get('Observation/d3')).status).toBe(404);
+    expect((await t.c.get('Observation/d3')).status).toBe(404);
   });
 
   it('refuses an integer written with a fraction (1.0 is a decimal, not an integer), and stores nothing', async () => {
     const body = '{"resourceType":"Observation","id":"d8","status":"final","code":{"text":"count"},"valueInteger":1.0}';
-    const res = await c.put<{ resourceType: string; issue: Array<{ expression?: string[] }> }>('Observation/d8', body, json);
+    const res = await t.c.put<{ resourceType: string; issue: Array<{ expression?: string[] }> }>('Observation/d8', body, json);
     expect(res.status).toBe(400);
     expect(res.body.issue.flatMap((i) => i.expression ?? [])).toContain('Observation.valueInteger');
-    expect((await c.get('Observation/d8')).status).toBe(404);
+    expect((await t.c.get('Observation/d8')).status).toBe(404);
   });
 
   it('keeps them through a transaction, with the entries returned', async () => {
@@ -69,30 +58,30 @@ describe('exact decimals', () => {
       '{"resourceType":"Bundle","type":"transaction","entry":[' +
       `{"fullUrl":"urn:uuid:4b0f6a4c-1e1a-4e59-9a53-7c1c3c1e0a01","resource":${observation('x', '37.50').replace('"id":"x",', '')},"request":{"method":"POST","url":"Observation"}},` +
       `{"resource":${observation('d4', '0.050')},"request":{"method":"PUT","url":"Observation/d4"}}]}`;
-    const res = await c.post<Bundle>('', bundle, { ...json, prefer: 'return=representation' });
+    const res = await t.c.post<Bundle>('', bundle, { ...json, prefer: 'return=representation' });
     expect(res.status).toBe(200);
     expect(res.text).toContain('"value":37.50');
     expect(res.text).toContain('"value":0.050');
-    expect((await c.get('Observation/d4')).text).toContain('"value":0.050');
+    expect((await t.c.get('Observation/d4')).text).toContain('"value":0.050');
   });
 
   it('a patch that leaves the value alone keeps its text; an update that changes it does not resurrect the old text', async () => {
-    await c.put('Observation/d5', observation('d5', '2.50'), json);
-    const patched = await c.patch('Observation/d5', [{ op: 'replace', path: '/status', value: 'amended' }], { 'content-type': 'application/json-patch+json' });
+    await t.c.put('Observation/d5', observation('d5', '2.50'), json);
+    const patched = await t.c.patch('Observation/d5', [{ op: 'replace', path: '/status', value: 'amended' }], { 'content-type': 'application/json-patch+json' });
     expect(patched.status).toBe(200);
-    expect((await c.get('Observation/d5')).text).toContain('"value":2.50');
-    const replaced = await c.patch('Observation/d5', [{ op: 'replace', path: '/valueQuantity/value', value: 3 }], { 'content-type': 'application/json-patch+json' });
+    expect((await t.c.get('Observation/d5')).text).toContain('"value":2.50');
+    const replaced = await t.c.patch('Observation/d5', [{ op: 'replace', path: '/valueQuantity/value', value: 3 }], { 'content-type': 'application/json-patch+json' });
     expect(replaced.status).toBe(200);
-    expect((await c.get('Observation/d5')).text).toContain('"value":3,');
-    expect((await c.put('Observation/d5', observation('d5', '2.5'), json)).status).toBe(200);
-    expect((await c.get('Observation/d5')).text).toContain('"value":2.5,');
+    expect((await t.c.get('Observation/d5')).text).toContain('"value":3,');
+    expect((await t.c.put('Observation/d5', observation('d5', '2.5'), json)).status).toBe(200);
+    expect((await t.c.get('Observation/d5')).text).toContain('"value":2.5,');
   });
 
   it('searches by implicit precision on both sides: the stored text counts (5.40 is not 5.4)', async () => {
-    await c.put('Observation/d6', observation('d6', '5.4'), json);
-    await c.put('Observation/d7', observation('d7', '5.40'), json);
+    await t.c.put('Observation/d6', observation('d6', '5.4'), json);
+    await t.c.put('Observation/d7', observation('d7', '5.40'), json);
     const ids = async (q: string) =>
-      ((await c.get<Bundle>(`Observation?_id=d6,d7&${q}`)).body.entry ?? []).map((e) => e.resource?.id).sort();
+      ((await t.c.get<Bundle>(`Observation?_id=d6,d7&${q}`)).body.entry ?? []).map((e) => e.resource?.id).sort();
     // eq: the search range [low, high) contains the stored value's range.
     expect(await ids('value-quantity=5')).toEqual(['d6', 'd7']); // [4.5, 5.5)
     expect(await ids('value-quantity=5.4')).toEqual(['d6', 'd7']); // [5.35, 5.45)
@@ -102,10 +91,11 @@ describe('exact decimals', () => {
   });
 
   it('keeps them across a restart (they are stored, not only cached)', async () => {
-    expect(await ws.stop()).toBe(0);
-    ws = await startWorkstation({ dataDir: ws.dataDir });
-    c = ws.client();
-    expect((await c.get('Observation/d1')).text).toContain('"value":1.10');
-    expect((await c.get('Observation/d2')).text).toContain('"value":1234567890123456789.0123456789');
+    expect(await t.ws.stop()).toBe(0);
+    // The same data dir again; workstationForFile stops and removes it after the file.
+    t.ws = await startWorkstation({ dataDir: t.ws.dataDir });
+    t.c = t.ws.client();
+    expect((await t.c.get('Observation/d1')).text).toContain('"value":1.10');
+    expect((await t.c.get('Observation/d2')).text).toContain('"value":1234567890123456789.0123456789');
   });
 });
