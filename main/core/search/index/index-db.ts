@@ -16,7 +16,7 @@ import type { IndexRows } from './index-rows';
 import { createQueries, type IndexQueries } from './index-queries';
 import { createJoinQueries, type JoinQueries } from './join-queries';
 import { writeRows } from './row-writer';
-import { ROW_TABLES, ensureSchema } from './schema';
+import { BUILDING_KEY, ROW_TABLES, createSearchIndexes, dropSearchIndexes, ensureSchema } from './schema';
 
 export type Seq = number | string;
 
@@ -95,8 +95,19 @@ export interface IndexDb extends IndexQueries, JoinQueries {
    * Empties every table; checkpoint back to 0 (the definitions hash stays). With
    * `custom`, records in the same transaction the custom search parameters the rows are
    * about to be rebuilt with, so a crash mid-rebuild resumes with the same ones.
+   * With `dropIndexes` (a full rebuild), also drops the search indexes and marks the
+   * index as being rebuilt, in the same transaction: until buildSearchIndexes(), rows
+   * are appended rather than inserted into a dozen B-trees each, and an index opened
+   * with the mark (a rebuild that was killed) is recreated empty (`reset`).
    */
-  clear(custom?: unknown): void;
+  clear(custom?: unknown, opts?: { dropIndexes?: boolean }): void;
+  /** True between clear({ dropIndexes }) and buildSearchIndexes(): no search may run. */
+  building(): boolean;
+  /**
+   * Creates the search indexes dropped by clear (one sort each) and removes the mark, in
+   * one transaction, after committing any deferred batches. No-op when not building.
+   */
+  buildSearchIndexes(): void;
   /** The custom search parameters the rows were built with (as given to clear), if any. */
   customParams(): unknown;
   /** Forgets which params were absent: call after another connection wrote to the file. */
@@ -122,6 +133,11 @@ export interface IndexDbOptions {
    * connection passes false.
    */
   checkpointThread?: boolean;
+  /**
+   * Opens an index that is being rebuilt (clear with dropIndexes) as it is, instead of
+   * recreating it: the index writer thread's connection, opened during a rebuild.
+   */
+  keepBuilding?: boolean;
 }
 
 export class IndexOpenError extends Error {
@@ -186,7 +202,7 @@ function offThreadCheckpoints(db: Database.Database, file: string, key: Buffer) 
   };
 }
 
-export function openIndexDb({ file, key, definitionsHash, checkpointThread = true }: IndexDbOptions): IndexDb {
+export function openIndexDb({ file, key, definitionsHash, checkpointThread = true, keepBuilding = false }: IndexDbOptions): IndexDb {
   if (key.length !== 32) throw new RangeError('the index key must be 32 bytes');
   const path = resolve(file);
   const db = openSqlcipher(path, key);
@@ -292,15 +308,16 @@ export function openIndexDb({ file, key, definitionsHash, checkpointThread = tru
     if (!defer) checkpoints?.committed();
   };
 
-  let reset = ensureSchema(db);
+  let reset = ensureSchema(db, keepBuilding);
   if (definitionsHash !== undefined && getMeta('definitions') !== definitionsHash) {
     if (!reset) clearAll();
     setMeta('definitions', definitionsHash);
     reset = true;
   }
 
-  function clearAll(custom?: unknown): void {
+  function clearAll(custom?: unknown, opts?: { dropIndexes?: boolean }): void {
     atomically(() => {
+      if (opts?.dropIndexes) dropSearchIndexes(db);
       for (const t of [...ROW_TABLES, 'resource', 'param', 'tx_size', 'tx_version', 'conflict']) run(`DELETE FROM ${t}`);
       run(`DELETE FROM meta WHERE key = 'checkpoint'`);
       if (custom !== undefined) setMeta('custom', custom);
@@ -340,6 +357,12 @@ export function openIndexDb({ file, key, definitionsHash, checkpointThread = tru
       return { size, versions: all('SELECT type, id, n FROM tx_version WHERE tx_id = ? ORDER BY type, id', txId) };
     },
     clear: clearAll,
+    building: () => getMeta(BUILDING_KEY) !== undefined,
+    buildSearchIndexes() {
+      commit();
+      if (getMeta(BUILDING_KEY) === undefined) return;
+      atomically(() => createSearchIndexes(db));
+    },
     forgetAbsentParams() {
       for (const [k, v] of pids) if (v === null) pids.delete(k);
     },

@@ -24,6 +24,8 @@ export interface IndexWriterThread {
   usable(): boolean;
   /** Applies one page on the thread; rejects if it could not (nothing of it is written then). */
   apply(changes: readonly IndexChange[], checkpoint: Seq, tx?: TxBookkeeping): Promise<void>;
+  /** Creates the search indexes at the end of a rebuild (IndexDb.buildSearchIndexes), off the event loop. */
+  buildSearchIndexes(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export function indexWriterThread(opts: IndexWriterOptions): IndexWriterThread |
   let idle: NodeJS.Timeout | undefined;
   let nextId = 0;
   let broken = false;
-  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { what: string; resolve: () => void; reject: (e: Error) => void }>();
 
   const failAll = (err: Error) => {
     for (const w of waiting.values()) w.reject(err);
@@ -58,7 +60,7 @@ export function indexWriterThread(opts: IndexWriterOptions): IndexWriterThread |
       if (msg.id === undefined) return;
       const entry = waiting.get(msg.id);
       waiting.delete(msg.id);
-      if (msg.error) entry?.reject(new Error(`the index writer thread could not apply a page: ${msg.error}`));
+      if (msg.error) entry?.reject(new Error(`the index writer thread could not ${entry?.what ?? 'apply a page'}: ${msg.error}`));
       else entry?.resolve();
     });
     w.on('error', (err) => {
@@ -86,20 +88,23 @@ export function indexWriterThread(opts: IndexWriterOptions): IndexWriterThread |
     });
   }
 
+  const send = (what: string, msg: object): Promise<void> => {
+    worker ??= start();
+    const w = worker;
+    clearTimeout(idle);
+    idle = setTimeout(() => void stop(w), IDLE_MS);
+    idle.unref();
+    const id = nextId++;
+    return new Promise<void>((resolve, reject) => {
+      waiting.set(id, { what, resolve, reject });
+      w.postMessage({ id, ...msg });
+    });
+  };
+
   return {
     usable: () => !broken,
-    apply(changes, checkpoint, tx) {
-      worker ??= start();
-      const w = worker;
-      clearTimeout(idle);
-      idle = setTimeout(() => void stop(w), IDLE_MS);
-      idle.unref();
-      const id = nextId++;
-      return new Promise<void>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, changes, checkpoint, tx });
-      });
-    },
+    apply: (changes, checkpoint, tx) => send('apply a page', { changes, checkpoint, tx }),
+    buildSearchIndexes: () => send('create the search indexes', { build: true }),
     async close() {
       clearTimeout(idle);
       const w = worker;

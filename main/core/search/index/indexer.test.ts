@@ -138,6 +138,7 @@ describe('catching up', () => {
         threadSide.applyBatch(changes, checkpoint, tx);
         applied.push(changes.length);
       },
+      buildSearchIndexes: async () => threadSide.buildSearchIndexes(),
       close: async () => undefined,
     };
     indexer = createIndexer({ db, index, extract: trivialExtract, writer });

@@ -233,6 +233,20 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     }
   }
 
+  /** On the writer thread where there is one (a sort per index: seconds at 100,000 resources). */
+  async function buildSearchIndexes(): Promise<void> {
+    commitNow();
+    if (writer?.usable()) {
+      try {
+        await writer.buildSearchIndexes();
+        return;
+      } catch {
+        // rolled back there: build them here
+      }
+    }
+    index.buildSearchIndexes();
+  }
+
   function catchUp(): Promise<number> {
     // A run that has not started yet will read every commit made so far: share it.
     if (queued) return queued;
@@ -252,12 +266,18 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     },
     rebuild(onProgress, custom) {
       return enqueue(async () => {
-        index.clear(custom);
+        // Without the search indexes while the rows go in; created at the end, even when
+        // the run fails (the rows are then behind, not wrong: catchUp continues them).
+        index.clear(custom, { dropIndexes: true });
         // The writer thread's connection caches param ids, and the clear just removed them
         // (its next pages would write rows under ids no param has): the next large page
         // starts a new thread.
         await writer?.close();
-        return run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
+        try {
+          return await run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
+        } finally {
+          await buildSearchIndexes();
+        }
       });
     },
     async close() {
