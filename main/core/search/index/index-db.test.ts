@@ -144,6 +144,16 @@ describe('queries', () => {
     expect(ids(index.missing('Patient', 'never-seen', false))).toEqual([]);
   });
 
+  it('missing: a param present without a row (a reference with only a display) is not missing', () => {
+    index.replace('Observation', 'o2', '1.ws', 5000, rows({ present: new Set(['subject', 'code']), tokens: [{ param: 'code', system: null, code: 'x', text: null }] }));
+    expect(ids(index.missing('Observation', 'subject', false))).toEqual(['Observation/o1', 'Observation/o2']);
+    expect(ids(index.missing('Observation', 'subject', true))).toEqual([]);
+    expect(ids(index.missing('Observation', 'derived-from', true))).toEqual(['Observation/o2']);
+    index.replace('Observation', 'o2', '2.ws', 6000, rows({}));
+    expect(ids(index.missing('Observation', 'subject', true))).toEqual(['Observation/o2']);
+    expect(ids(index.missing('Observation', 'code', false))).toEqual(['Observation/o1']);
+  });
+
   it('_id, count, listIds in id order with paging', () => {
     expect(ids(index.ids('Patient', ['p2', 'nope', 'p1']))).toEqual(['Patient/p1', 'Patient/p2']);
     expect(index.count('Patient')).toBe(2);

@@ -1,6 +1,6 @@
 /**
  * EXPLAIN QUERY PLAN of every SQL text the number, quantity, composite, token :text and
- * :of-type and reference :identifier primitives run (docs/search-index.md, "Queries"):
+ * :of-type, reference :identifier and :missing primitives run (docs/search-index.md, "Queries"):
  * each table is reached through the index named here, never by a scan.
  */
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -53,6 +53,13 @@ const UNITS: Array<[QuantityUnit, RegExp]> = [
 ];
 
 describe('query plans', () => {
+  it.each([false, true])(':missing=%s: every row table through an index starting with pid, no scan', (missing) => {
+    const lines = planOf(() => q.missing('Observation', 'subject', missing));
+    const access = lines.filter((l) => /^(SCAN|SEARCH) /.test(l));
+    expect(access.length, lines.join('\n')).toBeGreaterThanOrEqual(9);
+    for (const line of access) expect(line, lines.join('\n')).toMatch(/^SEARCH \S+ USING (COVERING INDEX \w+|PRIMARY KEY) \((pid|type)=\?\)/);
+  });
+
   it.each(DATE_PREFIXES)('number %s: sp_number_low or sp_number_high, covering', (prefix) => {
     expectIndexed(planOf(() => q.number('RiskAssessment', 'probability', { prefix, low: 99.5, high: 100.5 })), /COVERING INDEX sp_number_(low|high) \(pid=\?/);
   });

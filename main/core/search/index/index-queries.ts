@@ -7,6 +7,7 @@
 import { and, componentCond, cond, prefixEnd, QUANTITY, quantityAlternatives, ranges, tokenCond, type Cond } from './conditions';
 import { prefixConditions, type DatePrefix } from './date-prefix';
 import { numberConditions } from './number-prefix';
+import { ROW_TABLES } from './schema';
 
 export interface QueryContext {
   all<T>(sql: string, ...args: unknown[]): T[];
@@ -101,6 +102,12 @@ export interface IndexQueries {
 }
 
 const RID = (rows: Array<{ rid: number }>) => rows.map((r) => r.rid);
+
+/**
+ * The rids a param is present in: those with a row of it in any row table (each reached
+ * through its pid-first index) and those sp_present records as present without a row.
+ */
+const PRESENT = ROW_TABLES.map((t) => `SELECT rid FROM ${t} WHERE pid = ?`).join(' UNION ');
 
 /** The rids a query (selecting `rid` first) returns. */
 export function ridsOf(ctx: QueryContext, sql: string, ...args: unknown[]): number[] {
@@ -200,12 +207,9 @@ export function createQueries(ctx: QueryContext): IndexQueries {
     },
     missing(type, param, missing) {
       const pid = ctx.pid(type, param) ?? -1;
-      if (!missing) return rids('SELECT rid FROM sp_present WHERE pid = ? ORDER BY rid', pid);
-      return rids(
-        'SELECT rid FROM resource WHERE type = ? AND rid NOT IN (SELECT rid FROM sp_present WHERE pid = ?) ORDER BY rid',
-        type,
-        pid,
-      );
+      const pids = ROW_TABLES.map(() => pid);
+      if (!missing) return rids(`${PRESENT} ORDER BY rid`, ...pids);
+      return rids(`SELECT rid FROM resource WHERE type = ? AND rid NOT IN (${PRESENT}) ORDER BY rid`, type, ...pids);
     },
     ids(type, ids) {
       return rids(

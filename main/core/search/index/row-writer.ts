@@ -1,6 +1,10 @@
 /**
  * Writes one resource's IndexRows into the row tables. Runs inside the caller's SQL
  * transaction; a constraint failure here aborts the whole batch (rows and checkpoint).
+ *
+ * A param with a row is present (`:missing=false`) by that row: sp_present only records
+ * the params present without any row (a value that gives no row, such as a Reference with
+ * only a display), docs/search-index.md, "sp_present".
  */
 import type { ComponentRow, IndexRows, SimpleParamType } from './index-rows';
 import { OPEN_HIGH, OPEN_LOW } from './index-rows';
@@ -16,7 +20,11 @@ const hi = (v: number | null | undefined): number => v ?? OPEN_HIGH;
 const orNull = <T>(v: T | null | undefined): T | null => v ?? null;
 
 export function writeRows(sql: SqlRunner, rid: number, type: string, rows: IndexRows): void {
-  const p = (code: string) => sql.pidFor(type, code);
+  const withRows = new Set<string>();
+  const p = (code: string) => {
+    withRows.add(code);
+    return sql.pidFor(type, code);
+  };
   for (const r of rows.strings) sql.run('INSERT INTO sp_string (rid, pid, value, exact) VALUES (?, ?, ?, ?)', rid, p(r.param), r.value, orNull(r.exact));
   for (const r of rows.tokens) {
     sql.run(
@@ -55,7 +63,9 @@ export function writeRows(sql: SqlRunner, rid: number, type: string, rows: Index
       }
     });
   });
-  for (const code of rows.present) sql.run('INSERT OR IGNORE INTO sp_present (pid, rid) VALUES (?, ?)', p(code), rid);
+  for (const code of rows.present) {
+    if (!withRows.has(code)) sql.run('INSERT OR IGNORE INTO sp_present (pid, rid) VALUES (?, ?)', sql.pidFor(type, code), rid);
+  }
 }
 
 interface ComponentValues {

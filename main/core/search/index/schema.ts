@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 
-export const INDEX_FORMAT = 4;
+export const INDEX_FORMAT = 5;
 
 /** Row tables; every one has `rid` and `pid` and is emptied per resource by rid. */
 export const ROW_TABLES = [
