@@ -12,11 +12,12 @@
  * DIR/../<name>.bench-secrets.json (test data only: no keychain needed, none touched).
  * Each run then opens the data dir as `flint reindex` does (cli/reindex.ts) and rebuilds the
  * index, with the index writer thread built beside the bundle, and prints changes/s and
- * resources/s. --src / --snapshot as in diag-load.mjs. Profile with
+ * resources/s, with the CPU time of the whole process (all its threads) and the load
+ * average. --src / --snapshot as in diag-load.mjs. Profile with
  * `node --cpu-prof --cpu-prof-dir D bench/diag-reindex.mjs ...`.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS, REPO, bundleAndImport, bundleFile, f0, f1, keepAliveAgent, request } from './lib.mjs';
@@ -77,12 +78,17 @@ for (let run = 1; run <= runs; run++) {
   const db = await m.openEncryptedPouch({ file: dir.storeFile('store'), key: dir.purposeKey('store') });
   const search = m.openSearchIndex(dir, db, m.loadDefinitions());
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { processed, resources } = await m.reindex(search, db, m.loadDefinitions());
   const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await search.close();
   await db.close();
   await dir.release();
   console.log(`run ${run}: ${f0(processed)} changes, ${f0(resources)} resources in ${f1(s)} s: ${f0(resources / s)} resources/s (${f0(processed / s)} changes/s)`);
+  // CPU of every thread of this process (the writer and checkpoint threads included): what a
+  // change costs, whatever else the machine was doing; and the load it ran under.
+  console.log(`  cpu ${f1((cpu.user + cpu.system) / 1e6)} s (user ${f1(cpu.user / 1e6)}, system ${f1(cpu.system / 1e6)}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 clearInterval(keep);
 
