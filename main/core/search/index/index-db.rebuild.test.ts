@@ -1,11 +1,12 @@
 /**
  * index-db in a full rebuild: clear({ dropIndexes }) drops the search indexes and marks the
- * index in one transaction, buildSearchIndexes() creates them again; an index opened with
+ * index in one transaction (in a new file), buildSearchIndexes() creates them again; an index opened with
  * the mark (a rebuild that was interrupted) is recreated empty so that it is rebuilt, and
  * rows written without the indexes give the same tables and the same answers as rows
  * written with them.
  */
 import Database from 'better-sqlite3-multiple-ciphers';
+import { readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIndexDb, type IndexChange, type IndexDb } from './index-db';
 import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
@@ -89,6 +90,22 @@ describe('a full rebuild without the search indexes', () => {
     expect(indexNames(index)).toEqual(all);
     index = openIndexDb({ file: t.file, key: t.key });
     expect([index.reset, index.checkpoint(), index.count('Patient')]).toEqual([false, 5, 200]);
+  });
+
+  it('starts from a new file: empty, checkpoint 0, definitions hash kept, custom params recorded; closes cleanly', () => {
+    index.close();
+    index = openIndexDb({ file: t.file, key: t.key, definitionsHash: 'h1' });
+    index.applyBatch(changes, 8);
+    const before = statSync(t.file).size;
+    index.clear([{ code: 'x' }], { dropIndexes: true });
+    expect([index.checkpoint(), index.count('Patient'), index.definitionsHash(), index.customParams(), index.building()]).toEqual([0, 0, 'h1', [{ code: 'x' }], true]);
+    expect(statSync(t.file).size).toBeLessThan(before);
+    index.applyBatch(changes.slice(0, 3), 2, undefined, { defer: true }); // the new connection works, deferred too
+    index.buildSearchIndexes();
+    index.close();
+    expect(readdirSync(t.dir)).toEqual(['index.db']); // the new checkpoint thread closed before it
+    index = openIndexDb({ file: t.file, key: t.key, definitionsHash: 'h1' });
+    expect([index.reset, index.checkpoint(), index.count('Patient'), index.customParams()]).toEqual([false, 2, 2, [{ code: 'x' }]]);
   });
 
   it('an index opened in the middle of one was interrupted: it is recreated empty and must be rebuilt', () => {

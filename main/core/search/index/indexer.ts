@@ -266,13 +266,13 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     },
     rebuild(onProgress, custom) {
       return enqueue(async () => {
+        // The writer thread's connection caches param ids, which the clear removes (its next
+        // pages would write rows under ids no param has), and the clear replaces the file,
+        // which no other connection may have open: the next large page starts a new thread.
+        await writer?.close();
         // Without the search indexes while the rows go in; created at the end, even when
         // the run fails (the rows are then behind, not wrong: catchUp continues them).
         index.clear(custom, { dropIndexes: true });
-        // The writer thread's connection caches param ids, and the clear just removed them
-        // (its next pages would write rows under ids no param has): the next large page
-        // starts a new thread.
-        await writer?.close();
         try {
           return await run((processed) => onProgress?.({ processed, checkpoint: index.checkpoint() }));
         } finally {
