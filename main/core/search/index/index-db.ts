@@ -11,13 +11,14 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startCheckpointThread } from '../../store/checkpoint-thread';
-import { SqlcipherOpenError, openSqlcipherFile } from '../../store/sqlcipher-file';
+import { offThreadCheckpoints, openSqlcipher } from './index-file';
 import type { IndexRows } from './index-rows';
 import { createQueries, type IndexQueries } from './index-queries';
 import { createJoinQueries, type JoinQueries } from './join-queries';
 import { writeRows } from './row-writer';
 import { BUILDING_KEY, ROW_TABLES, createSearchIndexes, dropSearchIndexes, ensureSchema } from './schema';
+
+export { IndexOpenError } from './index-file';
 
 export type Seq = number | string;
 
@@ -140,68 +141,6 @@ export interface IndexDbOptions {
    * recreating it: the index writer thread's connection, opened during a rebuild.
    */
   keepBuilding?: boolean;
-}
-
-export class IndexOpenError extends Error {
-  constructor(message: string, readonly file: string, readonly code: string) {
-    super(message);
-    this.name = 'IndexOpenError';
-  }
-}
-
-/** 32 MB of WAL between checkpoints: see SqlcipherOptions.walAutocheckpoint. */
-const WAL_AUTOCHECKPOINT = 8192;
-/**
- * 64 MiB of page cache: index rows go into B-trees in search order, not insertion order, so a
- * large batch touches pages all over the file, and every page read back is decrypted again.
- */
-const CACHE_KIB = 65536;
-
-function openSqlcipher(file: string, key: Buffer): Database.Database {
-  try {
-    return openSqlcipherFile(file, key, { synchronous: 'NORMAL', what: 'the search index', walAutocheckpoint: WAL_AUTOCHECKPOINT, cacheKiB: CACHE_KIB });
-  } catch (err) {
-    if (err instanceof SqlcipherOpenError) throw new IndexOpenError(err.message, err.file, err.code);
-    throw err;
-  }
-}
-
-/** Commits between two checkpoints requested from the thread (deferred ones come once a second). */
-const CHECKPOINT_EVERY_COMMITS = 4;
-
-/**
- * The index's WAL checkpoints on a thread: SQLCipher decrypts and re-encrypts every page a
- * checkpoint copies, which SQLite otherwise does inside a COMMIT on this thread (half of the
- * index's COMMIT time in a Synthea load, docs/benchmarks.md). Should the thread fail,
- * SQLite's own checkpoints come back.
- */
-function offThreadCheckpoints(db: Database.Database, file: string, key: Buffer) {
-  let thread: ReturnType<typeof startCheckpointThread> | undefined;
-  try {
-    thread = startCheckpointThread(file, key);
-  } catch {
-    return undefined;
-  }
-  db.pragma('wal_autocheckpoint = 0');
-  let commits = 0;
-  let fallenBack = false;
-  return {
-    committed() {
-      if (thread?.usable()) {
-        if (++commits >= CHECKPOINT_EVERY_COMMITS) {
-          commits = 0;
-          thread.request();
-        }
-      } else if (!fallenBack) {
-        fallenBack = true;
-        db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
-      }
-    },
-    close() {
-      thread?.closeSync();
-      thread = undefined;
-    },
-  };
 }
 
 export function openIndexDb({ file, key, definitionsHash, checkpointThread = true, keepBuilding = false }: IndexDbOptions): IndexDb {

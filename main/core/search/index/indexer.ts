@@ -65,6 +65,8 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
   let queued: Promise<number> | undefined;
   let closed = false;
   let commitTimer: NodeJS.Timeout | undefined;
+  /** Pages applied by the writer thread (counted from the start of a rebuild). */
+  let writerPages = 0;
 
   /** Commits the deferred pages; if that fails they were rolled back: index them again. */
   const commitNow = () => {
@@ -194,6 +196,7 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
   async function applyPage({ ready, lastSeq, tx }: PreparedPage): Promise<void> {
     if (writer?.usable() && ready.length >= LARGE_PAGE) {
       commitNow(); // the thread's connection cannot write while this one holds the deferred transaction
+      writerPages++;
       await writer.apply(ready, lastSeq, tx);
       index.forgetAbsentParams(); // the thread may have interned params this connection saw as absent
     } else {
@@ -233,10 +236,13 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
     }
   }
 
-  /** On the writer thread where there is one (a sort per index: seconds at 100,000 resources). */
+  /**
+   * On the writer thread when the rebuild used it (a sort per index: seconds at 100,000
+   * resources, off the event loop); a rebuild too small for it builds them here at once.
+   */
   async function buildSearchIndexes(): Promise<void> {
     commitNow();
-    if (writer?.usable()) {
+    if (writer?.usable() && writerPages > 0) {
       try {
         await writer.buildSearchIndexes();
         return;
@@ -270,6 +276,7 @@ export function createIndexer({ db, index, extract, onHead, writer }: IndexerOpt
         // pages would write rows under ids no param has), and the clear replaces the file,
         // which no other connection may have open: the next large page starts a new thread.
         await writer?.close();
+        writerPages = 0;
         // Without the search indexes while the rows go in; created at the end, even when
         // the run fails (the rows are then behind, not wrong: catchUp continues them).
         index.clear(custom, { dropIndexes: true });
