@@ -8,6 +8,7 @@
 import type { Address, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, ElementDefinition, HumanName, Identifier, Period, Quantity, Reference, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import { numbersAsTexts } from '../../shared/fhir/exact-json';
 import { codingText, conceptText, dateText, humanName, periodText, quantityText, referenceText } from '../fhir/format';
 import { childElements, elementName, humanize } from './definitions';
 
@@ -164,5 +165,7 @@ function ElementsOf({ sd, path, value, top = false }: { sd: StructureDefinition 
 }
 
 export function ResourceDetails({ resource, sd }: { resource: Resource; sd: StructureDefinition | undefined }) {
-  return <ElementsOf sd={sd} path={resource.resourceType} value={resource as unknown as Record<string, unknown>} top />;
+  // Decimals as stored (`1.10`, not `1.1`): each number with a kept text shown as that text.
+  const shown = numbersAsTexts(resource);
+  return <ElementsOf sd={sd} path={resource.resourceType} value={shown as unknown as Record<string, unknown>} top />;
 }

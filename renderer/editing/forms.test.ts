@@ -161,4 +161,33 @@ describe('the generic editor', () => {
     expect(values.el.status).toHaveLength(1);
     expect(values.el.subject![0]).toMatchObject({ t: 'Reference', value: { reference: 'Patient/p3', display: '' } });
   });
+
+  it('keeps decimals as stored and as typed (1.10 is not 1.1), in inputs and in JSON', () => {
+    const obsSd = sdOf('Observation');
+    const text = '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.10,"unit":"mg"},"component":[{"code":{"text":"c"},"valueQuantity":{"value":2.50},"valueRange":{"low":{"value":3.0}}}]}';
+    const stored = parseJson(text) as Observation;
+    const values = genericFromResource(obsSd, stored);
+    expect(values.el.value![0]).toEqual({ t: 'Quantity', json: false, value: { value: '1.10', unit: 'mg', code: '', system: '' } });
+    expect(String(values.el.component![0]!.value)).toContain('"value": 2.50');
+    // Unchanged, every text comes back.
+    expect(stringifyJson(genericToResource(obsSd, values, stored))).toBe(stringifyJson(stored));
+    // Typed: a value as the user wrote it; JavaScript's form of a number drops the old text.
+    const quantity = values.el.value![0]!.value as Record<string, string>;
+    values.el.value = [{ t: 'Quantity', json: false, value: { ...quantity, value: '37.50' } }];
+    values.el.component = [{ t: 'BackboneElement', json: true, value: '{"code":{"text":"c"},"valueQuantity":{"value":2.5}}' }];
+    const out = JSON.parse(stringifyJson(genericToResource(obsSd, values, stored))) as unknown;
+    expect(stringifyJson(genericToResource(obsSd, values, stored))).toContain('"valueQuantity":{"value":37.50');
+    expect(stringifyJson(genericToResource(obsSd, values, stored))).toContain('"component":[{"code":{"text":"c"},"valueQuantity":{"value":2.5}}]');
+    expect(out).toMatchObject({ valueQuantity: { value: 37.5 } });
+  });
+
+  it('writes an integer as a number, whatever its typed form', () => {
+    const sdPr = sdOf('Appointment');
+    const appt = { resourceType: 'Appointment', status: 'booked', participant: [{ status: 'accepted' }], minutesDuration: 30 };
+    const v = genericFromResource(sdPr, appt as never);
+    expect(v.el.minutesDuration).toEqual([{ t: 'positiveInt', json: false, value: '30' }]);
+    v.el.minutesDuration = [{ t: 'positiveInt', json: false, value: '45.0' }];
+    expect(stringifyJson(genericToResource(sdPr, v, appt as never))).toContain('"minutesDuration":45');
+    expect(stringifyJson(genericToResource(sdPr, v, appt as never))).not.toContain('45.0');
+  });
 });

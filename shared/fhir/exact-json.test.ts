@@ -6,9 +6,13 @@ import {
   carryDecimalTexts,
   decimalTextsMatch,
   decimalTextsOf,
+  decimalTextsUnder,
+  exactNumberTexts,
   hasInexactNumber,
   inexactNumbers,
+  numbersAsTexts,
   parseJson,
+  replaceDecimalTextsUnder,
   stringifyJson,
   withDecimalTexts,
 } from './exact-json';
@@ -124,5 +128,34 @@ describe('exact decimals', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('gives the texts of a part of a resource relative to it, and replaces them there', () => {
+    const r = parseJson('{"resourceType":"Observation","component":[{"valueQuantity":{"value":1.10}},{"valueQuantity":{"value":2.50}}],"valueDecimal":3.0}') as Record<string, unknown>;
+    expect(decimalTextsUnder(r, 'component.1')).toEqual({ 'valueQuantity.value': '2.50' });
+    expect(decimalTextsUnder(r, 'valueDecimal')).toEqual({ '': '3.0' });
+    expect(decimalTextsUnder(r, 'component.2')).toBeUndefined();
+    // A part written anew: its old texts go, typed ones that differ from JavaScript's form stay.
+    (r['component'] as Array<{ valueQuantity: { value: number } }>)[1]!.valueQuantity.value = 7.5;
+    replaceDecimalTextsUnder(r, 'component.1', { 'valueQuantity.value': '7.50' });
+    expect(decimalTextsOf(r)).toEqual({ 'component.0.valueQuantity.value': '1.10', 'component.1.valueQuantity.value': '7.50', valueDecimal: '3.0' });
+    replaceDecimalTextsUnder(r, 'component.0', { 'valueQuantity.value': '1.1' }); // JavaScript's form: nothing to keep
+    replaceDecimalTextsUnder(r, 'valueDecimal', { '': '4.0' }); // not the number there: refused
+    expect(decimalTextsOf(r)).toEqual({ 'component.1.valueQuantity.value': '7.50' });
+  });
+
+  it('finds the exact texts of numbers in any JSON value, resource or not', () => {
+    expect(exactNumberTexts('{"value":1.10,"low":{"value":2},"x":[0.50]}')).toEqual({ value: '1.10', 'x.0': '0.50' });
+    expect(exactNumberTexts('{"value":1.1}')).toBeUndefined();
+    expect(() => exactNumberTexts('{"value":1e400}')).toThrow(NumberRangeError);
+  });
+
+  it('shows kept numbers as their texts in a display copy, leaving the resource alone', () => {
+    const r = parseJson(obs) as { valueQuantity: { value: unknown } };
+    const shown = numbersAsTexts(r);
+    expect(shown.valueQuantity.value).toBe('1.10');
+    expect(r.valueQuantity.value).toBe(1.1);
+    const plain = { resourceType: 'Patient' };
+    expect(numbersAsTexts(plain)).toBe(plain);
   });
 });

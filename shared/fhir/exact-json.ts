@@ -109,6 +109,73 @@ export function carryDecimalTexts<T>(from: unknown, to: T): T {
 }
 
 /**
+ * The exact texts of the numbers in JSON `text` that differ from JavaScript's form, by
+ * path from the root of the value (whether or not it is a resource): for a part of a
+ * resource edited as JSON text. Throws NumberRangeError for a number no double can hold.
+ */
+export function exactNumberTexts(text: string): DecimalTexts | undefined {
+  if (!hasInexactNumber(text)) return undefined;
+  let out: DecimalTexts | undefined;
+  for (const { path, text: exact } of inexactNumbers(text)) {
+    if (!Number.isFinite(Number(exact))) throw new NumberRangeError();
+    (out ??= {})[path.map(encodeStep).join('.')] = exact;
+  }
+  return out;
+}
+
+/**
+ * The kept texts at or under `prefix` (a path such as `component.0`), relative to it: ''
+ * for the number at `prefix` itself. For showing a part of a resource with its texts.
+ */
+export function decimalTextsUnder(resource: unknown, prefix: string): DecimalTexts | undefined {
+  let out: DecimalTexts | undefined;
+  for (const [path, text] of Object.entries(decimalTextsOf(resource) ?? {})) {
+    if (path === prefix) (out ??= {})[''] = text;
+    else if (path.startsWith(`${prefix}.`)) (out ??= {})[path.slice(prefix.length + 1)] = text;
+  }
+  return out;
+}
+
+/**
+ * `resource` with its texts at or under `prefix` replaced by `texts` (relative to it, as
+ * decimalTextsUnder gives them; undefined drops them): for a part of a resource written
+ * anew (an edited element). A text is kept only when it is a JSON number equal to the
+ * number now at its path and differs from JavaScript's form of it.
+ */
+export function replaceDecimalTextsUnder<T>(resource: T, prefix: string, texts: DecimalTexts | undefined): T {
+  const out: DecimalTexts = {};
+  for (const [path, text] of Object.entries((resource as Annotated)[DECIMAL_TEXT] ?? {})) {
+    if (path !== prefix && !path.startsWith(`${prefix}.`)) out[path] = text;
+  }
+  for (const [rel, text] of Object.entries(texts ?? {})) {
+    const path = rel === '' ? prefix : `${prefix}.${rel}`;
+    const t = text.trim();
+    const n = numberAt(resource, path);
+    if (n !== undefined && JSON_NUMBER.test(t) && Number(t) === n && String(n) !== t) out[path] = t;
+  }
+  if (Object.keys(out).length > 0) return withDecimalTexts(resource, out);
+  if (resource !== null && typeof resource === 'object') delete (resource as Annotated)[DECIMAL_TEXT];
+  return resource;
+}
+
+/**
+ * For display only: a deep copy of `resource` in which each number with a kept text is
+ * that text, as a string (`1.10`), so a view that prints values shows what was stored.
+ */
+export function numbersAsTexts<T>(resource: T): T {
+  const texts = decimalTextsOf(resource);
+  if (!texts) return resource;
+  const copy = JSON.parse(JSON.stringify(resource)) as T;
+  for (const [path, text] of Object.entries(texts)) {
+    const steps = splitPath(path);
+    let node: unknown = copy;
+    for (const step of steps.slice(0, -1)) node = (node as Record<string, unknown>)[step];
+    (node as Record<string, unknown>)[steps[steps.length - 1] as string] = text;
+  }
+  return copy;
+}
+
+/**
  * JSON.stringify that writes back the exact texts of the resources in `body`: the body
  * itself, `entry[].resource` of a Bundle and `parameter[].resource` of Parameters.
  */

@@ -5,11 +5,21 @@
  * CodeableConcept as text and code, Quantity, Period, Identifier...), repeating elements
  * with add/remove, a type choice for `[x]` elements. A value the inputs cannot hold
  * exactly (a backbone element, a concept with two codings) is edited as JSON in place,
- * so nothing is ever lost.
+ * so nothing is ever lost. Decimals keep their text (`1.10` stays `1.10`) both ways: shown
+ * as stored, written as typed (shared/fhir/exact-json.ts).
  */
 import type { ElementDefinition, ElementDefinitionType, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { useState } from 'react';
 import { useFieldArray, useWatch, type Control, type FieldValues, type UseFormReturn } from 'react-hook-form';
+import {
+  decimalTextsUnder,
+  exactNumberTexts,
+  parseJson,
+  replaceDecimalTextsUnder,
+  stringifyJson,
+  withDecimalTexts,
+  type DecimalTexts,
+} from '../../../shared/fhir/exact-json';
 import { clone, conceptValue, pruneResource, toCoding, toConcept, words } from '../convert';
 import { childElements, choiceName, elementName, humanize, isArray } from '../definitions';
 import { BooleanSelect, CodeSelect, ConceptInput, FieldGroup, TextInput, type ConceptValue } from '../fields';
@@ -35,6 +45,8 @@ interface PartDef {
 }
 interface PartsEditor {
   parts: PartDef[];
+  /** The parts holding a number (their text is kept as typed). */
+  numeric?: string[];
   /** The parts of a value, or undefined when the parts cannot hold it exactly. */
   from(v: unknown): Parts | undefined;
   to(p: Parts): unknown;
@@ -48,6 +60,7 @@ const numOrUndefined = (s: string | undefined) => (s === undefined || s.trim() =
 function simpleParts(keys: PartDef[], numeric: string[] = []): PartsEditor {
   return {
     parts: keys,
+    numeric,
     from: (v) => (onlyKeys(v, keys.map((k) => k.key)) ? Object.fromEntries(keys.map((k) => [k.key, str((v as Record<string, unknown>)[k.key])])) : undefined),
     to: (p) => Object.fromEntries(keys.map((k) => [k.key, numeric.includes(k.key) ? numOrUndefined(p[k.key]) : p[k.key]?.trim() || undefined])),
   };
@@ -94,17 +107,24 @@ function kindOf(t: string): Kind {
 
 const conceptFits = (v: unknown) => isObj(v) && Object.keys(v).every((k) => k === 'text' || k === 'coding') && ((v.coding as unknown[] | undefined) ?? []).length <= 1 && ((v.coding as unknown[] | undefined) ?? []).every((c) => onlyKeys(c, ['system', 'code', 'display']));
 
-/** A stored value as a form item of type `t`. */
-export function itemOf(t: string, v: unknown): GenericItem {
+/**
+ * A stored value as a form item of type `t`; `texts` are the exact texts of its numbers
+ * (relative to it, '' for the value itself: decimalTextsUnder).
+ */
+export function itemOf(t: string, v: unknown, texts?: DecimalTexts): GenericItem {
   const kind = kindOf(t);
-  const json = (): GenericItem => ({ t, json: true, value: JSON.stringify(v, null, 2) });
+  const json = (): GenericItem => ({
+    t,
+    json: true,
+    value: texts && isObj(v) ? stringifyJson(withDecimalTexts({ ...v }, texts), 2) : JSON.stringify(v, null, 2),
+  });
   switch (kind) {
     case 'text':
     case 'date':
     case 'code':
       return typeof v === 'string' ? { t, json: false, value: v } : json();
     case 'number':
-      return typeof v === 'number' ? { t, json: false, value: String(v) } : json();
+      return typeof v === 'number' ? { t, json: false, value: texts?.[''] ?? String(v) } : json();
     case 'boolean':
       return typeof v === 'boolean' ? { t, json: false, value: String(v) } : json();
     case 'concept':
@@ -113,6 +133,7 @@ export function itemOf(t: string, v: unknown): GenericItem {
       return onlyKeys(v, ['system', 'code', 'display']) ? { t, json: false, value: conceptValue(v as object) } : json();
     case 'parts': {
       const p = PARTS[t]!.from(v);
+      for (const key of PARTS[t]!.numeric ?? []) if (p && texts?.[key] !== undefined) p[key] = texts[key];
       return p ? { t, json: false, value: p } : json();
     }
     default:
@@ -139,7 +160,7 @@ export function valueOf(item: GenericItem, path: string): unknown {
     const text = String(item.value ?? '').trim();
     if (!text || text === '{}') return undefined;
     try {
-      return JSON.parse(text) as unknown;
+      return parseJson(text);
     } catch {
       throw new JsonItemError(path);
     }
@@ -195,7 +216,8 @@ export function genericFromResource(sd: StructureDefinition, r: Resource): Gener
     const items: GenericItem[] = [];
     for (const [k, t] of storedKeys(any, e)) {
       const v = any[k];
-      for (const one of Array.isArray(v) ? v : [v]) items.push(itemOf(t, one));
+      if (Array.isArray(v)) v.forEach((one, i) => items.push(itemOf(t, one, decimalTextsUnder(r, `${k}.${i}`))));
+      else items.push(itemOf(t, v, decimalTextsUnder(r, k)));
     }
     el[keyOf(e)] = items;
   }
@@ -203,18 +225,42 @@ export function genericFromResource(sd: StructureDefinition, r: Resource): Gener
 }
 
 export function genericToResource(sd: StructureDefinition, values: GenericValues, base: Resource | undefined): Resource {
-  const r = clone(base ?? ({ resourceType: sd.type } as Resource)) as unknown as Record<string, unknown>;
+  let r = clone(base ?? ({ resourceType: sd.type } as Resource)) as unknown as Record<string, unknown>;
   for (const e of editableElements(sd)) {
     const items = values.el[keyOf(e)];
     if (!items) continue;
-    for (const [k] of storedKeys(r, e)) delete r[k];
+    for (const [k] of storedKeys(r, e)) {
+      delete r[k];
+      r = replaceDecimalTextsUnder(r, k, undefined);
+    }
     const path = `${sd.type}.${keyOf(e)}`;
-    const list = items.map((item, i) => valueOf(item, `${path}[${i}]`)).filter((v) => v !== undefined);
-    if (list.length === 0) continue;
+    const kept = items.map((item, i) => ({ item, v: valueOf(item, `${path}[${i}]`) })).filter(({ v }) => v !== undefined);
+    if (kept.length === 0) continue;
     const key = isChoice(e) ? choiceName(keyOf(e), items[0]!.t) : keyOf(e);
-    r[key] = isArray(e) ? list : list[0];
+    r[key] = isArray(e) ? kept.map(({ v }) => v) : kept[0]!.v;
+    kept.forEach(({ item }, j) => {
+      if (isArray(e) || j === 0) r = replaceDecimalTextsUnder(r, isArray(e) ? `${key}.${j}` : key, typedTexts(item));
+    });
   }
   return pruneResource(r as unknown as Resource);
+}
+
+/** The texts of the numbers in an item as the user typed them, relative to the item (replaceDecimalTextsUnder keeps those that differ from JavaScript's form). */
+function typedTexts(item: GenericItem): DecimalTexts | undefined {
+  if (item.json) {
+    try {
+      return exactNumberTexts(String(item.value ?? ''));
+    } catch {
+      return undefined; // valueOf has refused it already
+    }
+  }
+  const kind = kindOf(item.t);
+  if (kind === 'number') return item.t === 'decimal' && typeof item.value === 'string' ? { '': item.value } : undefined; // integers have no precision to keep
+  if (kind !== 'parts') return undefined;
+  const parts = item.value as Parts;
+  const out: DecimalTexts = {};
+  for (const key of PARTS[item.t]!.numeric ?? []) if (parts[key] !== undefined) out[key] = parts[key];
+  return out;
 }
 
 /** The FHIR path of item `i` of element `e` (for issues next to it). */
