@@ -1,7 +1,7 @@
 /**
  * FHIR decimals keep their exact text from request to storage to response (issue 12):
  * `1.10` stays `1.10` on create, read, vread, history, search, `_elements`, transactions,
- * patches that leave the value alone, and across a restart; a number Flint cannot keep is
+ * patches (values they leave alone, and the values a JSON Patch writes, moves or copies), and across a restart; a number Flint cannot keep is
  * refused with 400 and nothing is stored; `eq` search uses the value's implicit precision.
  */
 import type { Bundle, Observation } from '@medplum/fhirtypes';
@@ -75,6 +75,22 @@ describe('exact decimals', () => {
     expect((await t.c.get('Observation/d5')).text).toContain('"value":3,');
     expect((await t.c.put('Observation/d5', observation('d5', '2.5'), json)).status).toBe(200);
     expect((await t.c.get('Observation/d5')).text).toContain('"value":2.5,');
+  });
+
+  it('a JSON Patch writes a decimal as sent (1.10), carries it on move and copy, and drops it on remove', async () => {
+    await t.c.put('Observation/d6', observation('d6', '2.5', ',"component":[{"code":{"text":"a"},"valueQuantity":{"value":0.50}}]'), json);
+    const jp = { 'content-type': 'application/json-patch+json' };
+    const r1 = await t.c.patch('Observation/d6', '[{"op":"replace","path":"/valueQuantity/value","value":1.10},{"op":"add","path":"/component/-","value":{"code":{"text":"b"},"valueQuantity":{"value":7.000}}}]', jp);
+    expect(r1.status).toBe(200);
+    const got = (await t.c.get('Observation/d6')).text;
+    expect(got).toContain('"valueQuantity":{"value":1.10');
+    expect(got).toContain('"value":0.50');
+    expect(got).toContain('"value":7.000');
+    const r2 = await t.c.patch('Observation/d6', '[{"op":"copy","from":"/component/0/valueQuantity","path":"/valueQuantity"},{"op":"remove","path":"/component/1"}]', jp);
+    expect(r2.status).toBe(200);
+    const after = (await t.c.get('Observation/d6')).text;
+    expect(after).toContain('"valueQuantity":{"value":0.50');
+    expect(after).not.toContain('7.000');
   });
 
   it('searches by implicit precision on both sides: the stored text counts (5.40 is not 5.4)', async () => {

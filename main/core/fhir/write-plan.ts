@@ -6,7 +6,6 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { carryDecimalTexts } from '../../../shared/fhir/exact-json';
 import { badRequest, gone, invalidResource, notFound, preconditionFailed } from '../../../shared/fhir/outcome';
 import type { HeadDoc } from '../store/documents';
 import type { PendingWrite } from '../store/resource-store';
@@ -72,8 +71,7 @@ export function planPatch(
   checkIfMatch(head, ifMatch);
   if (!head) throw notFound(`${type}/${id} is not known`);
   if (head.deleted || !head.resource) throw gone(`${type}/${id} has been deleted`);
-  // Numbers the patch leaves alone keep their exact text; values it writes are its own.
-  const patched = carryDecimalTexts(head.resource, applyPatch(head.resource, patch.contentType, patch.body));
+  const patched = applyPatch(head.resource, patch.contentType, patch.body);
   if (patched.resourceType !== type || patched.id !== id) throw badRequest('A patch may not change resourceType or id');
   const issues = ctx.validator.validate(patched);
   if (hasErrors(issues)) throw invalidResource(issues);

@@ -1,6 +1,6 @@
 /** Reading and decoding request bodies, with a size limit and clear FHIR errors. */
 import type { IncomingMessage } from 'node:http';
-import { NumberRangeError, keepDecimalTexts } from '../../../shared/fhir/exact-json';
+import { NumberRangeError, exactNumberTexts, keepDecimalTexts, withDecimalTexts } from '../../../shared/fhir/exact-json';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../../../shared/fhir/outcome';
 
 export const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json-patch+json']);
@@ -51,6 +51,8 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): { body
   if (depthExceeds(body, MAX_JSON_DEPTH)) throw badRequest(`The body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     keepDecimalTexts(body, text);
+    // A JSON Patch is not a resource: the texts of its values, by path in the document.
+    if (mt.type === 'application/json-patch+json') withDecimalTexts(body, exactNumberTexts(text));
   } catch (e) {
     if (e instanceof NumberRangeError) throw badRequest(e.message);
     throw e;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Patient } from '@medplum/fhirtypes';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { decimalTextsOf, exactNumberTexts, parseJson, stringifyJson, withDecimalTexts } from '../../../../shared/fhir/exact-json';
 import { applyJsonPatch } from './json-patch';
 import { deepFreeze, failure } from './test-helpers';
 
@@ -130,5 +131,28 @@ describe('applyJsonPatch: identity, immutability, PHI', () => {
       const e = failure(() => applyJsonPatch(patient(), patch));
       expect(JSON.stringify(e.outcome)).not.toContain(SECRET);
     }
+  });
+});
+
+describe('applyJsonPatch: exact decimals', () => {
+  const patchOf = (text: string) => withDecimalTexts(JSON.parse(text) as unknown, exactNumberTexts(text));
+  const stored = () => parseJson('{"resourceType":"Observation","id":"o1","status":"final","valueQuantity":{"value":2.50},"component":[{"valueQuantity":{"value":0.50}}]}') as Resource;
+
+  it('writes values with the texts they were sent with, and keeps those it leaves alone', () => {
+    const out = applyJsonPatch(stored(), patchOf('[{"op":"add","path":"/component/-","value":{"valueQuantity":{"value":7.000}}}]'));
+    expect(stringifyJson(out)).toBe('{"resourceType":"Observation","id":"o1","status":"final","valueQuantity":{"value":2.50},"component":[{"valueQuantity":{"value":0.50}},{"valueQuantity":{"value":7.000}}]}');
+  });
+
+  it('replacing a value drops its old text, even with an equal number', () => {
+    const out = applyJsonPatch(stored(), patchOf('[{"op":"replace","path":"/valueQuantity/value","value":2.5}]'));
+    expect(stringifyJson(out)).toContain('"valueQuantity":{"value":2.5}');
+  });
+
+  it('move and copy take the texts of what they move; remove drops them', () => {
+    const copied = applyJsonPatch(stored(), patchOf('[{"op":"copy","from":"/component/0/valueQuantity","path":"/valueQuantity"}]'));
+    expect(stringifyJson(copied)).toContain('"valueQuantity":{"value":0.50},"component":[{"valueQuantity":{"value":0.50}}]');
+    const moved = applyJsonPatch(stored(), patchOf('[{"op":"remove","path":"/valueQuantity"},{"op":"move","from":"/component/0/valueQuantity","path":"/valueQuantity"}]'));
+    expect(stringifyJson(moved)).toContain('"valueQuantity":{"value":0.50}');
+    expect(decimalTextsOf(moved)).toEqual({ 'valueQuantity.value': '0.50' });
   });
 });

@@ -6,10 +6,16 @@
  * operation and the whole document, i.e. PHI). Failures that depend on the resource's
  * content (a failed `test`, a path that does not exist) are 422, as FHIR asks for
  * patches that are well formed but cannot be applied.
+ *
+ * Exact decimals (shared/fhir/exact-json.ts): the resource's kept texts go with it, those
+ * at a location an operation writes are replaced by the texts of the value written (the
+ * request's `1.10` stays `1.10`; read-body keeps them on the document), and move and copy
+ * take the texts of what they move or copy.
  */
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Resource } from '@medplum/fhirtypes';
+import { carryDecimalTexts, decimalTextsUnder, replaceDecimalTextsUnder, type DecimalTexts } from '../../../../shared/fhir/exact-json';
 import { badRequest, unprocessable, type FhirError } from '../../../../shared/fhir/outcome';
 import { assertIdentityKept, cloneJson, isPlainObject } from './patch-json';
 
@@ -21,19 +27,45 @@ const NEEDS_FROM = new Set(['move', 'copy']);
 export function applyJsonPatch(resource: Resource, patch: unknown): Resource {
   // Both sides are copied: the library mutates the target and links patch values into it.
   const ops = cloneJson(validateJsonPatch(patch)) as Operation[];
-  let target: unknown = cloneJson(resource);
+  let target: unknown = carryDecimalTexts(resource, cloneJson(resource));
   // One operation at a time, because the library reports index 0 for errors its path
   // validation raises inside applyPatch; we know the real index here.
   ops.forEach((op, i) => {
+    const from = 'from' in op ? textPath(op.from, target) : undefined;
+    const carried: DecimalTexts | undefined =
+      op.op === 'add' || op.op === 'replace' ? decimalTextsUnder(patch, `${i}.value`) : from !== undefined ? decimalTextsUnder(target, from) : undefined;
     try {
       target = jsonpatch.applyOperation(target, op, true, true, true, i).newDocument;
     } catch (e) {
       throw translateError(e, i, op.path);
     }
+    if (op.op === 'test') return;
+    if (op.op === 'move' && from !== undefined) target = replaceDecimalTextsUnder(target, from, undefined);
+    const at = textPath(op.path, target);
+    if (at !== undefined) target = replaceDecimalTextsUnder(target, at, op.op === 'remove' ? undefined : carried);
   });
   if (!isPlainObject(target)) throw badRequest('JSON Patch must leave a resource object');
   assertIdentityKept(resource, target);
   return target as unknown as Resource;
+}
+
+/**
+ * A JSON Pointer as a path of exact-json's texts (`/component/0/valueQuantity` ->
+ * `component.0.valueQuantity`), `-` resolved to the last item; undefined for the whole
+ * document or a location that is not there.
+ */
+function textPath(pointer: string, doc: unknown): string | undefined {
+  if (pointer === '') return undefined;
+  const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const steps: string[] = [];
+  let node = doc;
+  for (const token of tokens) {
+    if (node === null || typeof node !== 'object') return undefined;
+    const step = Array.isArray(node) && token === '-' ? String(node.length - 1) : token;
+    steps.push(step.replace(/~/g, '~0').replace(/\./g, '~1'));
+    node = (node as Record<string, unknown>)[step];
+  }
+  return steps.join('.');
 }
 
 /** Structural check of the patch document (RFC 6902 section 4); throws 400 on the first fault. */
