@@ -1,7 +1,7 @@
 /**
  * FHIR decimals keep their exact text from request to storage to response (issue 12):
  * `1.10` stays `1.10` on create, read, vread, history, search, `_elements`, transactions,
- * patches (values they leave alone, and the values a JSON Patch writes, moves or copies), and across a restart; a number Flint cannot keep is
+ * patches (values they leave alone, and the values JSON Patch and FHIRPath Patch write), and across a restart; a number Flint cannot keep is
  * refused with 400 and nothing is stored; `eq` search uses the value's implicit precision.
  */
 import type { Bundle, Observation } from '@medplum/fhirtypes';
@@ -91,6 +91,17 @@ describe('exact decimals', () => {
     const after = (await t.c.get('Observation/d6')).text;
     expect(after).toContain('"valueQuantity":{"value":0.50');
     expect(after).not.toContain('7.000');
+  });
+
+  it('a FHIRPath Patch writes a decimal as sent and keeps the texts it leaves alone', async () => {
+    await t.c.put('Observation/d7', observation('d7', '2.5', ',"component":[{"code":{"text":"a"},"valueQuantity":{"value":0.50}}]'), json);
+    const body =
+      '{"resourceType":"Parameters","parameter":[{"name":"operation","part":[{"name":"type","valueCode":"replace"},' +
+      '{"name":"path","valueString":"Observation.value.value"},{"name":"value","valueDecimal":72.250}]}]}';
+    expect((await t.c.patch('Observation/d7', body, json)).status).toBe(200);
+    const got = (await t.c.get('Observation/d7')).text;
+    expect(got).toContain('"valueQuantity":{"value":72.250');
+    expect(got).toContain('"value":0.50');
   });
 
   it('searches by implicit precision on both sides: the stored text counts (5.40 is not 5.4)', async () => {

@@ -9,6 +9,9 @@
  * that does not fit this resource's current content (no match, several matches, index
  * out of range, adding to an element that is already set) is 422, the same split as a
  * failed JSON Patch `test`.
+ *
+ * Exact decimals: the resource's kept texts stay with the numbers the patch leaves alone,
+ * and a value is written with the text it was sent with (patch-decimals.ts).
  */
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import type { ResourceNode } from 'fhirpath';
@@ -16,22 +19,26 @@ import { badRequest, unprocessable, type FhirError } from '../../../../shared/fh
 import { addTarget, evaluate, has, listOf, padded, single, slotOf, type Slot } from './fhirpath-locate';
 import { childTypePath, choiceOf, choiceTypes, isRepeating } from './fhirpath-model';
 import { readOperations, toValue, valueTypeOf, where, type PatchOperation, type PatchValue } from './fhirpath-params';
+import { decimalTextsOf, type DecimalTexts } from '../../../../shared/fhir/exact-json';
 import { assertIdentityKept, cloneJson, pruneEmpty, type JsonObject } from './patch-json';
+import { collect, distribute, forget, place, valueTexts } from './patch-decimals';
 
 /** Applies a FHIRPath Patch to a copy of `resource`; the input is never modified. */
 export function applyFhirPathPatch(resource: Resource, params: Parameters): Resource {
   const ops = readOperations(params);
   const root = cloneJson(resource) as unknown as JsonObject;
+  distribute(root, decimalTextsOf(resource));
   for (const op of ops) {
-    APPLY[op.type](root, op);
+    APPLY[op.type](root, op, valueTexts(params, op.at, op.value));
     // Deletions leave empty objects/lists that FHIR JSON forbids and later paths would see.
     pruneEmpty(root);
   }
   assertIdentityKept(resource, root);
-  return root as unknown as Resource;
+  return collect(root) as unknown as Resource;
 }
 
-type Apply = (root: JsonObject, op: PatchOperation) => void;
+/** `texts`: the exact texts of the operation's value, relative to it. */
+type Apply = (root: JsonObject, op: PatchOperation, texts: DecimalTexts | undefined) => void;
 
 const invalid = (op: PatchOperation, why: string): FhirError =>
   badRequest(`FHIRPath Patch operation ${op.at} (${op.type}): ${why}`, where(op.at));
@@ -41,10 +48,11 @@ const unfit = (op: PatchOperation, why: string): FhirError =>
 const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 
 /** Writes a value (and its primitive companion) at owner[key] or owner[key][index]. */
-function put(owner: JsonObject, key: string, index: number | null, value: PatchValue): void {
+function put(owner: JsonObject, key: string, index: number | null, value: PatchValue, texts: DecimalTexts | undefined): void {
   const ext = `_${key}`;
   if (index === null) {
     owner[key] = value.json;
+    place(owner, key, value.json, texts);
     // The old element's id/extensions belong to the element being replaced.
     if (value.ext) owner[ext] = value.ext;
     else delete owner[ext];
@@ -52,6 +60,7 @@ function put(owner: JsonObject, key: string, index: number | null, value: PatchV
   }
   const length = Math.max(len(owner[key]), len(owner[ext]), index + 1);
   padded(owner, key, length)[index] = value.json;
+  distribute(value.json, texts);
   if (value.ext || Array.isArray(owner[ext])) padded(owner, ext, length)[index] = value.ext ?? null;
 }
 
@@ -65,7 +74,7 @@ function keyFor(op: PatchOperation, ownerType: string | null, name: string, part
   return name + type;
 }
 
-const add: Apply = (root, op) => {
+const add: Apply = (root, op, texts) => {
   const name = op.name as string;
   const part = op.value as ParametersParameter;
   const node = single(root, op.path, op.at, 'add');
@@ -75,17 +84,17 @@ const add: Apply = (root, op) => {
   const value = toValue(part, childTypePath(ownerType, key), op.at);
   const current = owner[key];
   if (Array.isArray(current) || Array.isArray(owner[`_${key}`]) || (current === undefined && isRepeating(ownerType, name))) {
-    put(owner, key, Math.max(len(current), len(owner[`_${key}`])), value);
+    put(owner, key, Math.max(len(current), len(owner[`_${key}`])), value, texts);
     return;
   }
   const choice = choiceOf(ownerType, key);
   if (has(owner, key) || choice?.types.some((t) => has(owner, choice.base + t))) {
     throw unfit(op, 'the element already has a value; use replace');
   }
-  put(owner, key, null, value);
+  put(owner, key, null, value, texts);
 };
 
-const insert: Apply = (root, op) => {
+const insert: Apply = (root, op, texts) => {
   const { owner, key, ownerType } = listOf(root, op.path, op.at);
   const ext = `_${key}`;
   if (owner[key] !== undefined && !Array.isArray(owner[key])) throw unfit(op, 'path does not select a list');
@@ -94,6 +103,7 @@ const insert: Apply = (root, op) => {
   if (index > length) throw unfit(op, `index is beyond the end of the list (length ${length})`);
   const value = toValue(op.value as ParametersParameter, childTypePath(ownerType, key), op.at);
   padded(owner, key, length).splice(index, 0, value.json);
+  distribute(value.json, texts);
   if (value.ext || Array.isArray(owner[ext])) padded(owner, ext, length).splice(index, 0, value.ext ?? null);
 };
 
@@ -115,7 +125,7 @@ const move: Apply = (root, op) => {
   }
 };
 
-const replace: Apply = (root, op) => {
+const replace: Apply = (root, op, texts) => {
   const part = op.value as ParametersParameter;
   const node: ResourceNode = single(root, op.path, op.at, 'replace');
   const slot = slotOf(root, node, op.at);
@@ -130,7 +140,7 @@ const replace: Apply = (root, op) => {
     if (key !== slot.key) remove({ ...slot, index: null });
   }
   const value = toValue(part, childTypePath(slot.ownerType, key) ?? node.path, op.at);
-  put(slot.owner, key, slot.index, value);
+  put(slot.owner, key, slot.index, value, texts);
 };
 
 /** Removes an element and, for list entries, the matching companion entry. */
@@ -139,6 +149,7 @@ function remove(slot: Slot): void {
   if (slot.index === null) {
     delete slot.owner[slot.key];
     delete slot.owner[ext];
+    forget(slot.owner, slot.key);
     return;
   }
   for (const k of [slot.key, ext]) {

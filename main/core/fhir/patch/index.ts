@@ -4,7 +4,6 @@
  * is not offered because Flint speaks JSON only.
  */
 import type { Parameters, Resource } from '@medplum/fhirtypes';
-import { carryDecimalTexts } from '../../../../shared/fhir/exact-json';
 import { unsupportedMediaType } from '../../../../shared/fhir/outcome';
 import { applyFhirPathPatch } from './fhirpath-patch';
 import { applyJsonPatch } from './json-patch';
@@ -23,8 +22,7 @@ export function applyPatch(resource: Resource, contentType: string, body: unknow
   const type = mediaType(contentType);
   if (type === 'application/json-patch+json') return applyJsonPatch(resource, body);
   if ((type === 'application/fhir+json' || type === 'application/json') && isParameters(body)) {
-    // Numbers the patch leaves alone keep their exact text; values it writes are its own.
-    return carryDecimalTexts(resource, applyFhirPathPatch(resource, body));
+    return applyFhirPathPatch(resource, body);
   }
   // RFC 5789 s2.2: a patch document format the server does not support is a 415. That
   // includes a FHIR JSON body that is not Parameters (e.g. a partial resource, which is
