@@ -8,18 +8,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIndexDb, type IndexChange, type IndexDb } from './index-db';
 import type { IndexRows } from './index-rows';
-import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
+import { closeTempIndex, openTempIndex, rows, type TempIndex } from './__fixtures__/rows';
 
 let t: TempIndex;
 let index: IndexDb;
-beforeEach(() => {
-  t = tempIndex();
-  index = openIndexDb({ file: t.file, key: t.key });
-});
-afterEach(() => {
-  index.close();
-  t.cleanup();
-});
+beforeEach(() => ({ t, index } = openTempIndex()));
+afterEach(() => closeTempIndex(t, index));
 
 /** Files under `root` whose bytes contain the marker in UTF-8, UTF-16LE or UTF-16BE. */
 function filesContaining(root: string, marker: string): string[] {

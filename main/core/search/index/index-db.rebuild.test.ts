@@ -9,18 +9,12 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIndexDb, type IndexChange, type IndexDb } from './index-db';
-import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
+import { closeTempIndex, openTempIndex, rows, type TempIndex } from './__fixtures__/rows';
 
 let t: TempIndex;
 let index: IndexDb;
-beforeEach(() => {
-  t = tempIndex();
-  index = openIndexDb({ file: t.file, key: t.key });
-});
-afterEach(() => {
-  index.close();
-  t.cleanup();
-});
+beforeEach(() => ({ t, index } = openTempIndex()));
+afterEach(() => closeTempIndex(t, index));
 
 /** The file as SQLite sees it, with the index's key, for looking at the schema. */
 function raw(file: string, key: Buffer): Database.Database {

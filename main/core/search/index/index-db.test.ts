@@ -8,18 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IndexOpenError, openIndexDb, type IndexDb } from './index-db';
 import { uriAncestors, type QuantityUnit } from './index-queries';
 import { INDEX_FORMAT } from './schema';
-import { rows, tempIndex, type TempIndex } from './__fixtures__/rows';
+import { closeTempIndex, openTempIndex, rows, type TempIndex } from './__fixtures__/rows';
 
 let t: TempIndex;
 let index: IndexDb;
-beforeEach(() => {
-  t = tempIndex();
-  index = openIndexDb({ file: t.file, key: t.key });
-});
-afterEach(() => {
-  index.close();
-  t.cleanup();
-});
+beforeEach(() => ({ t, index } = openTempIndex()));
+afterEach(() => closeTempIndex(t, index));
 
 const ids = (rids: number[]) => index.resolve(rids).map((k) => `${k.type}/${k.id}`);
 

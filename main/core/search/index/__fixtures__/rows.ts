@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openIndexDb, type IndexDb } from '../index-db';
 import { emptyIndexRows, type IndexRows } from '../index-rows';
 
 export function rows(partial: Partial<IndexRows>): IndexRows {
@@ -46,4 +47,16 @@ export interface TempIndex {
 export function tempIndex(): TempIndex {
   const dir = mkdtempSync(join(tmpdir(), 'flint-index-'));
   return { dir, file: join(dir, 'index.db'), key: randomBytes(32), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A temporary index folder with the index open in it (for a test's beforeEach). */
+export function openTempIndex(): { t: TempIndex; index: IndexDb } {
+  const t = tempIndex();
+  return { t, index: openIndexDb({ file: t.file, key: t.key }) };
+}
+
+/** Closes the index and removes its folder (for a test's afterEach). */
+export function closeTempIndex(t: TempIndex, index: IndexDb): void {
+  index.close();
+  t.cleanup();
 }
