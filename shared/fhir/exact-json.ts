@@ -118,7 +118,7 @@ export function exactNumberTexts(text: string): DecimalTexts | undefined {
   let out: DecimalTexts | undefined;
   for (const { path, text: exact } of inexactNumbers(text)) {
     if (!Number.isFinite(Number(exact))) throw new NumberRangeError();
-    (out ??= {})[path.map(encodeStep).join('.')] = exact;
+    (out ??= {})[textPath(path)] = exact;
   }
   return out;
 }
@@ -254,6 +254,12 @@ function encodeStep(step: string | number): string {
 function splitPath(path: string): string[] {
   return path.split('.').map((s) => (s.includes('~') ? s.replace(/~1/g, '.').replace(/~0/g, '~') : s));
 }
+
+/** The path of a kept text (as DecimalTexts keys it) from property names and list indexes. */
+export const textPath = (steps: ReadonlyArray<string | number>): string => steps.map(encodeStep).join('.');
+
+/** The property names and list indexes (as strings) of a kept text's path. */
+export const textPathSteps = (path: string): string[] => splitPath(path);
 
 /** Walks `path` in the parsed value and records the text on every resource on the way. */
 function annotate(root: unknown, path: Path, text: string): void {

@@ -238,9 +238,8 @@ export function genericToResource(sd: StructureDefinition, values: GenericValues
     if (kept.length === 0) continue;
     const key = isChoice(e) ? choiceName(keyOf(e), items[0]!.t) : keyOf(e);
     r[key] = isArray(e) ? kept.map(({ v }) => v) : kept[0]!.v;
-    kept.forEach(({ item }, j) => {
-      if (isArray(e) || j === 0) r = replaceDecimalTextsUnder(r, isArray(e) ? `${key}.${j}` : key, typedTexts(item));
-    });
+    if (!isArray(e)) r = replaceDecimalTextsUnder(r, key, typedTexts(kept[0]!.item));
+    else kept.forEach(({ item }, j) => (r = replaceDecimalTextsUnder(r, `${key}.${j}`, typedTexts(item))));
   }
   return pruneResource(r as unknown as Resource);
 }

@@ -15,7 +15,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Resource } from '@medplum/fhirtypes';
-import { carryDecimalTexts, decimalTextsUnder, replaceDecimalTextsUnder, type DecimalTexts } from '../../../../shared/fhir/exact-json';
+import { carryDecimalTexts, decimalTextsUnder, replaceDecimalTextsUnder, textPath, type DecimalTexts } from '../../../../shared/fhir/exact-json';
 import { badRequest, unprocessable, type FhirError } from '../../../../shared/fhir/outcome';
 import { assertIdentityKept, cloneJson, isPlainObject } from './patch-json';
 
@@ -31,7 +31,7 @@ export function applyJsonPatch(resource: Resource, patch: unknown): Resource {
   // One operation at a time, because the library reports index 0 for errors its path
   // validation raises inside applyPatch; we know the real index here.
   ops.forEach((op, i) => {
-    const from = 'from' in op ? textPath(op.from, target) : undefined;
+    const from = 'from' in op ? pointerTextPath(op.from, target) : undefined;
     const carried: DecimalTexts | undefined =
       op.op === 'add' || op.op === 'replace' ? decimalTextsUnder(patch, `${i}.value`) : from !== undefined ? decimalTextsUnder(target, from) : undefined;
     try {
@@ -41,7 +41,7 @@ export function applyJsonPatch(resource: Resource, patch: unknown): Resource {
     }
     if (op.op === 'test') return;
     if (op.op === 'move' && from !== undefined) target = replaceDecimalTextsUnder(target, from, undefined);
-    const at = textPath(op.path, target);
+    const at = pointerTextPath(op.path, target);
     if (at !== undefined) target = replaceDecimalTextsUnder(target, at, op.op === 'remove' ? undefined : carried);
   });
   if (!isPlainObject(target)) throw badRequest('JSON Patch must leave a resource object');
@@ -54,7 +54,7 @@ export function applyJsonPatch(resource: Resource, patch: unknown): Resource {
  * `component.0.valueQuantity`), `-` resolved to the last item; undefined for the whole
  * document or a location that is not there.
  */
-function textPath(pointer: string, doc: unknown): string | undefined {
+function pointerTextPath(pointer: string, doc: unknown): string | undefined {
   if (pointer === '') return undefined;
   const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   const steps: string[] = [];
@@ -62,10 +62,10 @@ function textPath(pointer: string, doc: unknown): string | undefined {
   for (const token of tokens) {
     if (node === null || typeof node !== 'object') return undefined;
     const step = Array.isArray(node) && token === '-' ? String(node.length - 1) : token;
-    steps.push(step.replace(/~/g, '~0').replace(/\./g, '~1'));
+    steps.push(step);
     node = (node as Record<string, unknown>)[step];
   }
-  return steps.join('.');
+  return textPath(steps);
 }
 
 /** Structural check of the patch document (RFC 6902 section 4); throws 400 on the first fault. */

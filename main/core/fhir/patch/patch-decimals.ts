@@ -17,6 +17,8 @@ import {
   decimalTextsOf,
   decimalTextsUnder,
   replaceDecimalTextsUnder,
+  textPath,
+  textPathSteps,
   withDecimalTexts,
   type DecimalTexts,
 } from '../../../../shared/fhir/exact-json';
@@ -29,19 +31,18 @@ const isObject = (v: unknown): v is Annotated => typeof v === 'object' && v !== 
 /** Hangs `texts` (paths relative to `value`) on the objects that hold their numbers. */
 export function distribute(value: unknown, texts: DecimalTexts | undefined): void {
   for (const [path, text] of Object.entries(texts ?? {})) {
-    const steps = path.split('.');
+    const steps = textPathSteps(path);
     const last = steps.pop() as string;
     let owner: unknown = value;
-    for (const step of steps) owner = isObject(owner) ? owner[step.replace(/~1/g, '.').replace(/~0/g, '~')] : undefined;
+    for (const step of steps) owner = isObject(owner) ? owner[step] : undefined;
     // A number straight in a list (no property to key it by) keeps no text.
     if (!isObject(owner) || Array.isArray(owner) || last === '') continue;
-    setText(owner, last.replace(/~1/g, '.').replace(/~0/g, '~'), text);
+    setText(owner, last, text);
   }
 }
 
 function setText(owner: Annotated, key: string, text: string): void {
-  const texts = { ...(owner[DECIMAL_TEXT] ?? {}), [key]: text };
-  Object.defineProperty(owner, DECIMAL_TEXT, { value: texts, enumerable: true, writable: true, configurable: true });
+  withDecimalTexts(owner, { ...(owner[DECIMAL_TEXT] ?? {}), [key]: text });
 }
 
 /** The property `key` of `owner` is written or removed: its old text no longer applies. */
@@ -49,7 +50,7 @@ export function forget(owner: object, key: string): void {
   const texts = (owner as Annotated)[DECIMAL_TEXT];
   if (!texts || !(key in texts)) return;
   const { [key]: _gone, ...rest } = texts;
-  Object.defineProperty(owner, DECIMAL_TEXT, { value: rest, enumerable: true, writable: true, configurable: true });
+  withDecimalTexts(owner, rest);
 }
 
 /**
@@ -85,17 +86,15 @@ export function collect<T extends object>(root: T): T {
     if (!isObject(node)) return;
     const here = node[DECIMAL_TEXT];
     if (here) {
-      for (const [key, text] of Object.entries(here)) found[prefix + key.replace(/~/g, '~0').replace(/\./g, '~1')] = text;
+      for (const [key, text] of Object.entries(here)) found[prefix + textPath([key])] = text;
       delete node[DECIMAL_TEXT];
     }
     if (Array.isArray(node)) node.forEach((v, i) => walk(v, `${prefix}${i}.`));
-    else for (const [k, v] of Object.entries(node)) walk(v, `${prefix}${k.replace(/~/g, '~0').replace(/\./g, '~1')}.`);
+    else for (const [k, v] of Object.entries(node)) walk(v, `${prefix}${textPath([k])}.`);
   };
-  walk(root, '');
-  withDecimalTexts(root, {});
+  walk(root, ''); // the root's own annotation is gone too: texts are rebuilt from `found`
   // Each text checked against the number now at its path (replaceDecimalTextsUnder does).
   let out: T = root;
   for (const [path, text] of Object.entries(found)) out = replaceDecimalTextsUnder(out, path, { '': text });
-  if (Object.keys(decimalTextsOf(out) ?? {}).length === 0) delete (out as Annotated)[DECIMAL_TEXT];
   return out;
 }
