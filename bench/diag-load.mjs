@@ -18,12 +18,12 @@
  *   no-validate    the R4 validator accepts everything without looking
  *   normal-sync    synchronous=NORMAL instead of FULL (no fsync per COMMIT; NOT durable)
  */
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CORPUS, REPO, bundleAndImport, f0, f1, f3, keepAliveAgent, request, table, tempDir } from './lib.mjs';
+import { CORPUS, REPO, f0, importFromSources, f1, f3, keepAliveAgent, request, table, tempDir } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { limit: { type: 'string' }, top: { type: 'string' }, 'what-if': { type: 'string' }, snapshot: { type: 'boolean' }, src: { type: 'string' } },
@@ -110,18 +110,17 @@ const noValidate = whatIf.has('no-validate')
       ]
     : [];
 // One bundle for the workstation and what mints its bearer token (as `flint token create`).
-mkdirSync(join(REPO, 'bench/.build'), { recursive: true });
-const entry = join(REPO, 'bench/.build/diag-entry.ts');
-writeFileSync(
-  entry,
-  [
-    `export { startWorkstation } from ${JSON.stringify(join(src, 'main/core/app'))};`,
-    `export { openDataDir } from ${JSON.stringify(join(src, 'main/core/store/data-dir'))};`,
-    `export { openAccounts } from ${JSON.stringify(join(src, 'main/core/auth/accounts'))};`,
-    `export { CLI_CLIENT_ID, CLI_SUBJECT } from ${JSON.stringify(join(src, 'main/core/auth/principal'))};`,
-  ].join('\n'),
+const { startWorkstation, openDataDir, openAccounts, CLI_CLIENT_ID, CLI_SUBJECT } = await importFromSources(
+  src,
+  {
+    'main/core/app': ['startWorkstation'],
+    'main/core/store/data-dir': ['openDataDir'],
+    'main/core/auth/accounts': ['openAccounts'],
+    'main/core/auth/principal': ['CLI_CLIENT_ID', 'CLI_SUBJECT'],
+  },
+  'app.mjs',
+  noValidate,
 );
-const { startWorkstation, openDataDir, openAccounts, CLI_CLIENT_ID, CLI_SUBJECT } = await bundleAndImport(entry, 'app.mjs', noValidate);
 const secrets = new Map();
 const memorySecrets = {
   get: async (a) => secrets.get(a) ?? null,

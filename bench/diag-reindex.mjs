@@ -20,7 +20,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CORPUS, REPO, bundleAndImport, bundleFile, f0, f1, keepAliveAgent, request } from './lib.mjs';
+import { CORPUS, REPO, bundleFile, importFromSources, f0, f1, keepAliveAgent, request } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { 'data-dir': { type: 'string' }, resources: { type: 'string' }, runs: { type: 'string' }, src: { type: 'string' }, snapshot: { type: 'boolean' } },
@@ -40,23 +40,21 @@ console.log(`source: ${src === REPO ? 'main/ as it is now' : src}`);
 const tag = src === REPO ? 'repo' : basename(src);
 const outDir = join(REPO, 'bench/.build', `reindex-${tag}`);
 mkdirSync(outDir, { recursive: true });
-const entry = join(outDir, 'entry.ts');
-const from = (p) => JSON.stringify(join(src, p));
-writeFileSync(
-  entry,
-  [
-    `export { startWorkstation } from ${from('main/core/app')};`,
-    `export { openDataDir } from ${from('main/core/store/data-dir')};`,
-    `export { openAccounts } from ${from('main/core/auth/accounts')};`,
-    `export { CLI_CLIENT_ID, CLI_SUBJECT } from ${from('main/core/auth/principal')};`,
-    `export { openEncryptedPouch } from ${from('main/core/store/encrypted-pouch')};`,
-    `export { loadDefinitions } from ${from('main/core/fhir/definitions')};`,
-    `export { openSearchIndex } from ${from('main/core/search/open-search-index')};`,
-    `export { reindex } from ${from('main/core/search/custom-params')};`,
-  ].join('\n'),
-);
 await bundleFile(join(src, 'main/core/search/index/index-writer-worker.ts'), join(outDir, 'index-writer-worker.js'));
-const m = await bundleAndImport(entry, `reindex-${tag}/app.mjs`);
+const m = await importFromSources(
+  src,
+  {
+    'main/core/app': ['startWorkstation'],
+    'main/core/store/data-dir': ['openDataDir'],
+    'main/core/auth/accounts': ['openAccounts'],
+    'main/core/auth/principal': ['CLI_CLIENT_ID', 'CLI_SUBJECT'],
+    'main/core/store/encrypted-pouch': ['openEncryptedPouch'],
+    'main/core/fhir/definitions': ['loadDefinitions'],
+    'main/core/search/open-search-index': ['openSearchIndex'],
+    'main/core/search/custom-params': ['reindex'],
+  },
+  `reindex-${tag}/app.mjs`,
+);
 
 const secretsFile = join(dirname(dataDir), `${basename(dataDir)}.bench-secrets.json`);
 const saved = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};

@@ -12,7 +12,7 @@ import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync,
 import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -317,6 +317,19 @@ export async function bundleAndImport(entry, name, plugins = []) {
   const outfile = join(REPO, 'bench/.build', name);
   await bundleFile(entry, outfile, plugins);
   return import(pathToFileURL(outfile).href);
+}
+
+/**
+ * Bundles the named exports of TypeScript modules under `root` (a source tree: REPO, or a
+ * copy of it to compare) into bench/.build/<name> and imports them.
+ * `modules`: module path (from root, no extension) -> the names it exports.
+ */
+export async function importFromSources(root, modules, name, plugins = []) {
+  const entry = join(REPO, 'bench/.build', name.replace(/\.mjs$/, '-entry.ts'));
+  mkdirSync(dirname(entry), { recursive: true });
+  const lines = Object.entries(modules).map(([module, names]) => `export { ${names.join(', ')} } from ${JSON.stringify(join(root, module))};`);
+  writeFileSync(entry, lines.join('\n'));
+  return bundleAndImport(entry, name, plugins);
 }
 
 /** Bundles a TypeScript entry (npm packages external, source map) into `outfile`. */

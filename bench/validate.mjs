@@ -18,26 +18,23 @@
  * validators; the figure kept for each is its best round (least disturbed by others on a
  * shared machine). Target (issue 12): validation as a write runs it (`flint`) >= 10,000 resources/s.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORPUS, REPO, bundleAndImport, environment, f0, f1, f2, f3, machineState, options, table, verdict, writeJson } from './lib.mjs';
+import { CORPUS, REPO, environment, importFromSources, f0, f1, f2, f3, machineState, options, table, verdict, writeJson } from './lib.mjs';
 
 const opts = options({ rounds: { type: 'string' } });
 const rounds = Number(opts.rounds ?? 3);
 
-const entry = join(REPO, 'bench/.build/validate-entry.ts');
-mkdirSync(join(REPO, 'bench/.build'), { recursive: true });
-const src = (p) => JSON.stringify(join(REPO, p));
-writeFileSync(
-  entry,
-  [
-    `export { createCompiledValidator } from ${src('main/core/fhir/validation/compiled/compiled-validator.ts')};`,
-    `export { coreStructureDefinitions } from ${src('main/core/fhir/validation/compiled/core-definitions.ts')};`,
-    `export { createMedplumValidator } from ${src('main/core/fhir/validation/compiled/medplum-reference.ts')};`,
-    `export { createValidator } from ${src('main/core/fhir/validation/validator.ts')};`,
-  ].join('\n'),
+const m = await importFromSources(
+  REPO,
+  {
+    'main/core/fhir/validation/compiled/compiled-validator': ['createCompiledValidator'],
+    'main/core/fhir/validation/compiled/core-definitions': ['coreStructureDefinitions'],
+    'main/core/fhir/validation/compiled/medplum-reference': ['createMedplumValidator'],
+    'main/core/fhir/validation/validator': ['createValidator'],
+  },
+  'validate.mjs',
 );
-const m = await bundleAndImport(entry, 'validate.mjs');
 
 console.log(environment());
 console.log(machineState());
