@@ -94,8 +94,25 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     cleanups.push(() => searchIndex.close());
     if (index.reset) await reindex(searchIndex, db, defs);
     else await indexer.catchUp();
-    const store = new ResourceStore(db, dataDir.workstationId, () =>
-      indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write')),
+    const validator = createValidator();
+    // Pulled batches are validated, and their index rows extracted, on a worker thread; the
+    // same worker extracts a large transaction's rows while the store commits it.
+    const pool = createReceivePool((resource) => errorReasons(validator.validate(resource)), { log });
+    receive.pool = pool;
+    cleanups.push(() => pool.close());
+    const store = new ResourceStore(
+      db,
+      dataDir.workstationId,
+      async () => {
+        await pool.settled();
+        await indexer.catchUp().catch(() => log('[fault] search index catch-up failed; it is retried on the next write'));
+      },
+      {
+        // Rows extracted ahead are used only with the official definitions (open-search-index.ts).
+        beforeWrite: (records) => {
+          if (searchIndex.defs === defs) pool.extractAhead(records.flatMap((r) => (r.resource ? [r.resource] : [])));
+        },
+      },
     );
     holder.store = store;
     // Known once the listener has its port; search needs it to recognise absolute
@@ -114,13 +131,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const rawAccounts = openAccounts(dataDir);
     cleanups.push(async () => rawAccounts.close());
     const accounts = audit ? auditedAccounts(rawAccounts, audit, () => log('[fault] a security audit record could not be written')) : rawAccounts;
-    const validator = createValidator();
     // Sync (docs/sync.md): pulled documents land in the inbox, the applier moves what is
     // complete and valid into the store; the engine follows sync.json.
-    // Pulled batches are validated, and their index rows extracted, on a worker thread.
-    const pool = createReceivePool((resource) => errorReasons(validator.validate(resource)), { log });
-    receive.pool = pool;
-    cleanups.push(() => pool.close());
     const inbox = await openEncryptedPouch({ file: dataDir.storeFile('inbox'), key: dataDir.purposeKey('inbox') });
     cleanups.push(() => inbox.close());
     const sync = await startSyncEngine({

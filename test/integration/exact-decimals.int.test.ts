@@ -117,6 +117,27 @@ describe('exact decimals', () => {
     expect(await ids('value-quantity=ne5.40')).toEqual(['d6']);
   });
 
+  it('a transaction large enough to have its index rows extracted on the receive worker is searchable at once, by exact precision', async () => {
+    // 120 entries (WORKER_MIN is 100): the first starts the worker, later ones have their rows
+    // extracted there while the store commits them; either way the answer must be the same.
+    const bundle = (tag: string) =>
+      '{"resourceType":"Bundle","type":"transaction","entry":[' +
+      Array.from({ length: 120 }, (_, i) => {
+        const body = observation(`${tag}-${i}`, i % 2 ? '6.40' : '6.4', `,"identifier":[{"system":"urn:test:big-tx","value":"${tag}"}]`);
+        return `{"resource":${body},"request":{"method":"PUT","url":"Observation/${tag}-${i}"}}`;
+      }).join(',') +
+      ']}';
+    const count = async (tag: string, q: string) =>
+      (await t.c.get<Bundle>(`Observation?identifier=urn:test:big-tx|${tag}&${q}&_summary=count`)).body.total;
+    for (const tag of ['first', 'second', 'third']) {
+      expect((await t.c.post<Bundle>('', bundle(tag), json)).status).toBe(200);
+      expect(await count(tag, 'value-quantity=6.40')).toBe(60);
+      expect(await count(tag, 'value-quantity=6.4')).toBe(120);
+      expect(await count(tag, 'value-quantity=ne6.40')).toBe(60);
+      await new Promise((r) => setTimeout(r, 1000)); // time for the worker to load its definitions
+    }
+  });
+
   it('keeps them across a restart (they are stored, not only cached)', async () => {
     expect(await t.ws.stop()).toBe(0);
     // The same data dir again; workstationForFile stops and removes it after the file.

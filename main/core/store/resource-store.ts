@@ -41,6 +41,15 @@ export class StoreWriteError extends Error {}
 
 export const lockKey = (type: string, id: string): string => `${type}/${id}`;
 
+export interface ResourceStoreOptions {
+  /**
+   * Told of the versions of each commit just before they go to disk (not after: the store's
+   * COMMIT runs on this thread, so work started elsewhere now overlaps it). The composition
+   * root starts extracting a large transaction's index rows on the receive worker here.
+   */
+  beforeWrite?: (records: readonly VersionRecord[]) => void;
+}
+
 export class ResourceStore {
   readonly locks = new WriteLocks();
   private readonly queue: Array<{ docs: Array<HeadDoc | VersionDoc>; resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -58,6 +67,7 @@ export class ResourceStore {
     private readonly db: PouchDB.Database,
     private readonly workstationId: string,
     private readonly afterCommit: () => Promise<unknown> = async () => undefined,
+    private readonly options: ResourceStoreOptions = {},
   ) {}
 
   /** The head (current version or deletion marker), or undefined if never written. Shared: do not mutate. */
@@ -140,6 +150,7 @@ export class ResourceStore {
     }
     // Before the write: a read racing with it must not cache what it replaces.
     for (const w of writes) this.cache.invalidate(lockKey(w.type, w.id));
+    this.options.beforeWrite?.(records);
     try {
       await this.write(docs);
     } finally {

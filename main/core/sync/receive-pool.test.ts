@@ -13,6 +13,7 @@ import { loadDefinitions } from '../fhir/definitions';
 import { createValidator, errorReasons } from '../fhir/validation/validator';
 import { createExtractor } from '../search/extract/extract';
 import { VALIDATOR_FAILED, WORKER_MIN, createReceivePool, type ReceivePool } from './receive-pool';
+import { parseJson } from '../../../shared/fhir/exact-json';
 
 const WORKER = join(REPO, 'dist', 'receive-worker.js');
 const validator = createValidator();
@@ -86,6 +87,39 @@ describe('the receive pool', () => {
     });
     expect(pool.takeRows('Observation', 'ok-obs', '2.ws')).toBeUndefined();
     expect(pool.takeRows('Patient', 'bad-date', '1.ws')).toBeUndefined();
+  });
+
+  it('extracts ahead the rows of versions about to be committed: takeable once settled, with their exact decimals, equal to this thread\'s', async () => {
+    // 5.40 and 5.4 are the same double; only the kept text tells their search precision apart.
+    const weights = Array.from({ length: 20 }, (_, i) =>
+      parseJson(
+        `{"resourceType":"Observation","id":"w${i}","meta":{"versionId":"1.ws","lastUpdated":"2026-01-01T00:00:00.000Z"},"status":"final",` +
+          `"code":{"text":"weight"},"valueQuantity":{"value":${i % 2 ? '5.40' : '5.4'},"unit":"kg","system":"http://unitsofmeasure.org","code":"kg"}}`,
+      ) as Resource,
+    );
+    pool.extractAhead(weights); // the worker is up (beforeAll): any size goes to it
+    await pool.settled();
+    for (const [i, w] of weights.entries()) {
+      const rows = pool.takeRows('Observation', `w${i}`, '1.ws');
+      expect(rows).toEqual(extractor.extract(w));
+    }
+    const [even, odd] = [extractor.extract(weights[0]!), extractor.extract(weights[1]!)];
+    expect(even.quantities).not.toEqual(odd.quantities); // the texts did reach the worker
+    expect(pool.takeRows('Observation', 'w0', '1.ws')).toBeUndefined(); // once
+  });
+
+  it('extracts nothing ahead without a running worker: small batches and a missing worker leave the rows to the indexer', async () => {
+    const local = createReceivePool(here, { workerFile: null });
+    const idle = createReceivePool(here, { workerFile: WORKER });
+    try {
+      local.extractAhead(Array.from({ length: WORKER_MIN }, () => resources()[0]!));
+      idle.extractAhead(resources()); // fewer than WORKER_MIN: the worker is not started for them
+      await Promise.all([local.settled(), idle.settled()]);
+      expect(local.takeRows('Patient', 'ok', '1.ws')).toBeUndefined();
+      expect(idle.takeRows('Patient', 'ok', '1.ws')).toBeUndefined();
+    } finally {
+      await Promise.all([local.close(), idle.close()]);
+    }
   });
 
   it('falls back to this thread when the worker cannot start, with the same answers', async () => {

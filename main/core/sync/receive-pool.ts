@@ -34,7 +34,16 @@ export interface ReceivePool {
   check(resources: readonly Resource[]): Promise<string[][]>;
   /** Starts on resources check() is about to be asked for (the same objects), and their index rows. */
   precheck(resources: readonly Resource[]): void;
-  /** The rows precheck() extracted for this version, once. */
+  /**
+   * Starts extracting the index rows of versions about to be committed, already validated
+   * (a large transaction: its rows are extracted while the store commits it). Only on the
+   * worker, started for WORKER_MIN resources or more; otherwise nothing is done and the
+   * indexer extracts them itself.
+   */
+  extractAhead(resources: readonly Resource[]): void;
+  /** Resolves once every extractAhead() so far has answered (or failed): its rows are then takeable. */
+  settled(): Promise<void>;
+  /** The rows precheck() or extractAhead() extracted for this version, once. */
   takeRows(type: string, id: string, vid: string): IndexRows | undefined;
   close(): Promise<void>;
 }
@@ -74,6 +83,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
   const waiting = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   const early = new WeakMap<object, Promise<string[]>>();
   const rows = new Map<string, IndexRows>();
+  const extracting = new Set<Promise<unknown>>();
 
   function failAll(err: Error): void {
     for (const w of waiting.values()) w.reject(err);
@@ -114,23 +124,38 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
 
   const here = (resources: readonly Resource[]): Answer => ({ reasons: resources.map(validateOne) });
 
-  /** On the worker if it is up (started if need be), else here. */
-  async function run(resources: readonly Resource[], withRows: boolean): Promise<Answer> {
+  /**
+   * On the worker if it is up (started if need be), else here. `rows`: also extract index
+   * rows; 'only': that alone (no validation), and nothing at all unless on the worker.
+   */
+  async function run(resources: readonly Resource[], withRows: boolean | 'only', decimals = resources.map(decimalTextsOf)): Promise<Answer> {
+    const fallback = (): Answer => (withRows === 'only' ? { reasons: [] } : here(resources));
     if (resources.length === 0) return { reasons: [] };
     if (!broken && (worker || resources.length >= WORKER_MIN)) {
       worker ??= start();
       armIdle(worker);
     }
-    if (broken || !ready || !worker) return here(resources);
+    if (broken || !ready || !worker) return fallback();
     const w = worker;
     const id = nextId++;
     try {
       return await new Promise<Answer>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        w.postMessage({ id, resources, decimals: resources.map(decimalTextsOf), rows: withRows });
+        w.postMessage({ id, resources, decimals, rows: withRows !== false, validate: withRows !== 'only' });
       });
     } catch {
-      return here(resources); // the worker died under this batch: same answer, here
+      return fallback(); // the worker died under this batch: same answer, here
+    }
+  }
+
+  /** Keeps the rows of an answer for takeRows, the oldest dropped beyond MAX_ROWS. */
+  function keepRows(todo: readonly Resource[], a: Answer): void {
+    a.rows?.forEach((r, i) => {
+      if (r) rows.set(versionKey(todo[i]!), r);
+    });
+    for (const k of rows.keys()) {
+      if (rows.size <= MAX_ROWS) break;
+      rows.delete(k);
     }
   }
 
@@ -152,15 +177,7 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
       if (todo.length === 0) return;
       const answer = run(todo, true);
       answer.then(
-        (a) => {
-          a.rows?.forEach((r, i) => {
-            if (r) rows.set(versionKey(todo[i]!), r);
-          });
-          for (const k of rows.keys()) {
-            if (rows.size <= MAX_ROWS) break;
-            rows.delete(k);
-          }
-        },
+        (a) => keepRows(todo, a),
         () => undefined,
       );
       todo.forEach((r, i) => {
@@ -168,6 +185,18 @@ export function createReceivePool(validateHere: (resource: Resource) => string[]
         p.catch(() => undefined);
         early.set(r, p);
       });
+    },
+    extractAhead(resources) {
+      if (broken || (!worker && resources.length < WORKER_MIN)) return;
+      const p = run(resources, 'only').then(
+        (a) => keepRows(resources, a),
+        () => undefined,
+      );
+      extracting.add(p);
+      void p.finally(() => extracting.delete(p));
+    },
+    async settled() {
+      while (extracting.size > 0) await Promise.all([...extracting]);
     },
     takeRows(type, id, vid) {
       const k = `${type}/${id}/${vid}`;

@@ -3,8 +3,9 @@
  * row extractor, so that pulled resources are validated, and their index rows extracted,
  * beside the main thread's store and index writes.
  *
- * Messages in: { id, resources, rows } (rows: also extract index rows, with the official
- * search parameters). Out: { ready } once loaded, then { id, reasons, rows? } per message.
+ * Messages in: { id, resources, decimals, rows, validate } (rows: also extract index rows, with
+ * the official search parameters; validate false: rows only, of resources known to be
+ * valid). Out: { ready } once loaded, then { id, reasons, rows? } per message.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Resource } from '@medplum/fhirtypes';
@@ -18,10 +19,11 @@ import { withDecimalTexts, type DecimalTexts } from '../../../shared/fhir/exact-
 const validator = createValidator();
 const extractor = createExtractor(loadDefinitions());
 
-parentPort?.on('message', (msg: { id: number; resources: Resource[]; decimals?: Array<DecimalTexts | undefined>; rows?: boolean }) => {
+parentPort?.on('message', (msg: { id: number; resources: Resource[]; decimals?: Array<DecimalTexts | undefined>; rows?: boolean; validate?: boolean }) => {
   // Structured cloning drops the exact number texts (a symbol property): attach them again.
   msg.resources.forEach((r, i) => withDecimalTexts(r, msg.decimals?.[i]));
   const reasons = msg.resources.map((r) => {
+    if (msg.validate === false) return []; // already valid: a commit's versions, for their rows
     try {
       return errorReasons(validator.validate(r));
     } catch {
