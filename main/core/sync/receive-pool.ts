@@ -8,6 +8,9 @@
  * - search rows: precheck() also extracts the index rows of valid resources, with the
  *   official search parameters; the indexer takes them (`takeRows`) instead of extracting
  *   again, unless custom search parameters are in force (open-search-index.ts).
+ * - local commits: extractAhead() extracts the rows of a large transaction's versions
+ *   (already valid) while the store commits them on the main thread; the composition root
+ *   waits for settled() before the index catch-up, which then takes them (app.ts).
  *
  * The worker starts with the first batch of WORKER_MIN resources or more, answers once it
  * has loaded the definitions (until then the calling thread validates), and stops after
