@@ -10,6 +10,9 @@
  *   put        db.put of one document holding the Patient (the brief's baseline)
  *   bulk2      db.bulkDocs of the two documents Flint writes per create (head + version),
  *              i.e. the store layout's own cost without HTTP/FHIR (informative)
+ *   http-put   bench/put-server.mjs, in its own process and loaded like Flint: each POST
+ *              parsed and written with one encrypted `put`, nothing else; the floor of any
+ *              create over HTTP on this stack and machine (informative)
  * Each round runs N/rounds writes of put, bulk2 and Flint one after the other (one store
  * and one server for all rounds, so both grow alike); the throughput ratio is the median of
  * the per-round ratios, since the disk's fsync rate drifts on a shared VM (the fdatasync/s
@@ -32,6 +35,7 @@ import {
   options,
   pool,
   startFlint,
+  startPutChild,
   summarize,
   table,
   typicalPatient,
@@ -62,16 +66,17 @@ try {
   console.log('  plain PouchDB (pouchdb-node/leveldb) is not installed: that comparison is skipped');
 }
 
-const runs = { put: [], bulk2: [], flint: [] };
+const runs = { put: [], bulk2: [], 'http-put': [], flint: [] };
 const report = (round, name, r) => {
   runs[name].push(r);
   console.log(
-    `  round ${round}  ${name.padEnd(5)} ${f0(r.requests)} writes in ${f2(r.seconds)} s: ${f0(r.rps).padStart(5)}/s, p50 ${f2(r.p50)} ms${r.errors ? `  ${r.errors} ERRORS` : ''}`,
+    `  round ${round}  ${name.padEnd(8)} ${f0(r.requests)} writes in ${f2(r.seconds)} s: ${f0(r.rps).padStart(5)}/s, p50 ${f2(r.p50)} ms${r.errors ? `  ${r.errors} ERRORS` : ''}`,
   );
 };
 
 const baseline = await openBaselinePouch();
 const flint = await startFlint({ cpuProfDir: opts['cpu-prof'] });
+const putServer = await startPutChild();
 try {
   const { db } = baseline;
   const now = () => new Date().toISOString();
@@ -107,10 +112,12 @@ try {
         if (res.some((r) => r.error)) throw new Error('bulkDocs failed');
       }, seconds),
     );
+    report(round, 'http-put', await load(putServer, { connections: concurrency, count: perRoundCount, seconds, warmup: round === 1 ? WARMUP : 0, make }));
     report(round, 'flint', await load(flint, { connections: concurrency, count: perRoundCount, seconds, warmup: round === 1 ? WARMUP : 0, make }));
   }
 } finally {
   await baseline.close();
+  await putServer.stop();
   const code = await flint.stop();
   if (code !== 0) console.error(`flint exited with ${code}:\n${flint.output()}`);
 }
@@ -131,12 +138,14 @@ console.log(
 const perRound = (base) => runs.flint.map((fl, i) => runs[base][i].rps / fl.rps);
 const vsPut = median(perRound('put'));
 const vsBulk2 = median(perRound('bulk2'));
+const vsHttpPut = median(perRound('http-put'));
 console.log(
   '\n' +
     table(
       [
         ['put / flint', f2(vsPut) + 'x', perRound('put').map(f2).join(' '), f2(results.flint.p50 / results.put.p50) + 'x'],
         ['bulk2 / flint', f2(vsBulk2) + 'x', perRound('bulk2').map(f2).join(' '), f2(results.flint.p50 / results.bulk2.p50) + 'x'],
+        ['http-put / flint', f2(vsHttpPut) + 'x', perRound('http-put').map(f2).join(' '), f2(results.flint.p50 / results['http-put'].p50) + 'x'],
       ],
       ['ratio', 'throughput (median)', 'per round', 'p50 latency (flint/baseline)'],
     ),
@@ -147,4 +156,4 @@ console.log(
     `  ${f0(results.flint.rps)} creates/s, ${f2(vsPut)}x -> ${verdict(met)}`,
 );
 console.log(`RESULT create: ${verdict(met)}`);
-await writeJson(opts.json, { bench: 'create', date: new Date().toISOString(), environment: environment(), source, count, concurrency, results, ratio: { vsPut, vsBulk2 }, met });
+await writeJson(opts.json, { bench: 'create', date: new Date().toISOString(), environment: environment(), source, count, concurrency, results, ratio: { vsPut, vsBulk2, vsHttpPut }, met });

@@ -28,14 +28,18 @@ const VARIANTS = [
   ['sqlcipher, FULL, no auto-checkpoint', { key: true, sync: 'FULL', autocheckpoint: 0 }],
   ['sqlcipher, FULL, 16 KiB pages', { key: true, sync: 'FULL', pageSize: 16384 }],
   ['plain SQLite, FULL (no encryption)', { key: false, sync: 'FULL' }],
+  ['sqlcipher, FULL, no auto-checkpoint, 8 KiB pages', { key: true, sync: 'FULL', autocheckpoint: 0, pageSize: 8192 }],
+  ['sqlcipher, FULL, no auto-checkpoint, 16 KiB pages', { key: true, sync: 'FULL', autocheckpoint: 0, pageSize: 16384 }],
+  ['chacha20, FULL, no auto-checkpoint', { key: true, cipher: 'chacha20', sync: 'FULL', autocheckpoint: 0 }],
+  ['plain SQLite, FULL, no auto-checkpoint', { key: false, sync: 'FULL', autocheckpoint: 0 }],
 ];
 
-function trial({ key, sync, pageSize, autocheckpoint }) {
+function trial({ key, cipher, sync, pageSize, autocheckpoint }) {
   const dir = tempDir('flint-bench-sqlite-');
   const db = new Database(join(dir, 'db'));
   if (key) {
-    db.pragma(`cipher='sqlcipher'`);
-    db.pragma('legacy=4');
+    db.pragma(`cipher='${cipher ?? 'sqlcipher'}'`);
+    if (!cipher) db.pragma('legacy=4');
     db.pragma(`key="x'${randomBytes(32).toString('hex')}'"`);
   }
   if (pageSize) db.pragma(`page_size=${pageSize}`);

@@ -129,7 +129,22 @@ export async function startBareChild(status, headers, body) {
   const spec = join(dir, 'reply.json');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(spec, JSON.stringify({ status, headers, body: body.toString('base64') }));
-  const proc = spawn(process.execPath, [join(REPO, 'bench/bare-server.mjs'), spec], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return startChildServer('bench/bare-server.mjs', [spec], dir);
+}
+
+/**
+ * bench/put-server.mjs in its own process: HTTP creates, each one encrypted `put` and
+ * nothing else (the floor of any create over HTTP on this stack).
+ */
+export async function startPutChild() {
+  await importEncryptedPouch(); // bundles bench/.build/encrypted-pouch.mjs
+  const dir = tempDir('flint-bench-put-');
+  return startChildServer('bench/put-server.mjs', [join(REPO, 'bench/.build/encrypted-pouch.mjs'), dir], dir);
+}
+
+/** A bench server script in a child process that prints "port N"; stop() ends it and removes `dir`. */
+async function startChildServer(script, args, dir) {
+  const proc = spawn(process.execPath, [join(REPO, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => proc.once('exit', r));
   const port = await new Promise((ok, fail) => {
     let out = '';
