@@ -125,12 +125,38 @@ describe('backend services (client_credentials with private_key_jwt)', () => {
     expect(tooLong).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
   });
 
-  it('refuses scopes beyond the registration, and narrows a request to what was registered', async () => {
-    const beyond = await requestToken(await assertion(), 'system/Patient.cruds');
+  it('grants the registered part of a wider request, and refuses a request with nothing registered in it', async () => {
+    const wider = await requestToken(await assertion(), 'system/Patient.cruds');
+    expect(wider).toMatchObject({ status: 200, body: { scope: 'system/Patient.rs' } });
+    const beyond = await requestToken(await assertion(), 'system/Patient.cud');
     expect(beyond).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
     expect(beyond.body.access_token).toBeUndefined();
     const mixed = await requestToken(await assertion(), 'system/Patient.rs system/Observation.c');
     expect(mixed.status).toBe(200);
     expect(mixed.body.scope).toBe('system/Patient.rs');
+  });
+  it('gives a client that authenticates correctly every token it asks for: 50 in a row', async () => {
+    for (let i = 0; i < 50; i++) {
+      const form = { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(), scope: 'system/Patient.rs' };
+      // fetch itself: the suite's postForm would wait out a 429 and hide it.
+      const r = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+      expect(r.status, `token ${i + 1}`).toBe(200);
+      expect(((await r.json()) as { access_token?: string }).access_token).toBeTruthy();
+    }
+  });
+
+  // Last: it leaves this workstation's failure buckets empty for a few seconds.
+  it('holds back failed authentications: 429 with Retry-After and an RFC 6749 error once the burst is spent', async () => {
+    let limited: Response | undefined;
+    for (let i = 0; i < 20 && !limited; i++) {
+      const form = { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion({ exp: 3600 }), scope: 'system/Patient.rs' };
+      // fetch itself: the suite's postForm waits out 429s.
+      const r = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+      if (r.status === 429) limited = r;
+      else expect(r.status).toBe(401);
+    }
+    expect(limited).toBeDefined();
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await limited!.json()).toMatchObject({ error: 'invalid_client' });
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAccounts, type Accounts } from './accounts';
 import { CLI_CLIENT_ID, CLI_SUBJECT } from './principal';
 import { allows } from './roles';
-import { grantsFor, narrowScopes, parseScopes } from './scopes';
+import { BUILTIN_ROLES } from './roles';
+import { grantsFor, narrowScopes, parseScopes, systemScopesOf } from './scopes';
 import { LOCKOUT_MS, MAX_FAILURES } from './users';
 
 let dir: string;
@@ -84,8 +85,32 @@ describe('scopes', () => {
     expect(parseScopes('user/Observation.read?x=1').grants).toEqual([]); // v1 takes no query
   });
 
-  it('narrows requested scopes to what an app is registered for', () => {
-    expect(narrowScopes('openid user/Observation.rs user/Patient.cruds system/*.read', 'openid user/*.rs')).toBe('openid user/Observation.rs');
+  it('narrows requested scopes to what an app is registered for, granting the covered part of a broader one', () => {
+    expect(narrowScopes('openid user/Observation.rs user/Patient.cruds system/*.read', 'openid user/*.rs')).toBe('openid user/Observation.rs user/Patient.rs');
+    // A read-only client asking for everything gets reads (SMART lets a server grant less).
+    expect(narrowScopes('system/*.cruds', 'system/*.rs')).toBe('system/*.rs');
+    expect(narrowScopes('system/*.read', 'system/*.rs')).toBe('system/*.rs'); // v1 asked, v2 granted
+    expect(narrowScopes('system/*.read', 'system/*.read')).toBe('system/*.read'); // as registered: as written
+    // Every type asked, some registered: those types.
+    expect(narrowScopes('system/*.rs', 'system/Patient.rs system/Observation.r')).toBe('system/Patient.rs system/Observation.r');
+    // Query restrictions: kept when asked, imposed when registered, refused when they differ.
+    expect(narrowScopes('user/Observation.rs?category=laboratory', 'user/*.rs')).toBe('user/Observation.rs?category=laboratory');
+    expect(narrowScopes('user/Observation.rs', 'user/Observation.rs?category=vital-signs')).toBe('user/Observation.rs?category=vital-signs');
+    expect(narrowScopes('user/Observation.rs?category=laboratory', 'user/Observation.rs?category=vital-signs')).toBe('');
+    // Nothing in common: nothing; another context never counts; no duplicates, no redundant parts.
+    expect(narrowScopes('system/*.cud', 'system/*.rs')).toBe('');
+    expect(narrowScopes('user/*.rs', 'system/*.cruds')).toBe('');
+    expect(narrowScopes('system/*.rs system/*.rs', 'system/*.cruds system/AuditEvent.rs')).toBe('system/*.rs');
+    expect(narrowScopes('system/AuditEvent.rs', 'system/*.cruds system/AuditEvent.rs')).toBe('system/AuditEvent.rs');
+  });
+
+  it('caps a backend service at the system scopes its role could use: no write scope for an exporter', () => {
+    const role = (name: string) => BUILTIN_ROLES.find((r) => r.name === name)!.permissions;
+    expect(systemScopesOf(role('exporter'))).toBe('system/*.rs');
+    expect(systemScopesOf(role('importer'))).toBe('system/*.cu');
+    expect(systemScopesOf(role('auditor'))).toBe('system/AuditEvent.rs');
+    expect(narrowScopes('system/*.cruds', systemScopesOf(role('exporter')))).toBe('system/*.rs');
+    expect(systemScopesOf([])).toBe('');
   });
 });
 

@@ -4,7 +4,7 @@
  * as grants over resource types x interactions. What a token may do is the intersection
  * of its grants with its user's role (access-policy.ts).
  */
-import type { Interaction } from './roles';
+import type { Interaction, Permission } from './roles';
 
 export type ScopeContext = 'patient' | 'user' | 'system';
 
@@ -72,18 +72,65 @@ export function grantsFor(scopes: ParsedScopes, type: string, interaction: Inter
   return scopes.grants.filter((g) => (g.type === '*' || g.type === type) && g.interactions.includes(interaction));
 }
 
-/** Keeps the requested scopes an app may have (its registered maximum), in request order. */
+const LETTERS = ['c', 'r', 'u', 'd', 's'] as const;
+
+/**
+ * What is left of the requested scopes within `allowed` (an app's registered maximum, or
+ * a grant being refreshed), unique and in request order; '' when nothing is. A scope
+ * listed in `allowed` is kept as written; any other resource scope is cut down to the
+ * part the allowed resource scopes cover, in SMART v2 letters (SMART lets a server grant
+ * less than asked): `system/*.cruds` under `system/*.rs` gives `system/*.rs`, and
+ * `user/*.rs` under `user/Observation.rs` gives `user/Observation.rs`. Other scopes
+ * (openid, launch/patient, ...) only as listed.
+ */
 export function narrowScopes(requested: string, allowed: string): string {
   const allowedSet = new Set(allowed.split(/\s+/).filter(Boolean));
   const allowedGrants = parseScopes(allowed).grants;
-  return requested
-    .split(/\s+/)
-    .filter(Boolean)
-    .filter((s) => {
-      if (allowedSet.has(s)) return true;
-      const g = parseScopes(s).grants[0];
-      // A narrower resource scope than one registered (user/Observation.rs under user/*.cruds).
-      return !!g && g.interactions.every((i) => allowedGrants.some((a) => a.context === g.context && (a.type === '*' || a.type === g.type) && a.interactions.includes(i) && !a.query));
+  const out: string[] = [];
+  const add = (scope: string) => {
+    if (!out.includes(scope)) out.push(scope);
+  };
+  for (const scope of requested.split(/\s+/).filter(Boolean)) {
+    if (allowedSet.has(scope)) {
+      add(scope);
+      continue;
+    }
+    const g = parseScopes(scope).grants[0];
+    if (!g) continue;
+    const parts = allowedGrants.map((a) => covered(g, a)).filter((p): p is Grant => p !== undefined);
+    // A part for one type says nothing a part for every type does not already say.
+    const redundant = (p: Grant) =>
+      p.type !== '*' && parts.some((q) => q.type === '*' && String(q.query) === String(p.query) && p.interactions.every((i) => q.interactions.includes(i)));
+    for (const p of parts) if (!redundant(p)) add(scopeText(p));
+  }
+  return out.join(' ');
+}
+
+const scopeText = (g: Grant): string =>
+  `${g.context}/${g.type}.${LETTERS.filter((l) => V2[l]!.every((i) => g.interactions.includes(i))).join('')}${g.query ? `?${g.query.toString()}` : ''}`;
+
+/** The part of grant `g` that grant `a` covers, in whole v2 letters; undefined when none. */
+function covered(g: Grant, a: Grant): Grant | undefined {
+  if (a.context !== g.context) return undefined;
+  const type = g.type === '*' ? a.type : a.type === '*' || a.type === g.type ? g.type : undefined;
+  if (!type) return undefined;
+  if (g.query && a.query && g.query.toString() !== a.query.toString()) return undefined;
+  const letters = LETTERS.filter((l) => V2[l]!.every((i) => g.interactions.includes(i) && a.interactions.includes(i)));
+  if (letters.length === 0) return undefined;
+  const query = g.query ?? a.query;
+  return { context: g.context, type, interactions: letters.flatMap((l) => V2[l]!), ...(query ? { query } : {}) };
+}
+
+/**
+ * The system scopes a backend service acting with these role permissions could ever use:
+ * a letter for each interaction group the role allows any part of (an exporter's read and
+ * search give `system/*.rs`: a bulk client gets no write scope, whatever it asks for).
+ */
+export function systemScopesOf(permissions: readonly Permission[]): string {
+  return permissions
+    .flatMap((p) => {
+      const letters = LETTERS.filter((l) => V2[l]!.some((i) => p.interactions.includes(i))).join('');
+      return letters ? p.types.map((t) => `system/${t}.${letters}`) : [];
     })
     .join(' ');
 }

@@ -1,5 +1,9 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf } from '../../../test/support/raw-http';
+import { serveAuth, type AuthRequest, type AuthResponse } from './auth-routes';
+import { RateLimiter } from './rate-limit';
 import { startTestServer, type TestServer } from './test-server';
 
 let s: TestServer;
@@ -91,41 +95,81 @@ describe('auth routes', () => {
 });
 
 describe('auth rate limits', () => {
-  it('answers 429 with Retry-After per endpoint after the burst, then recovers', async () => {
+  const token = { method: 'POST', path: '/auth/token', headers: FORM, body: 'grant_type=client_credentials' };
+  const wrong = { ...token, body: 'grant_type=client_credentials&fail=1' };
+
+  it('never holds back a client that authenticates correctly, however often it asks', async () => {
     const t = await startTestServer();
     try {
-      const token = { method: 'POST', path: '/auth/token', headers: FORM, body: 'grant_type=x' };
-      for (let i = 0; i < 10; i++) expect((await t.send(token)).status, `request ${i + 1}`).toBe(200);
+      for (let i = 0; i < 50; i++) expect((await t.send(token)).status, `request ${i + 1}`).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts failed authentications: after the burst 429 with Retry-After and an RFC 6749 error, refused unchecked; then recovers', async () => {
+    const t = await startTestServer();
+    try {
+      for (let i = 0; i < 10; i++) expect((await t.send(wrong)).status, `failure ${i + 1}`).toBe(401);
       const before = t.authCalls.length;
-      const limited = await t.send(token);
+      const limited = await t.send(wrong);
       expect(limited.status).toBe(429);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(limited.headers['content-type']).toMatch(/^application\/json/);
-      expect((jsonOf(limited) as { error: string }).error).toBe('temporarily_unavailable');
+      expect(jsonOf(limited)).toMatchObject({ error: 'invalid_client' });
+      // While the address's bucket is empty, nothing from it is checked (a right guess
+      // would otherwise get through), on any limited endpoint; the sign-in page is not limited.
+      expect((await t.send(token)).status).toBe(429);
+      const authorize = await t.send({ ...token, path: '/auth/authorize' });
+      expect(authorize.status).toBe(429);
+      expect(jsonOf(authorize)).toMatchObject({ error: 'temporarily_unavailable' });
       expect(t.authCalls.length).toBe(before);
-      // Other endpoints have their own buckets; the sign-in page itself is not limited.
-      expect((await t.send({ ...token, path: '/auth/revoke' })).status).toBe(200);
       for (let i = 0; i < 12; i++) expect((await t.send({ method: 'GET', path: '/auth/authorize' })).status).toBe(200);
       t.clock.now += 1_000;
-      expect((await t.send(token)).status).toBe(200);
-      expect((await t.send(token)).status).toBe(429);
+      expect((await t.send(wrong)).status).toBe(401);
+      expect((await t.send(wrong)).status).toBe(429);
       t.clock.now += 10_000;
-      for (let i = 0; i < 10; i++) expect((await t.send(token)).status).toBe(200);
+      for (let i = 0; i < 20; i++) expect((await t.send(token)).status).toBe(200); // successes give their token back
     } finally {
       await t.close();
     }
   });
 
   it('limits POST /auth/authorize, /auth/introspect, /auth/revoke, /auth/lock and /auth/unlock too', async () => {
-    const t = await startTestServer({ rateLimits: { auth: { burst: 1, perSecond: 1 } } });
-    try {
-      for (const path of ['/auth/authorize', '/auth/introspect', '/auth/revoke', '/auth/token/', '/auth/lock', '/auth/unlock']) {
-        const req = { method: 'POST', path, headers: FORM, body: 'a=1' };
-        expect((await t.send(req)).status, path).toBe(200);
-        expect((await t.send(req)).status, path).toBe(429);
+    for (const path of ['/auth/authorize', '/auth/introspect', '/auth/revoke', '/auth/token/', '/auth/lock', '/auth/unlock']) {
+      const t = await startTestServer({ rateLimits: { auth: { burst: 1, perSecond: 1 } } });
+      try {
+        expect((await t.send({ ...wrong, path })).status, path).toBe(401);
+        expect((await t.send({ ...wrong, path })).status, path).toBe(429);
+      } finally {
+        await t.close();
       }
-    } finally {
-      await t.close();
     }
+  });
+});
+
+describe('auth rate limits per client', () => {
+  const limiter = () => new RateLimiter({ burst: 3, perSecond: 1 }, () => 0);
+  const assertionOf = (iss: string) => `e30.${Buffer.from(JSON.stringify({ iss, sub: iss })).toString('base64url')}.sig`;
+  const post = (body: string): IncomingMessage =>
+    Object.assign(Readable.from([Buffer.from(body)]), { method: 'POST', headers: { 'content-type': FORM['content-type'] } }) as unknown as IncomingMessage;
+  const handler = async (req: AuthRequest): Promise<AuthResponse> =>
+    req.form?.get('fail') === '1' ? { status: 401, headers: {}, authFailed: true } : { status: 200, headers: {} };
+  const send = (l: RateLimiter, address: string, iss: string, fail: boolean) =>
+    serveAuth(post(`grant_type=client_credentials&client_assertion=${assertionOf(iss)}${fail ? '&fail=1' : ''}`), new URL('http://127.0.0.1/auth/token'), {
+      handler,
+      origin: 'http://127.0.0.1',
+      maxBodyBytes: 4096,
+      limiter: l,
+      client: address,
+      logFault: () => undefined,
+    });
+
+  it('holds back a client whose authentications failed, from any address, and not the other clients', async () => {
+    const l = limiter();
+    for (let i = 0; i < 3; i++) expect((await send(l, 'a1', 'svc', true)).status).toBe(401);
+    expect((await send(l, 'a2', 'svc', false)).status).toBe(429); // the client's bucket is empty
+    expect((await send(l, 'a2', 'other', false)).status).toBe(200); // another client elsewhere
+    expect((await send(l, 'a1', 'other', false)).status).toBe(429); // the address's bucket is empty too
   });
 });

@@ -40,15 +40,20 @@ export interface AuthContext {
   logFault: FaultLogger;
 }
 
+/**
+ * The rate limits count failed authentications only (a wrong client assertion or secret,
+ * password, code or refresh token: AuthResponse.authFailed), per caller address and, for a
+ * client that authenticates itself, per client; a client that authenticates correctly is
+ * never held back by its own traffic. As for bearer tokens (bearer.ts), each attempt takes
+ * one up front and a successful one gives it back, so concurrent guesses cannot overshoot;
+ * while a bucket is empty attempts are refused unchecked, with 429 and Retry-After.
+ */
 export async function serveAuth(req: IncomingMessage, url: URL, ctx: AuthContext): Promise<AuthResponse> {
+  const taken: string[] = [];
   try {
     const method = req.method ?? 'GET';
     const path = authPath(url.pathname);
     if (!path) return oauthError(400, 'invalid_request', 'The URL path is not validly percent-encoded');
-    if (isLimited(method, path)) {
-      const wait = ctx.limiter.take(`${path.join('/')} ${ctx.client}`);
-      if (wait > 0) return oauthError(429, 'temporarily_unavailable', `Too many requests; retry in ${wait} s`, { 'Retry-After': String(wait) });
-    }
     const authReq: AuthRequest = {
       method,
       path,
@@ -60,11 +65,65 @@ export async function serveAuth(req: IncomingMessage, url: URL, ctx: AuthContext
       const form = await readForm(req, Math.min(ctx.maxBodyBytes, MAX_FORM_BYTES));
       if (form) authReq.form = form;
     }
-    return await ctx.handler(authReq);
+    if (isLimited(method, path)) {
+      const client = authenticatingClient(authReq);
+      const keys = [`address ${ctx.client}`, ...(client ? [`client ${client}`] : [])];
+      let wait = 0;
+      for (const key of keys) {
+        const w = ctx.limiter.take(key);
+        if (w > 0) wait = Math.max(wait, w);
+        else taken.push(key);
+      }
+      if (wait > 0) return tooManyFailures(path, wait);
+    }
+    const res = await ctx.handler(authReq);
+    if (!res.authFailed) for (const key of taken) ctx.limiter.refund(key);
+    return res;
   } catch (e) {
     if (e instanceof FhirError) return oauthError(e.status, 'invalid_request', e.message);
     toResponse(e, ctx.logFault); // logs where it failed, never the message
     return oauthError(500, 'server_error', 'Internal server error; the request was not completed');
+  }
+}
+
+/**
+ * 429 with Retry-After and an RFC 6749 error object: `invalid_client` where RFC 6749 5.2
+ * (and RFC 7009/7662 after it) defines the errors, `temporarily_unavailable` on the
+ * authorization endpoint (RFC 6749 4.1.2.1) and Flint's lock and unlock.
+ */
+function tooManyFailures(path: readonly string[], wait: number): AuthResponse {
+  const code = ['token', 'introspect', 'revoke'].includes(path.join('/')) ? 'invalid_client' : 'temporarily_unavailable';
+  return oauthError(429, code, `Too many failed authentications from this address or for this client; retry in ${wait} s`, { 'Retry-After': String(wait) });
+}
+
+/**
+ * The client a request authenticates, if it authenticates one: the issuer of a client
+ * assertion (read, not verified: only a bucket's name) or the user of HTTP Basic. Public
+ * clients (a client_id alone, Flint's UI among them) are many users under one id: counted
+ * by address only.
+ */
+function authenticatingClient(req: AuthRequest): string | undefined {
+  const assertion = req.form?.get('client_assertion');
+  if (assertion) {
+    try {
+      const claims = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
+      if (typeof claims.iss === 'string' && claims.iss.length <= 256) return claims.iss;
+    } catch {
+      // unreadable: the handler refuses it; counted by address
+    }
+    return undefined;
+  }
+  const basic = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(req.headers.authorization ?? '');
+  if (!basic) return undefined;
+  const user = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] ?? '';
+  return user && user.length <= 256 ? decodeURIComponentSafe(user) : undefined;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 

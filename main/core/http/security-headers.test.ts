@@ -45,9 +45,10 @@ describe('security headers', () => {
   });
 
   it('are on auth JSON answers and their 429s', async () => {
-    const req: RawRequest = { method: 'POST', path: '/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' };
+    // fail=1: the test server's auth handler plays a wrong credential, which the limit counts.
+    const req: RawRequest = { method: 'POST', path: '/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'fail=1' };
     const ok = await s.send(req);
-    expect(ok.status).toBe(200);
+    expect(ok.status).toBe(401);
     expectSecure(ok.headers, DEFAULT_CSP, 'same-origin');
     const limited = await s.send(req);
     expect(limited.status).toBe(429);

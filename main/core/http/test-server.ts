@@ -53,6 +53,8 @@ export async function startTestServer(over: Partial<HttpOptions> = {}): Promise<
     authenticate: async (token) => (token === TOKEN ? PRINCIPAL : undefined),
     authHandler: async (req): Promise<AuthResponse> => {
       authCalls.push(req);
+      // `fail=1` plays a wrong credential (what the rate limits count).
+      if (req.form?.get('fail') === '1') return { status: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ error: 'invalid_client' }), authFailed: true };
       if (req.path[0] === 'authorize') {
         return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer' }, body: '<p>sign in</p>' };
       }

@@ -62,10 +62,11 @@ async function login(ctx: SmartContext, req: AuthRequest, form: URLSearchParams)
   }
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
-  if (!username || !password || password.length > MAX_PASSWORD) return again(LOGIN_FAILED);
+  const failed = () => ({ ...again(LOGIN_FAILED), authFailed: true });
+  if (!username || !password || password.length > MAX_PASSWORD) return failed();
   // Whatever the reason (unknown user, wrong password, locked, disabled), one message.
   const result = await ctx.accounts.users.login(username, password);
-  if (!result.ok) return again(LOGIN_FAILED);
+  if (!result.ok) return failed();
   // Flint's own UI is first party: the user signing in is the consent (it never asks for
   // launch/patient, so there is no patient to pick either).
   if (isUiClient(request.clientId)) {

@@ -26,7 +26,10 @@ export type OAuthErrorCode =
 
 /** An error answer of the token-style endpoints. The description is fixed text, never request content. */
 export function oauthError(code: OAuthErrorCode, description: string, status = code === 'invalid_client' ? 401 : 400): AuthResponse {
-  return json(status, { error: code, error_description: description });
+  const r = json(status, { error: code, error_description: description });
+  // A client that failed to authenticate, or a code or refresh token that is not valid.
+  if (code === 'invalid_client' || code === 'invalid_grant') r.authFailed = true;
+  return r;
 }
 
 /** The CSP of every HTML page: no scripts at all, forms may post only to this origin. */

@@ -90,7 +90,8 @@ describe('client_credentials (SMART Backend Services)', () => {
     const r = await backendToken(await assertion(), 'system/Patient.rs system/Observation.cruds patient/*.rs');
     expect(r.status).toBe(200);
     const t = body(r);
-    expect(t).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.rs' });
+    // Observation.cruds is cut down to its registered part (.rs); patient/ scopes mean nothing here.
+    expect(t).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.rs system/Observation.rs' });
     expect(t.refresh_token).toBeUndefined();
     const p = await w.accounts.authenticate(t.access_token as string);
     expect(p?.subject).toBe('client:svc');
@@ -123,10 +124,21 @@ describe('client_credentials (SMART Backend Services)', () => {
     expect(noType.status).toBe(401);
   });
 
-  it('refuses a scope beyond the registration', async () => {
-    const r = await backendToken(await assertion(), 'system/*.cruds system/Patient.d user/*.rs');
+  it('grants what a client may have of what it asks for, and refuses only when nothing is left', async () => {
+    // 'svc' is registered for system/*.rs with the exporter role.
+    const wide = await backendToken(await assertion(), 'system/*.cruds user/*.rs');
+    expect(wide.status).toBe(200);
+    expect(body(wide).scope).toBe('system/*.rs');
+    const r = await backendToken(await assertion(), 'system/*.cud system/Patient.d user/*.rs');
     expect(r.status).toBe(400);
     expect(body(r).error).toBe('invalid_scope');
+  });
+
+  it('never grants a bulk client (an exporter) a write scope, even one it was registered with', async () => {
+    w.accounts.apps.add({ clientId: 'svc-w', name: 'Exporter registered too widely', jwks: { keys: [w.serviceJwk] }, scope: 'system/*.cruds', role: 'exporter' });
+    const r = await backendToken(await assertion({ iss: 'svc-w' }), 'system/*.cruds');
+    expect(r.status).toBe(200);
+    expect(body(r).scope).toBe('system/*.rs');
   });
 });
 

@@ -104,10 +104,10 @@ describe('authorization code flow with PKCE', () => {
     expect(page.status).toBe(200);
     const consent = await post('authorize', withFields(page, { username: 'alice', password: PASSWORD }));
     expect(consent.body).not.toContain('name="patient"');
-    expect(consent.body).not.toContain('user/*.cruds'); // beyond the registration: narrowed away
+    expect(consent.body).not.toContain('user/*.cruds'); // beyond the registration: cut down to user/*.rs
     const done = await post('authorize', withFields(consent, { action: 'allow' }));
     const tok = body(await exchange(location(done).searchParams.get('code')!, verifier));
-    expect(tok.scope).toBe('openid user/Observation.rs');
+    expect(tok.scope).toBe('openid user/Observation.rs user/*.rs');
     expect(tok.patient).toBeUndefined();
     expect(tok.refresh_token).toBeUndefined();
     expect(typeof tok.id_token).toBe('string');
@@ -159,7 +159,7 @@ describe('authorize refuses', () => {
       [{ aud: 'http://evil.example/fhir' }, 'invalid_request'],
       [{ aud: null }, 'invalid_request'],
       [{ response_type: 'token' }, 'unsupported_response_type'],
-      [{ scope: 'user/*.cruds system/*.rs' }, 'invalid_scope'],
+      [{ scope: 'user/*.cud system/*.rs' }, 'invalid_scope'],
       [{ scope: null }, 'invalid_scope'],
     ];
     for (const [over, error] of cases) {

@@ -5,7 +5,7 @@
  * whose descriptions are fixed text.
  */
 import type { App } from '../apps';
-import { narrowScopes, parseScopes } from '../scopes';
+import { narrowScopes, parseScopes, systemScopesOf } from '../scopes';
 import { sessionOfRefresh, sha256 } from '../tokens';
 import { UI_ACCESS_TTL_S } from '../ui-client';
 import type { User } from '../users';
@@ -115,9 +115,12 @@ async function clientCredentials(ctx: SmartContext, v: Values, tokenUrl: string)
   const { app } = client;
   if (!app.role) return oauthError('unauthorized_client', 'this client is not registered as a backend service');
   if (!v.scope) return oauthError('invalid_scope', 'scope is required');
-  // Only system/ scopes mean anything without a user or a patient.
+  // Only system/ scopes mean anything without a user or a patient. What is asked is cut
+  // down to the registration, then to what the service's role could use (SMART lets a
+  // server grant less than asked; the response's `scope` says what was granted).
   const requested = v.scope.split(/\s+/).filter((s) => s.startsWith('system/')).join(' ');
-  const scope = narrowScopes(requested, app.scope);
+  const role = ctx.accounts.users.roles().find((r) => r.name === app.role);
+  const scope = narrowScopes(narrowScopes(requested, app.scope), systemScopesOf(role?.permissions ?? []));
   if (!scope) return oauthError('invalid_scope', 'none of the requested system scopes is allowed for this client');
   const access = await ctx.accounts.tokens.issueAccess({ sub: `client:${app.clientId}`, client_id: app.clientId, scope }, BACKEND_TTL_S);
   return json(200, { access_token: access.token, token_type: 'Bearer', expires_in: BACKEND_TTL_S, scope });

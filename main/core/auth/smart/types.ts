@@ -22,6 +22,12 @@ export interface AuthResponse {
   status: number;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * A credential was presented and was wrong (client assertion or secret, password,
+   * authorization code, refresh token): the transport counts these, and only these,
+   * against the caller's rate limits (http/auth-routes.ts).
+   */
+  authFailed?: boolean;
 }
 
 export interface PatientChoice {
