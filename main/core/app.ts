@@ -3,6 +3,7 @@
  * other, and tears them down in reverse order. `flint serve` and the Electron shell both
  * start a workstation through startWorkstation().
  */
+import { join } from 'node:path';
 import { DUPLICATE_REVIEWED_CODE, SYNC_SYSTEM } from '../../shared/fhir/sync-tags';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, resolveDataDir } from './config';
 import { loadDefinitions } from './fhir/definitions';
@@ -43,6 +44,7 @@ import type { FhirContext } from './fhir/context';
 import type { Definitions } from './fhir/definitions';
 import type { FhirRequest } from './fhir/types';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
+import { ExportJobs } from './bulk/export-jobs';
 import { createAuditPusher } from './sync/audit-push';
 
 export interface WorkstationOptions {
@@ -166,7 +168,11 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       onDone: (r) => void (router = routerFor(r.defs)),
       logFault: (fault) => log(`[fault] ${fault}`),
     });
+    // Bulk export files wait on disk sealed with their own key, and are removed after an hour.
+    const exports = new ExportJobs({ dir: join(dataDir.dir, 'exports'), key: dataDir.purposeKey('export'), log });
+    cleanups.push(() => exports.close());
     const fhirServices: FhirContext = {
+      exports,
       store,
       defs: searchIndex.defs,
       validator,

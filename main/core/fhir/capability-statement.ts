@@ -1,7 +1,7 @@
 /** Builds the CapabilityStatement from the route registry and the definitions. */
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { Definitions } from './definitions';
-import { operations, routes, type SystemInteraction, type TypeInteraction } from './registry';
+import { INSTANTIATES, operations, routes, type SystemInteraction, type TypeInteraction } from './registry';
 import { parseCriteria } from '../search/criteria';
 
 const SYSTEM: ReadonlySet<string> = new Set<SystemInteraction>(['transaction', 'batch', 'history-system', 'search-system']);
@@ -54,6 +54,7 @@ function buildCapabilityStatement(
     status: 'active',
     date: new Date().toISOString(),
     kind: 'instance',
+    instantiates: [...INSTANTIATES],
     software: { name: 'Flint', version: FLINT_VERSION },
     implementation: { description: 'Flint offline-first FHIR workstation', url: baseUrl },
     fhirVersion: '4.0.1',

@@ -1,6 +1,7 @@
 /** What every interaction handler gets: the services built by the composition root. */
 import type { CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { AuditRecorder } from '../audit/recorder';
+import type { ExportJobs } from '../bulk/export-jobs';
 import type { Compartments } from '../search/compartments';
 import type { RequestAccess } from './access-guard';
 import type { IndexSearch } from '../search/index-search';
@@ -20,6 +21,8 @@ export interface FhirContext {
   search: IndexSearch;
   compartments: Compartments;
   settings: FhirSettings;
+  /** Bulk export jobs ($export); absent: no bulk export. */
+  exports?: ExportJobs;
   /** Rebuilds the search index with the stored custom SearchParameters; returns what it did. */
   reindex?: () => Promise<{ definitions: Definitions; processed: number; params: string[]; skipped: Array<{ id: string; reason: string }> }>;
   /**

@@ -16,7 +16,9 @@ import { searchSystem } from './interactions/search-system';
 import { searchType } from './interactions/search-type';
 import { conditionalUpdate, update } from './interactions/update';
 import { vread } from './interactions/vread';
+import { exportCancel, exportFile, exportStatus } from './interactions/bulk-status';
 import { everything } from './operations/everything';
+import { exportGroup, exportPatients, exportSystem } from './operations/export';
 import { reindexOperation } from './operations/reindex';
 import { validate } from './operations/validate';
 
@@ -43,6 +45,11 @@ export const routes: Route[] = [
   { method: 'GET', pattern: [], handler: searchSystem, interaction: 'search-system' },
   { method: 'POST', pattern: ['_search'], handler: searchSystem, interaction: 'search-system' },
   { method: 'POST', pattern: [':op'], handler: reindexOperation, operation: 'reindex' },
+  { method: 'GET', pattern: [':op'], handler: exportSystem, operation: 'export' },
+  { method: 'POST', pattern: [':op'], handler: exportSystem, operation: 'export' },
+  { method: 'GET', pattern: ['_export', ':id'], handler: exportStatus },
+  { method: 'DELETE', pattern: ['_export', ':id'], handler: exportCancel },
+  { method: 'GET', pattern: ['_export', ':id', ':file'], handler: exportFile },
   { method: 'GET', pattern: [':type'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type', '_search'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type'], handler: create, interaction: 'create', conditional: 'create' },
@@ -51,6 +58,8 @@ export const routes: Route[] = [
   { method: 'DELETE', pattern: [':type'], handler: conditionalRemove, conditional: 'delete' },
   { method: 'GET', pattern: [':type', '_history'], handler: history, interaction: 'history-type' },
   { method: 'POST', pattern: [':type', ':op'], handler: validate, operation: 'validate' },
+  { method: 'GET', pattern: [':type', ':op'], handler: exportPatients, operation: 'export' },
+  { method: 'POST', pattern: [':type', ':op'], handler: exportPatients, operation: 'export' },
   { method: 'GET', pattern: [':type', ':id'], handler: read, interaction: 'read' },
   { method: 'PUT', pattern: [':type', ':id'], handler: update, interaction: 'update' },
   { method: 'PATCH', pattern: [':type', ':id'], handler: patch, interaction: 'patch' },
@@ -58,6 +67,8 @@ export const routes: Route[] = [
   { method: 'GET', pattern: [':type', ':id', '_history'], handler: history, interaction: 'history-instance' },
   { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], handler: vread, interaction: 'vread' },
   { method: 'POST', pattern: [':type', ':id', ':op'], handler: validate, operation: 'validate' },
+  { method: 'GET', pattern: [':type', ':id', ':op'], handler: exportGroup, operation: 'export' },
+  { method: 'POST', pattern: [':type', ':id', ':op'], handler: exportGroup, operation: 'export' },
   { method: 'GET', pattern: [':type', ':id', ':op'], handler: everything, operation: 'everything' },
   { method: 'POST', pattern: [':type', ':id', ':op'], handler: everything, operation: 'everything' },
   { method: 'GET', pattern: [':type', ':id', ':target'], handler: searchCompartment },
@@ -76,4 +87,11 @@ export const operations: OperationDef[] = [
   { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', level: ['type', 'instance'] },
   { name: 'reindex', definition: 'http://flint.local/OperationDefinition/reindex', level: ['system'] },
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', level: ['instance'], types: ['Patient'] },
+  // FHIR Bulk Data Access 2.0: one operation, $export, at three levels with a definition each.
+  { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export', level: ['system'] },
+  { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export', level: ['type'], types: ['Patient'] },
+  { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export', level: ['instance'], types: ['Group'] },
 ];
+
+/** The CapabilityStatements this server instantiates (the Bulk Data IG's, for $export). */
+export const INSTANTIATES = ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'];

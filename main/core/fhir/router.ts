@@ -115,6 +115,7 @@ function bind(route: Route, path: string[]): RouteParams | undefined {
       if (got !== '*' && !TYPE_PATTERN.test(got)) return undefined;
       params.target = got;
     }
+    else if (want === ':file') params.file = got;
     else if (want === ':op') {
       if (got !== `$${route.operation}`) return undefined;
       params.operation = route.operation as string;

@@ -25,6 +25,8 @@ export interface FhirResponse {
   status: number;
   headers: Record<string, string>;
   body?: Resource;
+  /** Bytes that are not a resource (a bulk export's manifest and NDJSON files), sent as they are. */
+  raw?: { contentType: string; data: Buffer };
 }
 
 export const respond = (status: number, body?: Resource, headers: Record<string, string> = {}): FhirResponse =>

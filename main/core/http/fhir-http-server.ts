@@ -165,7 +165,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
     if (path.length === 2 && path[0] === '.well-known' && path[1] === 'smart-configuration') {
       return sendJson(res, head, 200, extra, smartConfiguration(req, opts), 'application/json; charset=utf-8', pretty);
     }
-    checkAcceptable(req.headers.accept, url.searchParams.get('_format'));
+    // A bulk export's files are NDJSON (Accept: application/fhir+ndjson); all else is JSON.
+    checkAcceptable(req.headers.accept, url.searchParams.get('_format'), path[0] === '_export' && path.length === 3);
     const raw = req.method === 'GET' || head ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
     const decoded = decodeBody(raw, req.headers['content-type']);
     const fhirReq: FhirRequest = {
@@ -286,6 +287,12 @@ interface SendOptions {
 function sendFhir(req: IncomingMessage, res: ServerResponse, response: FhirResponse, o: SendOptions = {}): void {
   const headers = { ...response.headers, ...o.extra };
   if (mustClose(req, response.status)) headers['Connection'] = 'close';
+  if (response.raw) {
+    const out = withSecurityHeaders({ ...headers, 'Content-Type': response.raw.contentType, 'Content-Length': String(response.raw.data.length) });
+    res.writeHead(response.status, out);
+    res.end(req.method === 'HEAD' ? undefined : response.raw.data);
+    return;
+  }
   const body = response.status === 304 ? undefined : response.body;
   sendJson(res, req.method === 'HEAD', response.status, headers, body, 'application/fhir+json; charset=utf-8', o.pretty ?? false);
 }

@@ -11,8 +11,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KeychainUnavailableError, type SecretStore } from '../secrets/secret-store';
 
-export type KeyPurpose = 'store' | 'index' | 'audit' | 'audit-index' | 'tokens' | 'auth' | 'inbox';
-const PURPOSES: readonly KeyPurpose[] = ['store', 'index', 'audit', 'audit-index', 'tokens', 'auth', 'inbox'];
+export type KeyPurpose = 'store' | 'index' | 'audit' | 'audit-index' | 'tokens' | 'auth' | 'inbox' | 'export';
+const PURPOSES: readonly KeyPurpose[] = ['store', 'index', 'audit', 'audit-index', 'tokens', 'auth', 'inbox', 'export'];
 
 export interface DataDir {
   readonly dir: string;

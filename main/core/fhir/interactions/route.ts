@@ -9,6 +9,8 @@ export interface RouteParams {
   operation?: string;
   /** The resource type searched inside a compartment, or '*'. */
   target?: string;
+  /** A file of a bulk export job (`[base]/_export/[job]/[file]`). */
+  file?: string;
 }
 
 export type Handler = (req: FhirRequest, ctx: FhirContext, route: RouteParams) => Promise<FhirResponse>;

@@ -1,0 +1,254 @@
+/**
+ * Bulk export jobs (FHIR Bulk Data Access 2.0, the asynchronous request pattern): a
+ * kick-off starts a job that writes NDJSON files, one or more per resource type, sealed
+ * on disk (sealed-file.ts) under <dataDir>/exports/<job>/; the status request reports
+ * progress, then the manifest; files are served only to the principal that started the
+ * job, decrypted as they are read. A job's files are removed when it is cancelled (DELETE),
+ * when it fails, `retentionMs` after it completes, and at start-up (jobs live in memory:
+ * a restart ends them, and the client starts again).
+ *
+ * What is exported is the caller's business: `start` takes a source of resources (the
+ * FHIR operation, fhir/operations/export.ts, enumerates them with access control applied).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringifyJson } from '../../../shared/fhir/exact-json';
+import { readSealed, SealedWriter } from './sealed-file';
+
+/** Resources per file: files stay a size a client can fetch and a server can decrypt in one piece. */
+export const MAX_PER_FILE = 50_000;
+/** Jobs running at once; a kick-off beyond it is told to come back (429). */
+export const MAX_RUNNING = 2;
+
+export interface ExportProgress {
+  /** Resources written so far. */
+  done: number;
+  /** Resources the job expects to write, once known. */
+  total?: number;
+}
+
+/** What a job exports: batches of resources, each batch of one type, in any order. */
+export type ExportSource = (signal: AbortSignal, progress: (p: ExportProgress) => void) => AsyncIterable<{ type: string; resources: Resource[] }>;
+
+export interface ManifestOutput {
+  type: string;
+  url: string;
+  count: number;
+}
+
+export interface ExportManifest {
+  transactionTime: string;
+  request: string;
+  requiresAccessToken: true;
+  output: ManifestOutput[];
+  error: ManifestOutput[];
+}
+
+export type ExportStatus =
+  | { state: 'running'; progress: ExportProgress }
+  | { state: 'done'; manifest: ExportManifest; expires: number }
+  | { state: 'failed'; message: string };
+
+interface FileEntry {
+  type: string;
+  name: string;
+  count: number;
+}
+
+interface Job {
+  id: string;
+  owner: string;
+  request: string;
+  baseUrl: string;
+  transactionTime: string;
+  state: 'running' | 'done' | 'failed';
+  progress: ExportProgress;
+  files: FileEntry[];
+  message?: string;
+  expires?: number;
+  abort: AbortController;
+  /** Settles when the job's run has ended (done, failed or cancelled). */
+  ended: Promise<void>;
+}
+
+export interface ExportJobsOptions {
+  /** <dataDir>/exports */
+  dir: string;
+  /** The data dir's purpose key for exports. */
+  key: Buffer;
+  /** How long a completed job's files are kept (default: one hour). */
+  retentionMs?: number;
+  now?: () => number;
+  /** Faults, without PHI. */
+  log?: (line: string) => void;
+}
+
+export class ExportJobError extends Error {
+  constructor(
+    readonly reason: 'not-found' | 'busy',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ExportJobs {
+  private readonly jobs = new Map<string, Job>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly opts: ExportJobsOptions) {
+    this.retentionMs = opts.retentionMs ?? 60 * 60 * 1000;
+    this.now = opts.now ?? Date.now;
+    // Jobs live in memory: whatever an earlier run left is no one's any more.
+    rmSync(opts.dir, { recursive: true, force: true });
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Starts a job for `owner` (a principal's subject) and returns its id at once; the
+   * export runs in the background. `request` is the kick-off URL, for the manifest.
+   */
+  start(owner: string, request: string, baseUrl: string, source: ExportSource): string {
+    if (this.closed) throw new ExportJobError('busy', 'the server is shutting down');
+    const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
+    if (running >= MAX_RUNNING) throw new ExportJobError('busy', `${running} exports are running; try again when one has finished`);
+    const id = randomUUID();
+    const job: Job = {
+      id,
+      owner,
+      request,
+      baseUrl,
+      transactionTime: new Date(this.now()).toISOString(),
+      state: 'running',
+      progress: { done: 0 },
+      files: [],
+      abort: new AbortController(),
+      ended: Promise.resolve(),
+    };
+    this.jobs.set(id, job);
+    job.ended = this.run(job, source);
+    return id;
+  }
+
+  /** The job's status, for its owner only (anyone else: not found). */
+  status(id: string, owner: string): ExportStatus {
+    const job = this.owned(id, owner);
+    if (job.state === 'running') return { state: 'running', progress: { ...job.progress } };
+    if (job.state === 'failed') return { state: 'failed', message: job.message ?? 'the export failed' };
+    return { state: 'done', manifest: this.manifest(job), expires: job.expires ?? this.now() };
+  }
+
+  /** Cancels a running job or deletes a finished one's files (DELETE on the status URL). */
+  async cancel(id: string, owner: string): Promise<void> {
+    const job = this.owned(id, owner);
+    job.abort.abort();
+    this.jobs.delete(id);
+    await job.ended.catch(() => undefined);
+    this.remove(job);
+  }
+
+  /** The decrypted NDJSON of one of a completed job's files, for its owner only. */
+  async file(id: string, name: string, owner: string): Promise<Buffer> {
+    const job = this.owned(id, owner);
+    const entry = job.state === 'done' ? job.files.find((f) => f.name === name) : undefined;
+    if (!entry) throw new ExportJobError('not-found', 'no such file in this export');
+    return readSealed(join(this.jobDir(job), entry.name), this.opts.key, `${job.id}/${entry.name}`);
+  }
+
+  /** Cancels every job and removes every file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of jobs) job.abort.abort();
+    await Promise.all(jobs.map((j) => j.ended.catch(() => undefined)));
+    rmSync(this.opts.dir, { recursive: true, force: true });
+  }
+
+  private owned(id: string, owner: string): Job {
+    const job = this.jobs.get(id);
+    // Another principal's job is indistinguishable from none (its existence is not theirs to learn).
+    if (!job || job.owner !== owner) throw new ExportJobError('not-found', 'no such export');
+    return job;
+  }
+
+  private jobDir(job: Job): string {
+    return join(this.opts.dir, job.id);
+  }
+
+  private manifest(job: Job): ExportManifest {
+    const url = (f: FileEntry) => `${job.baseUrl}/_export/${job.id}/${encodeURIComponent(f.name)}`;
+    return {
+      transactionTime: job.transactionTime,
+      request: job.request,
+      requiresAccessToken: true,
+      output: job.files.map((f) => ({ type: f.type, url: url(f), count: f.count })),
+      error: [],
+    };
+  }
+
+  private async run(job: Job, source: ExportSource): Promise<void> {
+    const dir = this.jobDir(job);
+    const writers = new Map<string, { writer: SealedWriter; entry: FileEntry }>();
+    const signal = job.abort.signal;
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      for await (const batch of source(signal, (p) => Object.assign(job.progress, p))) {
+        if (signal.aborted) break;
+        for (const resource of batch.resources) {
+          let open = writers.get(batch.type);
+          if (open && open.entry.count >= MAX_PER_FILE) {
+            await open.writer.close();
+            writers.delete(batch.type);
+            open = undefined;
+          }
+          if (!open) {
+            const n = job.files.filter((f) => f.type === batch.type).length + 1;
+            const entry: FileEntry = { type: batch.type, name: `${batch.type}-${n}.ndjson`, count: 0 };
+            open = { writer: await SealedWriter.create(join(dir, entry.name), this.opts.key, `${job.id}/${entry.name}`), entry };
+            writers.set(batch.type, open);
+            job.files.push(entry);
+          }
+          await open.writer.write(`${stringifyJson(resource)}\n`);
+          open.entry.count++;
+          job.progress.done++;
+        }
+      }
+      for (const { writer } of writers.values()) await writer.close();
+      writers.clear();
+      if (signal.aborted) return;
+      job.state = 'done';
+      job.expires = this.now() + this.retentionMs;
+      this.expireLater(job);
+    } catch (e) {
+      for (const { writer } of writers.values()) await writer.abort();
+      if (signal.aborted) return;
+      job.state = 'failed';
+      job.message = e instanceof Error && (e as { status?: number }).status ? e.message : 'the export failed; see the server log';
+      if (!(e as { status?: number }).status) this.opts.log?.(`[fault] an export failed (${e instanceof Error ? e.name : 'error'})`);
+      this.remove(job);
+      this.expireLater(job); // its status stays readable as long as a result would have
+    }
+  }
+
+  private expireLater(job: Job): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+      this.remove(job);
+    }, this.retentionMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private remove(job: Job): void {
+    rmSync(this.jobDir(job), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The status URL of a bulk export and its files (FHIR Bulk Data Access 2.0):
+ *   GET    [base]/_export/[job]          202 with X-Progress and Retry-After while it runs;
+ *                                        200 with the manifest (JSON) once complete;
+ *                                        500 OperationOutcome if it failed
+ *   DELETE [base]/_export/[job]          202: cancelled, or its files deleted
+ *   GET    [base]/_export/[job]/[file]   the NDJSON file (application/fhir+ndjson)
+ * Only the principal that started the export sees any of it; to anyone else a job is
+ * unknown (404), as a job that expired is.
+ */
+import { internalError, notFound, outcome } from '../../../../shared/fhir/outcome';
+import { ExportJobError } from '../../bulk/export-jobs';
+import { SealedFileError } from '../../bulk/sealed-file';
+import { exportOwner } from '../operations/export';
+import { respond, type FhirResponse } from '../types';
+import type { Handler } from './route';
+
+/** How long a client should wait between status requests, in seconds. */
+const RETRY_AFTER_S = 2;
+
+export const exportStatus: Handler = async (req, ctx, { id = '' }) =>
+  known(async () => {
+    const status = ctx.exports!.status(id, exportOwner(req));
+    if (status.state === 'running') {
+      const { done, total } = status.progress;
+      const progress = total === undefined ? 'preparing' : `${done} of ${total} resources`;
+      return respond(202, undefined, { 'X-Progress': progress, 'Retry-After': String(RETRY_AFTER_S) });
+    }
+    if (status.state === 'failed') return respond(500, outcome('error', 'exception', status.message));
+    return {
+      status: 200,
+      headers: { Expires: new Date(status.expires).toUTCString(), 'Cache-Control': 'no-store' },
+      raw: { contentType: 'application/json; charset=utf-8', data: Buffer.from(JSON.stringify(status.manifest), 'utf8') },
+    };
+  }, ctx.exports);
+
+export const exportCancel: Handler = async (req, ctx, { id = '' }) =>
+  known(async () => {
+    await ctx.exports!.cancel(id, exportOwner(req));
+    return respond(202, undefined);
+  }, ctx.exports);
+
+export const exportFile: Handler = async (req, ctx, { id = '', file = '' }) =>
+  known(async () => {
+    const data = await ctx.exports!.file(id, file, exportOwner(req));
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
+  }, ctx.exports);
+
+async function known(fn: () => Promise<FhirResponse>, exports: unknown): Promise<FhirResponse> {
+  if (!exports) throw notFound('Bulk export is not enabled on this server');
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ExportJobError) throw notFound(e.message);
+    if (e instanceof SealedFileError) throw internalError(); // tampered or cut: never served
+    throw e;
+  }
+}
