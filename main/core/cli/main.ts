@@ -6,13 +6,14 @@ import { appCommand } from './app';
 import { auditCommand } from './audit';
 import type { Command } from './command';
 import { reindexCommand } from './reindex';
+import { exportCommand } from './export';
 import { useSessionBus } from '../secrets/session-bus';
 import { serveCommand } from './serve';
 import { syncCommand } from './sync';
 import { tokenCommand } from './token';
 import { userCommand } from './user';
 
-const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, auditCommand, syncCommand];
+const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, exportCommand, auditCommand, syncCommand];
 
 const USAGE = `Usage: flint <command> [options]
 

@@ -7,6 +7,7 @@ import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { DataDirLockedError, openDataDir } from '../store/data-dir';
 import { openEncryptedPouch } from '../store/encrypted-pouch';
 import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
+import { progressBar } from './progress';
 
 const USAGE = `Usage: flint reindex [--data-dir DIR]
 
@@ -47,7 +48,7 @@ export const reindexCommand: Command = {
         const search = openSearchIndex(dataDir, db, defs);
         try {
           const total = Number((await db.info()).update_seq) || 0;
-          const show = progress(total);
+          const show = progressBar('reindex', 'changes', total);
           const started = Date.now();
           const { processed, params, skipped } = await reindex(search, db, defs, show);
           show(total, true);
@@ -67,21 +68,3 @@ export const reindexCommand: Command = {
     return 0;
   },
 };
-
-/** A progress bar on a terminal; occasional lines otherwise (logs, CI). */
-function progress(total: number): (done: number, final?: boolean) => void {
-  const tty = process.stdout.isTTY === true;
-  let lastLine = 0;
-  return (done, final = false) => {
-    const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
-    if (tty) {
-      const width = 30;
-      const filled = Math.round((pct / 100) * width);
-      process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
-      if (final) process.stdout.write('\n');
-    } else if (final || Date.now() - lastLine > 1000) {
-      lastLine = Date.now();
-      process.stdout.write(`reindex: ${pct}% (${done}/${total} changes)\n`);
-    }
-  };
-}

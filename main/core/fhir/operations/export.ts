@@ -43,20 +43,31 @@ export const exportGroup: Handler = (req, ctx, { type = '', id = '' }) => {
 /** Who owns a job: the principal's subject (anyone, when access control is off). */
 export const exportOwner = (req: FhirRequest): string => req.principal?.subject ?? 'anonymous';
 
+/** What an export reads: the FHIR services, or the same parts opened by `flint export`. */
+export type ExportServices = Pick<FhirContext, 'store' | 'defs' | 'search' | 'compartments' | 'access'>;
+
+/**
+ * Checks an export request against what the caller (none: everything, as for `flint
+ * export`) may export, and returns its source. Everything that can be refused is refused
+ * here, before any job starts: types, filters, the group and its patients.
+ */
+export async function planExport(ctx: ExportServices, request: ExportRequest, principal: FhirRequest['principal']): Promise<ExportSource> {
+  const types = exportTypes(ctx, principal, request);
+  const criteria = new Map(types.map((t) => [t, criteriaOf(ctx, t, request)]));
+  const patients = request.level === 'system' ? undefined : await patientsOf(ctx, request);
+  return sourceOf(ctx, request, types, criteria, patients);
+}
+
 async function kickOff(req: FhirRequest, ctx: FhirContext, level: ExportLevel, groupId?: string) {
   if (!ctx.exports) throw notFound('Bulk export is not enabled on this server');
   if (!/respond-async/i.test(req.headers.prefer ?? '')) throw badRequest('A bulk export runs asynchronously: send Prefer: respond-async');
   const principal = req.principal;
   if (principal && !principal.permissions.some((p) => p.interactions.includes('export'))) throw forbidden('You are not permitted to export');
-  const request = parseExportRequest(req, ctx.defs, level, groupId);
-  const types = exportTypes(ctx, req, request);
-  // Everything that can be refused is refused now: filters parse, the group exists.
-  const criteria = new Map(types.map((t) => [t, criteriaOf(ctx, t, request)]));
-  const patients = level === 'system' ? undefined : await patientsOf(ctx, request);
+  const source = await planExport(ctx, parseExportRequest(req, ctx.defs, level, groupId), principal);
   const url = `${req.baseUrl}/${req.path.join('/')}${req.query.size > 0 ? `?${req.query.toString()}` : ''}`;
   let id: string;
   try {
-    id = ctx.exports.start(exportOwner(req), url, req.baseUrl, sourceOf(ctx, request, types, criteria, patients));
+    id = ctx.exports.start(exportOwner(req), url, req.baseUrl, source);
   } catch (e) {
     if (e instanceof ExportJobError) throw tooManyRequests(e.message);
     throw e;
@@ -65,14 +76,13 @@ async function kickOff(req: FhirRequest, ctx: FhirContext, level: ExportLevel, g
 }
 
 /** The types to export: those asked for (or the level's), of those the caller may export. */
-function exportTypes(ctx: FhirContext, req: FhirRequest, request: ExportRequest): string[] {
+function exportTypes(ctx: ExportServices, principal: FhirRequest['principal'], request: ExportRequest): string[] {
   const levelTypes = request.level === 'system' ? ctx.defs.resourceTypes : ctx.compartments.memberTypes('Patient');
   if (request.types) {
     const outside = request.types.filter((t) => !levelTypes.includes(t));
     if (outside.length > 0) throw badRequest(`_type names types a ${request.level} export does not cover: ${outside.map(safeName).join(', ')}`);
   }
   const wanted = request.types ?? levelTypes.filter((t) => !AUDITOR_ONLY_TYPES.has(t));
-  const principal = req.principal;
   if (!principal) return [...wanted];
   const may = (t: string) => allows(principal.permissions, t, 'export') && decide(principal, t, 'read').allow && decide(principal, t, 'search').allow;
   if (request.types && !request.types.every(may)) throw forbidden('You are not permitted to export every type in _type');
@@ -80,7 +90,7 @@ function exportTypes(ctx: FhirContext, req: FhirRequest, request: ExportRequest)
 }
 
 /** Per type: the caller's scope, `_since`, and the `_typeFilter` queries (one of which must match). */
-function criteriaOf(ctx: FhirContext, type: string, request: ExportRequest): Criterion[][] {
+function criteriaOf(ctx: ExportServices, type: string, request: ExportRequest): Criterion[][] {
   const base: Criterion[] = [...(ctx.access?.scopeFor(type, 'search') ?? [])];
   if (request.since !== undefined) {
     const p = ctx.defs.searchParams(type).get('_lastUpdated');
@@ -96,7 +106,7 @@ function criteriaOf(ctx: FhirContext, type: string, request: ExportRequest): Cri
 }
 
 /** The patients a patient or group export covers (their ids). */
-async function patientsOf(ctx: FhirContext, request: ExportRequest): Promise<string[]> {
+async function patientsOf(ctx: ExportServices, request: ExportRequest): Promise<string[]> {
   let ids: string[];
   if (request.level === 'group') {
     const head = (await ctx.store.heads([{ type: 'Group', id: request.groupId! }])).get(`Group/${request.groupId}`);
@@ -119,7 +129,7 @@ async function patientsOf(ctx: FhirContext, request: ExportRequest): Promise<str
   return [...new Set(ids)];
 }
 
-function sourceOf(ctx: FhirContext, request: ExportRequest, types: string[], criteria: Map<string, Criterion[][]>, patients: string[] | undefined): ExportSource {
+function sourceOf(ctx: ExportServices, request: ExportRequest, types: string[], criteria: Map<string, Criterion[][]>, patients: string[] | undefined): ExportSource {
   return async function* (signal, progress) {
     const transactionTime = Date.now();
     // The compartment members of the patients, by type (row ids), for patient and group exports.
@@ -167,7 +177,7 @@ function sourceOf(ctx: FhirContext, request: ExportRequest, types: string[], cri
  * The resource as it was at the export's transaction time: the manifest promises nothing
  * later. A resource changed since is read from its history; one created since is left out.
  */
-async function asOf(ctx: FhirContext, head: HeadDoc | undefined, at: number): Promise<Resource | undefined> {
+async function asOf(ctx: ExportServices, head: HeadDoc | undefined, at: number): Promise<Resource | undefined> {
   if (!head) return undefined;
   if (Date.parse(head.ts) <= at) return head.deleted ? undefined : head.resource;
   const versions = await ctx.store.history({ type: head.type, id: head.id });
