@@ -45,6 +45,7 @@ import type { Definitions } from './fhir/definitions';
 import type { FhirRequest } from './fhir/types';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { ExportJobs } from './bulk/export-jobs';
+import { ImportJobs } from './bulk/import-jobs';
 import { createAuditPusher } from './sync/audit-push';
 
 export interface WorkstationOptions {
@@ -171,8 +172,12 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     // Bulk export files wait on disk sealed with their own key, and are removed after an hour.
     const exports = new ExportJobs({ dir: join(dataDir.dir, 'exports'), key: dataDir.purposeKey('export'), log });
     cleanups.push(() => exports.close());
+    // Import jobs keep only their error reports on disk, sealed the same way.
+    const imports = new ImportJobs({ dir: join(dataDir.dir, 'imports'), key: dataDir.purposeKey('export'), log });
+    cleanups.push(() => imports.close());
     const fhirServices: FhirContext = {
       exports,
+      imports,
       store,
       defs: searchIndex.defs,
       validator,

@@ -75,6 +75,8 @@ export async function checkRoute(ctx: FhirContext, req: FhirRequest, principal: 
   // A bulk export checks its own rights (the export permission, then read and search of
   // each type it covers); its status and files are the starting principal's alone.
   if (route.operation === 'export' || route.pattern[0] === '_export') return;
+  // So does a bulk import (the import permission; each commit then checks its writes).
+  if (route.operation === 'import' || route.pattern[0] === '_import') return;
   const type = params.type;
   const interaction = permissionOf(route, req);
   if (!type || !interaction) return; // system-level: transaction/batch entries and search are checked one by one

@@ -2,6 +2,7 @@
 import type { CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { AuditRecorder } from '../audit/recorder';
 import type { ExportJobs } from '../bulk/export-jobs';
+import type { ImportJobs } from '../bulk/import-jobs';
 import type { Compartments } from '../search/compartments';
 import type { RequestAccess } from './access-guard';
 import type { IndexSearch } from '../search/index-search';
@@ -23,6 +24,8 @@ export interface FhirContext {
   settings: FhirSettings;
   /** Bulk export jobs ($export); absent: no bulk export. */
   exports?: ExportJobs;
+  /** Bulk import jobs ($import); absent: no bulk import. */
+  imports?: ImportJobs;
   /** Rebuilds the search index with the stored custom SearchParameters; returns what it did. */
   reindex?: () => Promise<{ definitions: Definitions; processed: number; params: string[]; skipped: Array<{ id: string; reason: string }> }>;
   /**

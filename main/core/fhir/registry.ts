@@ -16,7 +16,8 @@ import { searchSystem } from './interactions/search-system';
 import { searchType } from './interactions/search-type';
 import { conditionalUpdate, update } from './interactions/update';
 import { vread } from './interactions/vread';
-import { exportCancel, exportFile, exportStatus } from './interactions/bulk-status';
+import { exportCancel, exportFile, exportStatus, importCancel, importErrors, importStatus } from './interactions/bulk-status';
+import { importOperation } from './operations/import';
 import { everything } from './operations/everything';
 import { exportGroup, exportPatients, exportSystem } from './operations/export';
 import { reindexOperation } from './operations/reindex';
@@ -50,6 +51,10 @@ export const routes: Route[] = [
   { method: 'GET', pattern: ['_export', ':id'], handler: exportStatus },
   { method: 'DELETE', pattern: ['_export', ':id'], handler: exportCancel },
   { method: 'GET', pattern: ['_export', ':id', ':file'], handler: exportFile },
+  { method: 'POST', pattern: [':op'], handler: importOperation, operation: 'import' },
+  { method: 'GET', pattern: ['_import', ':id'], handler: importStatus },
+  { method: 'DELETE', pattern: ['_import', ':id'], handler: importCancel },
+  { method: 'GET', pattern: ['_import', ':id', ':file'], handler: importErrors },
   { method: 'GET', pattern: [':type'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type', '_search'], handler: searchType, interaction: 'search-type' },
   { method: 'POST', pattern: [':type'], handler: create, interaction: 'create', conditional: 'create' },
@@ -89,6 +94,7 @@ export const operations: OperationDef[] = [
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', level: ['instance'], types: ['Patient'] },
   // FHIR Bulk Data Access 2.0: one operation, $export, at three levels with a definition each.
   { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export', level: ['system'] },
+  { name: 'import', definition: 'http://flint.local/OperationDefinition/import', level: ['system'] },
   { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export', level: ['type'], types: ['Patient'] },
   { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export', level: ['instance'], types: ['Group'] },
 ];

@@ -166,7 +166,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: HttpOption
       return sendJson(res, head, 200, extra, smartConfiguration(req, opts), 'application/json; charset=utf-8', pretty);
     }
     // A bulk export's files are NDJSON (Accept: application/fhir+ndjson); all else is JSON.
-    checkAcceptable(req.headers.accept, url.searchParams.get('_format'), path[0] === '_export' && path.length === 3);
+    checkAcceptable(req.headers.accept, url.searchParams.get('_format'), (path[0] === '_export' || path[0] === '_import') && path.length === 3);
     const raw = req.method === 'GET' || head ? Buffer.alloc(0) : await readBody(req, opts.maxBodyBytes);
     const decoded = decodeBody(raw, req.headers['content-type']);
     const fhirReq: FhirRequest = {

@@ -46,8 +46,33 @@ export const exportFile: Handler = async (req, ctx, { id = '', file = '' }) =>
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
   }, ctx.exports);
 
-async function known(fn: () => Promise<FhirResponse>, exports: unknown): Promise<FhirResponse> {
-  if (!exports) throw notFound('Bulk export is not enabled on this server');
+/** An import's status: 202 with progress while it runs, then its summary (JSON), or 500 if it failed. */
+export const importStatus: Handler = async (req, ctx, { id = '' }) =>
+  known(async () => {
+    const status = ctx.imports!.status(id, exportOwner(req));
+    if (status.state === 'running') {
+      const p = status.progress;
+      return respond(202, undefined, { 'X-Progress': `${p.read} read, ${p.written} written, ${p.unchanged} unchanged, ${p.errors} refused`, 'Retry-After': String(RETRY_AFTER_S) });
+    }
+    if (status.state === 'failed') return respond(500, outcome('error', 'exception', status.message));
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json; charset=utf-8', data: Buffer.from(JSON.stringify(status.summary), 'utf8') } };
+  }, ctx.imports);
+
+export const importCancel: Handler = async (req, ctx, { id = '' }) =>
+  known(async () => {
+    await ctx.imports!.cancel(id, exportOwner(req));
+    return respond(202, undefined);
+  }, ctx.imports);
+
+/** The refused lines of an import, as NDJSON OperationOutcomes. */
+export const importErrors: Handler = async (req, ctx, { id = '', file = '' }) =>
+  known(async () => {
+    const data = await ctx.imports!.errors(id, file, exportOwner(req));
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
+  }, ctx.imports);
+
+async function known(fn: () => Promise<FhirResponse>, jobs: unknown): Promise<FhirResponse> {
+  if (!jobs) throw notFound('Bulk data is not enabled on this server');
   try {
     return await fn();
   } catch (e) {

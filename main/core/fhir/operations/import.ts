@@ -1,0 +1,223 @@
+/**
+ * $import kick-off (POST [base]/$import, in the shape the Azure FHIR service takes): a
+ * Parameters resource with `inputFormat` (application/fhir+ndjson), `mode` (InitialLoad or
+ * IncrementalLoad: the same here) and one `input` per source, each with a `url` and an
+ * optional `type`. Flint is offline, so a url is a `file://` path on this workstation: an
+ * NDJSON file, a JSON Bundle or resource, or a folder of them (Synthea output included;
+ * bulk/import-sources.ts). Needs `Prefer: respond-async`; answers 202 with the status URL.
+ *
+ * Each resource keeps its id and is written like an update, 500 to a commit: validated
+ * like any write (a refused line goes to the job's error file as an OperationOutcome, and
+ * the rest goes on), checked against the caller's rights and audited by the same commit
+ * hook as every write, indexed and synced. One already stored with the same content is
+ * left alone, so an import run again, after an interruption too, ends with each resource
+ * once and no new versions. Transaction and batch Bundles go through the FHIR API whole.
+ */
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { decimalTextsOf } from '../../../../shared/fhir/exact-json';
+import { badRequest, forbidden, isFhirError, notFound, outcome, tooManyRequests } from '../../../../shared/fhir/outcome';
+import { ExportJobError } from '../../bulk/export-jobs';
+import type { ImportProgress, ReportError } from '../../bulk/import-jobs';
+import { itemPlace, readImportSources } from '../../bulk/import-sources';
+import { lockKey, type PendingWrite } from '../../store/resource-store';
+import type { FhirContext } from '../context';
+import type { Handler } from '../interactions/route';
+import { validResource } from '../resource-input';
+import { respond, type FhirRequest } from '../types';
+import { exportOwner } from './export';
+
+/** Resources written per store commit. */
+export const IMPORT_BATCH = 500;
+
+interface ImportInput {
+  path: string;
+  type?: string;
+}
+
+export const importOperation: Handler = async (req, ctx) => {
+  if (!ctx.imports) throw notFound('Bulk import is not enabled on this server');
+  if (!/respond-async/i.test(req.headers.prefer ?? '')) throw badRequest('A bulk import runs asynchronously: send Prefer: respond-async');
+  const principal = req.principal;
+  if (principal && !principal.permissions.some((p) => p.interactions.includes('import'))) throw forbidden('You are not permitted to import');
+  const inputs = parseImportRequest(req, ctx);
+  const url = `${req.baseUrl}/$import`;
+  let id: string;
+  try {
+    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => runImport(ctx, req, inputs, signal, progress, report));
+  } catch (e) {
+    if (e instanceof ExportJobError) throw tooManyRequests(e.message);
+    throw e;
+  }
+  return respond(202, undefined, { 'Content-Location': `${req.baseUrl}/_import/${id}` });
+};
+
+function parseImportRequest(req: FhirRequest, ctx: FhirContext): ImportInput[] {
+  const body = req.body as { resourceType?: unknown; parameter?: unknown } | undefined;
+  if (body?.resourceType !== 'Parameters' || !Array.isArray(body.parameter)) throw badRequest('$import takes a Parameters resource');
+  const inputs: ImportInput[] = [];
+  for (const p of body.parameter as Array<{ name?: unknown; valueString?: unknown; valueCode?: unknown; part?: unknown }>) {
+    const value = p.valueString ?? p.valueCode;
+    if (p.name === 'inputFormat') {
+      if (value !== 'application/fhir+ndjson') throw badRequest('inputFormat must be application/fhir+ndjson');
+    } else if (p.name === 'mode') {
+      if (value !== 'InitialLoad' && value !== 'IncrementalLoad') throw badRequest('mode must be InitialLoad or IncrementalLoad');
+    } else if (p.name === 'input') {
+      const parts = Array.isArray(p.part) ? (p.part as Array<{ name?: unknown; valueString?: unknown; valueUri?: unknown; valueUrl?: unknown }>) : [];
+      const url = parts.find((x) => x.name === 'url');
+      const type = parts.find((x) => x.name === 'type')?.valueString;
+      const n = inputs.length + 1;
+      const raw = url?.valueUri ?? url?.valueUrl ?? url?.valueString;
+      if (typeof raw !== 'string') throw badRequest(`input ${n} has no url`);
+      if (type !== undefined && (typeof type !== 'string' || !ctx.defs.isResourceType(type))) throw badRequest(`input ${n} names an unknown type`);
+      inputs.push({ path: localPath(raw, n), ...(typeof type === 'string' ? { type } : {}) });
+    } else if (p.name !== 'storageDetail') {
+      throw badRequest(`$import does not take '${typeof p.name === 'string' ? p.name.slice(0, 40) : '?'}'`);
+    }
+  }
+  if (inputs.length === 0) throw badRequest('$import needs at least one input');
+  return inputs;
+}
+
+/** A file:// URL on this workstation, which must exist. */
+function localPath(raw: string, n: number): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw badRequest(`input ${n}: the url is not a URL`);
+  }
+  if (u.protocol !== 'file:') throw badRequest(`input ${n}: only file:// URLs on this workstation are imported`);
+  const path = fileURLToPath(u);
+  if (!existsSync(path)) throw badRequest(`input ${n}: no such file or folder on this workstation`);
+  return path;
+}
+
+async function runImport(
+  ctx: FhirContext,
+  req: FhirRequest,
+  inputs: ImportInput[],
+  signal: AbortSignal,
+  progress: ImportProgress,
+  report: ReportError,
+): Promise<void> {
+  const refuse = (place: string, e: unknown) => report(outcomeAt(place, e));
+  for (const input of inputs) {
+    let batch: Array<{ resource: Resource; place: string }> = [];
+    const keys = new Set<string>();
+    const flush = async () => {
+      if (batch.length > 0) await writeBatch(ctx, batch, progress, refuse);
+      batch = [];
+      keys.clear();
+    };
+    for await (const item of readImportSources([input.path])) {
+      if (signal.aborted) return;
+      progress.read++;
+      const place = itemPlace(item);
+      if (item.kind === 'error') {
+        await refuse(place, badRequest(item.message));
+      } else if (item.kind === 'bundle') {
+        await flush();
+        await importBundle(ctx, req, item.bundle, place, progress, refuse);
+      } else if (input.type && item.resource.resourceType !== input.type) {
+        await refuse(place, badRequest(`a ${item.resource.resourceType} in an input of ${input.type}`));
+      } else {
+        const key = `${item.resource.resourceType}/${String(item.resource.id)}`;
+        if (keys.has(key)) await flush(); // the same resource again: its versions in order
+        batch.push({ resource: item.resource, place });
+        keys.add(key);
+        if (batch.length >= IMPORT_BATCH) await flush();
+      }
+    }
+    await flush();
+  }
+}
+
+/** One commit: the valid resources of the batch whose content is not already stored. */
+async function writeBatch(
+  ctx: FhirContext,
+  batch: Array<{ resource: Resource; place: string }>,
+  progress: ImportProgress,
+  refuse: (place: string, e: unknown) => Promise<void>,
+): Promise<void> {
+  const valid: Array<{ resource: Resource; place: string }> = [];
+  for (const item of batch) {
+    try {
+      const r = item.resource;
+      if (typeof r.id !== 'string') throw badRequest('an imported resource needs its id');
+      valid.push({ resource: validResource(ctx, r, r.resourceType), place: item.place });
+    } catch (e) {
+      await refuse(item.place, e);
+    }
+  }
+  if (valid.length === 0) return;
+  const keys = valid.map((v) => lockKey(v.resource.resourceType, v.resource.id!));
+  try {
+    await ctx.store.locks.resources(keys, async () => {
+      const heads = await ctx.store.heads(valid.map((v) => ({ type: v.resource.resourceType, id: v.resource.id! })));
+      const writes: PendingWrite[] = [];
+      for (const { resource } of valid) {
+        const head = heads.get(lockKey(resource.resourceType, resource.id!));
+        if (head && !head.deleted && head.resource && sameContent(head.resource, resource)) progress.unchanged++;
+        else writes.push({ type: resource.resourceType, id: resource.id!, method: 'PUT', resource });
+      }
+      if (writes.length > 0) await ctx.store.commit(writes, heads);
+      progress.written += writes.length;
+    });
+  } catch (e) {
+    if (!isFhirError(e)) throw e; // a store fault ends the import; what was committed stays
+    for (const v of valid) await refuse(v.place, e); // refused whole (access): nothing of it was written
+  }
+}
+
+/** A transaction or batch Bundle, through the FHIR API as the importing principal. */
+async function importBundle(
+  ctx: FhirContext,
+  req: FhirRequest,
+  bundle: Bundle,
+  place: string,
+  progress: ImportProgress,
+  refuse: (place: string, e: unknown) => Promise<void>,
+): Promise<void> {
+  const sub: FhirRequest = { method: 'POST', path: [], query: new URLSearchParams(), headers: { prefer: 'return=minimal' }, body: bundle, baseUrl: req.baseUrl };
+  if (req.principal) sub.principal = req.principal;
+  const res = await ctx.dispatch!(sub);
+  if (res.status === 200) {
+    progress.written += bundle.entry?.length ?? 0;
+    return;
+  }
+  const issues = (res.body as OperationOutcome | undefined)?.issue ?? [];
+  await refuse(place, { status: res.status, outcome: { resourceType: 'OperationOutcome', issue: issues } });
+}
+
+/** The OperationOutcome of a refused line, its place first (file and line, never content). */
+function outcomeAt(place: string, e: unknown): OperationOutcome {
+  const given = (e as { outcome?: OperationOutcome }).outcome;
+  const issues = given?.issue?.length ? given.issue : outcome('error', 'exception', 'could not be imported').issue;
+  return { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ ...i, diagnostics: `${place}: ${i.diagnostics ?? ''}`.trim() })) };
+}
+
+/** The same resource, whatever its version and time stamps and key order. */
+function sameContent(stored: Resource, incoming: Resource): boolean {
+  return canonical(stored) === canonical(incoming) && canonical(decimalTextsOf(stored) ?? {}) === canonical(decimalTextsOf(incoming) ?? {});
+}
+
+function canonical(value: unknown): string {
+  const strip = (v: unknown, depth: number): unknown => {
+    if (Array.isArray(v)) return v.map((x) => strip(x, depth + 1));
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      let x = (v as Record<string, unknown>)[k];
+      if (depth === 0 && k === 'meta' && x && typeof x === 'object') {
+        const { versionId: _v, lastUpdated: _l, ...rest } = x as Record<string, unknown>;
+        if (Object.keys(rest).length === 0) continue;
+        x = rest;
+      }
+      out[k] = strip(x, depth + 1);
+    }
+    return out;
+  };
+  return JSON.stringify(strip(value, 0));
+}
