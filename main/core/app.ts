@@ -205,6 +205,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     const patients = patientChoices(search, store, () => searchIndex.defs);
     const authHandler = createAuthHandler({
       accounts,
+      isResourceType: (type) => defs.isResourceType(type),
       findPatients: (q) => patients.find(q),
       patientExists: (id) => patients.exists(id),
       logFault: (fault) => log(`[fault] ${fault}`),

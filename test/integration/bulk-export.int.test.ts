@@ -217,6 +217,27 @@ describe('bulk export', () => {
       const { byType } = await exportAll('$export?_type=Patient,Observation', token.access_token);
       expect(ids(byType.get('Patient'))).toEqual(['pa', 'pb', 'pc']);
       expect(ids(byType.get('Observation'))).toEqual(['oa', 'ob', 'onone']);
+      // A narrower token of the same client gets no file of a type it no longer covers.
+      const narrowAssertion = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS384', kid: 'k1', typ: 'JWT' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(smart.token_endpoint)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 240)
+        .setJti(randomUUID())
+        .sign(pair.privateKey);
+      const t2 = await fetch(smart.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...form, client_assertion: narrowAssertion, scope: 'system/Observation.rs' }).toString(),
+      });
+      const narrow = ((await t2.json()) as { access_token: string }).access_token;
+      const k0 = await kickOff('$export?_type=Patient,Observation', token.access_token);
+      const done = JSON.parse((await finished(k0.headers.get('content-location')!, token.access_token)).text) as Manifest;
+      const fileOf = (type: string) => done.output.find((o) => o.type === type)!.url;
+      expect((await call('GET', fileOf('Patient'), narrow, { accept: 'application/fhir+ndjson' })).status).toBe(403);
+      expect((await call('GET', fileOf('Observation'), narrow, { accept: 'application/fhir+ndjson' })).status).toBe(200);
       // Its export is its own: the administrator who did not start it does not see it.
       const k = await kickOff('$export?_type=Patient', token.access_token);
       expect((await call('GET', k.headers.get('content-location')!, ws.token)).status).toBe(404);
@@ -230,6 +251,9 @@ describe('bulk export', () => {
       ['$export', { prefer: '' }, 400], // not asynchronous
       ['$export?_type=Nonsense', {}, 400],
       ['$export?_since=yesterday', {}, 400],
+      ['$export?_since=0000-60-01T30:70:80%2B05:00', {}, 400], // no such instant
+      ['$export?_since=2020-01-01T10:00Z', {}, 400], // an instant has seconds
+      ['$export?_since=2999-01-01T00:00:00Z', {}, 400], // in the future
       ['$export?_outputFormat=text/csv', {}, 400],
       ['$export?_typeFilter=Observation', {}, 400],
       ['$export?_typeFilter=' + encodeURIComponent('Observation?nonsense=1'), {}, 400],
@@ -244,8 +268,13 @@ describe('bulk export', () => {
       expect((JSON.parse(r.text) as OperationOutcome).resourceType, path).toBe('OperationOutcome');
       expect(r.headers.get('content-location'), path).toBeNull();
     }
-    // Prefer: handling=lenient ignores what it does not support.
-    expect((await kickOff('$export?_type=Group&unknown=1', ws.token, { prefer: 'respond-async, handling=lenient' })).status).toBe(202);
+    // Prefer: handling=lenient ignores what it does not support, and says so in the manifest.
+    const lenient = await exportAll(`$export?_type=Patient&unknown=1&_typeFilter=${encodeURIComponent('Patient?status=active')}`, ws.token, { prefer: 'respond-async, handling=lenient' });
+    expect(ids(lenient.byType.get('Patient'))).toEqual(['pa', 'pb', 'pc']); // the filter ignored, not applied
+    expect(lenient.manifest.error).toHaveLength(1);
+    const notes = await call('GET', (lenient.manifest.error[0] as { url: string }).url, ws.token, { accept: 'application/fhir+ndjson' });
+    expect(notes.text).toMatch(/'unknown' is not supported/);
+    expect(notes.text).toMatch(/status/);
   });
 
   it('takes a POST kick-off with a Parameters resource', async () => {

@@ -135,6 +135,21 @@ describe('backend services (client_credentials with private_key_jwt)', () => {
     expect(mixed.status).toBe(200);
     expect(mixed.body.scope).toBe('system/Patient.rs');
   });
+  it('refuses a scope of a resource type that does not exist, and an assertion that points at keys elsewhere (jku)', async () => {
+    expect(await requestToken(await assertion(), 'system/UnknownResource.read')).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    const now = Math.floor(Date.now() / 1000);
+    const withJku = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS384', kid: KID, typ: 'JWT', jku: 'https://evil.example/jwks.json' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(tokenUrl)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 240)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    expect(await requestToken(withJku)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+  });
+
   it('gives a client that authenticates correctly every token it asks for: 50 in a row', async () => {
     for (let i = 0; i < 50; i++) {
       const form = { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(), scope: 'system/Patient.rs' };

@@ -89,7 +89,12 @@ describe('scopes', () => {
     expect(narrowScopes('openid user/Observation.rs user/Patient.cruds system/*.read', 'openid user/*.rs')).toBe('openid user/Observation.rs user/Patient.rs');
     // A read-only client asking for everything gets reads (SMART lets a server grant less).
     expect(narrowScopes('system/*.cruds', 'system/*.rs')).toBe('system/*.rs');
-    expect(narrowScopes('system/*.read', 'system/*.rs')).toBe('system/*.rs'); // v1 asked, v2 granted
+    expect(narrowScopes('system/*.read', 'system/*.rs')).toBe('system/*.read'); // covered whole: as asked (v1 stays v1)
+    expect(narrowScopes('system/*.*', 'system/*.rs')).toBe('system/*.rs'); // covered in part: in v2 letters
+    // A type that does not exist grants nothing.
+    const known = (t: string) => t === 'Patient';
+    expect(narrowScopes('system/Patient.rs system/UnknownResource.read', 'system/*.rs', known)).toBe('system/Patient.rs');
+    expect(narrowScopes('system/UnknownResource.read', 'system/*.rs', known)).toBe('');
     expect(narrowScopes('system/*.read', 'system/*.read')).toBe('system/*.read'); // as registered: as written
     // Every type asked, some registered: those types.
     expect(narrowScopes('system/*.rs', 'system/Patient.rs system/Observation.r')).toBe('system/Patient.rs system/Observation.r');

@@ -83,7 +83,7 @@ const LETTERS = ['c', 'r', 'u', 'd', 's'] as const;
  * `user/*.rs` under `user/Observation.rs` gives `user/Observation.rs`. Other scopes
  * (openid, launch/patient, ...) only as listed.
  */
-export function narrowScopes(requested: string, allowed: string): string {
+export function narrowScopes(requested: string, allowed: string, isType: (type: string) => boolean = () => true): string {
   const allowedSet = new Set(allowed.split(/\s+/).filter(Boolean));
   const allowedGrants = parseScopes(allowed).grants;
   const out: string[] = [];
@@ -91,6 +91,8 @@ export function narrowScopes(requested: string, allowed: string): string {
     if (!out.includes(scope)) out.push(scope);
   };
   for (const scope of requested.split(/\s+/).filter(Boolean)) {
+    const type = RESOURCE_SCOPE.exec(scope)?.[2];
+    if (type && type !== '*' && !isType(type)) continue; // a type that does not exist grants nothing
     if (allowedSet.has(scope)) {
       add(scope);
       continue;
@@ -98,6 +100,11 @@ export function narrowScopes(requested: string, allowed: string): string {
     const g = parseScopes(scope).grants[0];
     if (!g) continue;
     const parts = allowedGrants.map((a) => covered(g, a)).filter((p): p is Grant => p !== undefined);
+    // Covered whole: granted as asked for (a v1 scope stays v1).
+    if (parts.some((p) => p.type === g.type && String(p.query) === String(g.query) && g.interactions.every((i) => p.interactions.includes(i)))) {
+      add(scope);
+      continue;
+    }
     // A part for one type says nothing a part for every type does not already say.
     const redundant = (p: Grant) =>
       p.type !== '*' && parts.some((q) => q.type === '*' && String(q.query) === String(p.query) && p.interactions.every((i) => q.interactions.includes(i)));

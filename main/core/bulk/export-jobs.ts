@@ -66,6 +66,8 @@ interface Job {
   state: 'running' | 'done' | 'failed';
   progress: ExportProgress;
   files: FileEntry[];
+  /** OperationOutcome files: what a lenient request had ignored. */
+  errorFiles: FileEntry[];
   message?: string;
   expires?: number;
   abort: AbortController;
@@ -113,7 +115,7 @@ export class ExportJobs {
    * Starts a job for `owner` (a principal's subject) and returns its id at once; the
    * export runs in the background. `request` is the kick-off URL, for the manifest.
    */
-  start(owner: string, request: string, baseUrl: string, source: ExportSource): string {
+  start(owner: string, request: string, baseUrl: string, source: ExportSource, ignored: readonly string[] = []): string {
     if (this.closed) throw new ExportJobError('busy', 'the server is shutting down');
     const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
     if (running >= MAX_RUNNING) throw new ExportJobError('busy', `${running} exports are running; try again when one has finished`);
@@ -127,11 +129,12 @@ export class ExportJobs {
       state: 'running',
       progress: { done: 0 },
       files: [],
+      errorFiles: [],
       abort: new AbortController(),
       ended: Promise.resolve(),
     };
     this.jobs.set(id, job);
-    job.ended = this.run(job, source);
+    job.ended = this.run(job, source, ignored);
     return id;
   }
 
@@ -155,7 +158,7 @@ export class ExportJobs {
   /** The decrypted NDJSON of one of a completed job's files, for its owner only. */
   async file(id: string, name: string, owner: string): Promise<Buffer> {
     const job = this.owned(id, owner);
-    const entry = job.state === 'done' ? job.files.find((f) => f.name === name) : undefined;
+    const entry = job.state === 'done' ? [...job.files, ...job.errorFiles].find((f) => f.name === name) : undefined;
     if (!entry) throw new ExportJobError('not-found', 'no such file in this export');
     return readSealed(join(this.jobDir(job), entry.name), this.opts.key, `${job.id}/${entry.name}`);
   }
@@ -190,16 +193,25 @@ export class ExportJobs {
       request: job.request,
       requiresAccessToken: true,
       output: job.files.map((f) => ({ type: f.type, url: url(f), count: f.count })),
-      error: [],
+      error: job.errorFiles.map((f) => ({ type: 'OperationOutcome', url: url(f), count: f.count })),
     };
   }
 
-  private async run(job: Job, source: ExportSource): Promise<void> {
+  private async run(job: Job, source: ExportSource, ignored: readonly string[]): Promise<void> {
     const dir = this.jobDir(job);
     const writers = new Map<string, { writer: SealedWriter; entry: FileEntry }>();
     const signal = job.abort.signal;
     try {
       mkdirSync(dir, { mode: 0o700 });
+      if (ignored.length > 0) {
+        const entry: FileEntry = { type: 'OperationOutcome', name: 'OperationOutcome-1.ndjson', count: ignored.length };
+        const w = await SealedWriter.create(join(dir, entry.name), this.opts.key, `${job.id}/${entry.name}`);
+        for (const text of ignored) {
+          await w.write(`${JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'not-supported', diagnostics: text }] })}\n`);
+        }
+        await w.close();
+        job.errorFiles.push(entry);
+      }
       for await (const batch of source(signal, (p) => Object.assign(job.progress, p))) {
         if (signal.aborted) break;
         for (const resource of batch.resources) {

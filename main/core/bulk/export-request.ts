@@ -36,11 +36,15 @@ export interface ExportRequest {
   elements?: Map<string, Set<string>>;
   /** Patient ids to confine a patient or group export to (POST `patient`). */
   patients?: string[];
+  /** `Prefer: handling=lenient`: what is not supported is ignored, and said so in the manifest. */
+  lenient: boolean;
+  /** What was ignored (lenient), in words, for the manifest's error file. */
+  ignored: string[];
 }
 
 const FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
 const KNOWN = new Set(['_outputFormat', '_since', '_type', '_elements', '_typeFilter', 'patient', 'includeAssociatedData']);
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The parameters of a kick-off, from the query (GET) or a Parameters body (POST). */
 function parametersOf(req: FhirRequest): Array<[string, string]> {
@@ -61,17 +65,21 @@ function parametersOf(req: FhirRequest): Array<[string, string]> {
 export function parseExportRequest(req: FhirRequest, defs: Definitions, level: ExportLevel, groupId?: string): ExportRequest {
   const lenient = /handling\s*=\s*lenient/i.test(req.headers.prefer ?? '');
   const params = parametersOf(req);
-  const out: ExportRequest = { level, typeFilters: new Map(), ...(groupId ? { groupId } : {}) };
+  const out: ExportRequest = { level, typeFilters: new Map(), lenient, ignored: [], ...(groupId ? { groupId } : {}) };
   const types: string[] = [];
   for (const [name, value] of params) {
     if (!KNOWN.has(name)) {
-      if (lenient) continue;
+      if (lenient) {
+        out.ignored.push(`the parameter '${safeName(name)}' is not supported and was ignored`);
+        continue;
+      }
       throw badRequest(`$export does not take '${safeName(name)}'`);
     }
     if (name === '_outputFormat' && !FORMATS.has(value.trim())) throw badRequest('_outputFormat must be application/fhir+ndjson');
     if (name === '_since') {
       if (!INSTANT.test(value)) throw badRequest('_since must be a FHIR instant, e.g. 2026-01-01T00:00:00Z');
       out.since = dateRange(value, '_since').start;
+      if (out.since > Date.now()) throw badRequest('_since is in the future');
     }
     if (name === '_type') {
       for (const t of value.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -96,8 +104,9 @@ export function parseExportRequest(req: FhirRequest, defs: Definitions, level: E
       if (!m) throw badRequest(`'patient' must be a reference to a Patient, not '${safeName(value)}'`);
       (out.patients ??= []).push(m[1]!);
     }
-    if (name === 'includeAssociatedData' && !lenient) {
-      throw badRequest('includeAssociatedData is not supported (send Prefer: handling=lenient to have it ignored)');
+    if (name === 'includeAssociatedData') {
+      if (!lenient) throw badRequest('includeAssociatedData is not supported (send Prefer: handling=lenient to have it ignored)');
+      out.ignored.push('includeAssociatedData is not supported and was ignored');
     }
   }
   if (types.length > 0) out.types = types;

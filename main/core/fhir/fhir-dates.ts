@@ -9,6 +9,10 @@ export function dateRange(value: string, name: string): { start: number; end: nu
   const m = DATE_RE.exec(value);
   if (!m) throw badRequest(`${name} must be a FHIR date, dateTime or instant`);
   const [, y, mo, d, h, mi, s, frac, tz] = m;
+  if (!inRange(mo, 1, 12) || !inRange(d, 1, daysIn(Number(y), Number(mo ?? 1))) || !inRange(h, 0, 23) || !inRange(mi, 0, 59) || !inRange(s, 0, 59)) {
+    throw badRequest(`${name} is not a date that exists`);
+  }
+  if (tz && tz !== 'Z' && (Number(tz.slice(1, 3)) > 14 || Number(tz.slice(4, 6)) > 59)) throw badRequest(`${name} has an impossible time zone offset`);
   const offset = tz && tz !== 'Z' ? (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) : 0;
   const utc = (Y: number, M: number, D: number, H = 0, Mi = 0, S = 0, ms = 0) =>
     Date.UTC(Y, M, D, H, Mi, S, ms) - offset * 60_000;
@@ -25,4 +29,13 @@ export function dateRange(value: string, name: string): { start: number; end: nu
   if (frac === undefined) return { start: utc(Y, M, D, H, Mi, S), end: utc(Y, M, D, H, Mi, S + 1) };
   const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
   return { start: utc(Y, M, D, H, Mi, S, ms), end: utc(Y, M, D, H, Mi, S, ms + 1) };
+}
+
+/** A matched part, when present, within [lo, hi]. */
+function inRange(part: string | undefined, lo: number, hi: number): boolean {
+  return part === undefined || (Number(part) >= lo && Number(part) <= hi);
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

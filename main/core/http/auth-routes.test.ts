@@ -165,11 +165,30 @@ describe('auth rate limits per client', () => {
       logFault: () => undefined,
     });
 
-  it('holds back a client whose authentications failed, from any address, and not the other clients', async () => {
+  it('holds back a client whose signed assertions failed, from any address, and not the other clients at its address', async () => {
     const l = limiter();
     for (let i = 0; i < 3; i++) expect((await send(l, 'a1', 'svc', true)).status).toBe(401);
     expect((await send(l, 'a2', 'svc', false)).status).toBe(429); // the client's bucket is empty
     expect((await send(l, 'a2', 'other', false)).status).toBe(200); // another client elsewhere
-    expect((await send(l, 'a1', 'other', false)).status).toBe(429); // the address's bucket is empty too
+    // Loopback is every local program's address: a failing one does not lock the others out.
+    expect((await send(l, 'a1', 'other', false)).status).toBe(200);
+  });
+
+  it('gives back what it took when another bucket refuses: a refused attempt counts nowhere', async () => {
+    const l = limiter();
+    for (let i = 0; i < 3; i++) expect((await send(l, 'a1', 'svc', true)).status).toBe(401);
+    // Basic credentials count per address and per client; 'svc' is empty, so nothing is taken from a1.
+    const basic = (user: string, fail: boolean) =>
+      serveAuth(
+        Object.assign(Readable.from([Buffer.from(`grant_type=client_credentials${fail ? '&fail=1' : ''}`)]), {
+          method: 'POST',
+          headers: { 'content-type': FORM['content-type'], authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` },
+        }) as unknown as IncomingMessage,
+        new URL('http://127.0.0.1/auth/token'),
+        { handler, origin: 'http://127.0.0.1', maxBodyBytes: 4096, limiter: l, client: 'a1', logFault: () => undefined },
+      );
+    for (let i = 0; i < 5; i++) expect((await basic('svc', true)).status).toBe(429);
+    for (let i = 0; i < 3; i++) expect((await basic('app2', true)).status, `attempt ${i + 1}`).toBe(401); // a1's three are all still there
+    expect((await basic('app3', true)).status).toBe(429);
   });
 });

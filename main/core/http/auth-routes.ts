@@ -43,8 +43,9 @@ export interface AuthContext {
 /**
  * The rate limits count failed authentications only (a wrong client assertion or secret,
  * password, code or refresh token: AuthResponse.authFailed), per caller address and, for a
- * client that authenticates itself, per client; a client that authenticates correctly is
- * never held back by its own traffic. As for bearer tokens (bearer.ts), each attempt takes
+ * client that authenticates itself, per client; a signed client assertion counts against
+ * its client only (it cannot be guessed, and loopback is every local program's address).
+ * A client that authenticates correctly is never held back by its own traffic. As for bearer tokens (bearer.ts), each attempt takes
  * one up front and a successful one gives it back, so concurrent guesses cannot overshoot;
  * while a bucket is empty attempts are refused unchecked, with 429 and Retry-After.
  */
@@ -67,14 +68,20 @@ export async function serveAuth(req: IncomingMessage, url: URL, ctx: AuthContext
     }
     if (isLimited(method, path)) {
       const client = authenticatingClient(authReq);
-      const keys = [`address ${ctx.client}`, ...(client ? [`client ${client}`] : [])];
+      // A signed client assertion cannot be guessed: its failures count against its client
+      // only, so one failing local program does not lock the others on loopback out.
+      // Secrets, passwords, codes and refresh tokens count per address too.
+      const keys = client?.signed ? [`client ${client.id}`] : [`address ${ctx.client}`, ...(client ? [`client ${client.id}`] : [])];
       let wait = 0;
       for (const key of keys) {
         const w = ctx.limiter.take(key);
         if (w > 0) wait = Math.max(wait, w);
         else taken.push(key);
       }
-      if (wait > 0) return tooManyFailures(path, wait);
+      if (wait > 0) {
+        for (const key of taken) ctx.limiter.refund(key); // refused unchecked: it counts nowhere
+        return tooManyFailures(path, wait);
+      }
     }
     const res = await ctx.handler(authReq);
     if (!res.authFailed) for (const key of taken) ctx.limiter.refund(key);
@@ -102,12 +109,12 @@ function tooManyFailures(path: readonly string[], wait: number): AuthResponse {
  * clients (a client_id alone, Flint's UI among them) are many users under one id: counted
  * by address only.
  */
-function authenticatingClient(req: AuthRequest): string | undefined {
+function authenticatingClient(req: AuthRequest): { id: string; signed: boolean } | undefined {
   const assertion = req.form?.get('client_assertion');
   if (assertion) {
     try {
       const claims = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
-      if (typeof claims.iss === 'string' && claims.iss.length <= 256) return claims.iss;
+      if (typeof claims.iss === 'string' && claims.iss.length <= 256) return { id: claims.iss, signed: true };
     } catch {
       // unreadable: the handler refuses it; counted by address
     }
@@ -116,7 +123,7 @@ function authenticatingClient(req: AuthRequest): string | undefined {
   const basic = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(req.headers.authorization ?? '');
   if (!basic) return undefined;
   const user = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] ?? '';
-  return user && user.length <= 256 ? decodeURIComponentSafe(user) : undefined;
+  return user && user.length <= 256 ? { id: decodeURIComponentSafe(user), signed: false } : undefined;
 }
 
 function decodeURIComponentSafe(s: string): string {

@@ -5,7 +5,7 @@
  * RFC 7523, SMART asymmetric client authentication): RS384 or ES384, iss = sub =
  * client_id, aud = this token endpoint, exp at most five minutes ahead, jti used once.
  */
-import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { App } from '../apps';
 import { clientApp } from './clients';
 import type { SmartContext } from './context';
@@ -45,6 +45,12 @@ async function verifyAssertion(ctx: SmartContext, assertion: string, claimedId: 
     // Unverified: only to find which registered keys to verify with.
     const iss = decodeJwt(assertion).iss;
     clientId = claimedId ?? (typeof iss === 'string' ? iss : undefined);
+    // Keys come from the registration only: an assertion pointing at keys elsewhere
+    // (a JWKS URL, an embedded key or certificate) is refused, not followed.
+    const header = decodeProtectedHeader(assertion);
+    if (header.jku !== undefined || header.jwk !== undefined || header.x5u !== undefined) {
+      return refuse('the client assertion names keys outside its registration (jku, jwk or x5u)');
+    }
   } catch {
     return refuse('the client assertion is not a JWT');
   }

@@ -120,7 +120,7 @@ async function clientCredentials(ctx: SmartContext, v: Values, tokenUrl: string)
   // server grant less than asked; the response's `scope` says what was granted).
   const requested = v.scope.split(/\s+/).filter((s) => s.startsWith('system/')).join(' ');
   const role = ctx.accounts.users.roles().find((r) => r.name === app.role);
-  const scope = narrowScopes(narrowScopes(requested, app.scope), systemScopesOf(role?.permissions ?? []));
+  const scope = narrowScopes(narrowScopes(requested, app.scope, ctx.deps.isResourceType), systemScopesOf(role?.permissions ?? []));
   if (!scope) return oauthError('invalid_scope', 'none of the requested system scopes is allowed for this client');
   const access = await ctx.accounts.tokens.issueAccess({ sub: `client:${app.clientId}`, client_id: app.clientId, scope }, BACKEND_TTL_S);
   return json(200, { access_token: access.token, token_type: 'Bearer', expires_in: BACKEND_TTL_S, scope });

@@ -43,6 +43,8 @@ export interface SmartDeps {
   /** Whether Patient/<id> exists (a launch patient must). */
   patientExists(id: string): Promise<boolean>;
   now?: () => number;
+  /** Whether a resource type exists (scopes naming another type grant nothing); default: any. */
+  isResourceType?: (type: string) => boolean;
   /** Where unexpected faults are reported: stack locations only, never a message. */
   logFault?: (message: string) => void;
 }

@@ -8,7 +8,8 @@
  * Only the principal that started the export sees any of it; to anyone else a job is
  * unknown (404), as a job that expired is.
  */
-import { internalError, notFound, outcome } from '../../../../shared/fhir/outcome';
+import { forbidden, internalError, notFound, outcome } from '../../../../shared/fhir/outcome';
+import { decide } from '../../auth/access-policy';
 import { ExportJobError } from '../../bulk/export-jobs';
 import { SealedFileError } from '../../bulk/sealed-file';
 import { exportOwner } from '../operations/export';
@@ -42,6 +43,13 @@ export const exportCancel: Handler = async (req, ctx, { id = '' }) =>
 
 export const exportFile: Handler = async (req, ctx, { id = '', file = '' }) =>
   known(async () => {
+    // The token of the download must still cover the file's type (a narrower token of
+    // the same client, or one since restricted, gets nothing it no longer may read).
+    const type = /^([A-Z][A-Za-z]+)-\d+\.ndjson$/.exec(file)?.[1];
+    const p = req.principal;
+    if (p && type && type !== 'OperationOutcome' && !(decide(p, type, 'read').allow && decide(p, type, 'search').allow)) {
+      throw forbidden('Your token does not cover this file\'s resource type');
+    }
     const data = await ctx.exports!.file(id, file, exportOwner(req));
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
   }, ctx.exports);

@@ -63,11 +63,12 @@ async function kickOff(req: FhirRequest, ctx: FhirContext, level: ExportLevel, g
   if (!/respond-async/i.test(req.headers.prefer ?? '')) throw badRequest('A bulk export runs asynchronously: send Prefer: respond-async');
   const principal = req.principal;
   if (principal && !principal.permissions.some((p) => p.interactions.includes('export'))) throw forbidden('You are not permitted to export');
-  const source = await planExport(ctx, parseExportRequest(req, ctx.defs, level, groupId), principal);
+  const parsed = parseExportRequest(req, ctx.defs, level, groupId);
+  const source = await planExport(ctx, parsed, principal);
   const url = `${req.baseUrl}/${req.path.join('/')}${req.query.size > 0 ? `?${req.query.toString()}` : ''}`;
   let id: string;
   try {
-    id = ctx.exports.start(exportOwner(req), url, req.baseUrl, source);
+    id = ctx.exports.start(exportOwner(req), url, req.baseUrl, source, parsed.ignored);
   } catch (e) {
     if (e instanceof ExportJobError) throw tooManyRequests(e.message);
     throw e;
@@ -98,11 +99,19 @@ function criteriaOf(ctx: ExportServices, type: string, request: ExportRequest): 
   }
   const filters = request.typeFilters.get(type);
   if (!filters) return [base];
-  return filters.map((q) => {
+  const kept: Criterion[][] = [];
+  for (const q of filters) {
     const parsed = parseCriteria(ctx.defs, type, q);
-    if (parsed.unsupported.length > 0) throw badRequest(`_typeFilter uses search parameters ${type} does not have: ${parsed.unsupported.map(safeName).join(', ')}`);
-    return [...base, ...parsed.filters];
-  });
+    if (parsed.unsupported.length > 0) {
+      const what = `a _typeFilter for ${type} uses search parameters it does not have: ${parsed.unsupported.map(safeName).join(', ')}`;
+      if (!request.lenient) throw badRequest(what);
+      request.ignored.push(`${what}; that filter was ignored`);
+      continue;
+    }
+    kept.push([...base, ...parsed.filters]);
+  }
+  // Every filter of the type ignored: the type unfiltered, as if none had been given.
+  return kept.length > 0 ? kept : [base];
 }
 
 /** The patients a patient or group export covers (their ids). */
