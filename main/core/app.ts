@@ -45,6 +45,7 @@ import type { Definitions } from './fhir/definitions';
 import type { FhirRequest } from './fhir/types';
 import { createReceivePool, type ReceivePool } from './sync/receive-pool';
 import { ExportJobs } from './bulk/export-jobs';
+import { removeServerFile, writeServerFile } from './store/server-file';
 import { ImportJobs } from './bulk/import-jobs';
 import { createAuditPusher } from './sync/audit-push';
 
@@ -261,6 +262,9 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     cleanups.push(() => http.close());
     self.origin = http.origin;
     self.baseUrl = `${http.origin}/fhir`;
+    // Where this server listens, for commands that work through it (flint import).
+    writeServerFile(dataDir.dir, self.baseUrl);
+    cleanups.push(async () => removeServerFile(dataDir.dir));
     const setupUrl = setupToken ? `${http.origin}/setup#token=${setupToken.token}` : undefined;
     if (setupUrl) log(`First run: open ${setupUrl} within an hour to create the administrator.`);
     return {

@@ -7,13 +7,14 @@ import { auditCommand } from './audit';
 import type { Command } from './command';
 import { reindexCommand } from './reindex';
 import { exportCommand } from './export';
+import { importCommand } from './import';
 import { useSessionBus } from '../secrets/session-bus';
 import { serveCommand } from './serve';
 import { syncCommand } from './sync';
 import { tokenCommand } from './token';
 import { userCommand } from './user';
 
-const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, exportCommand, auditCommand, syncCommand];
+const commands: Command[] = [serveCommand, userCommand, appCommand, tokenCommand, reindexCommand, exportCommand, importCommand, auditCommand, syncCommand];
 
 const USAGE = `Usage: flint <command> [options]
 
