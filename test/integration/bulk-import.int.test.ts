@@ -6,7 +6,7 @@
  * everything exported from one workstation and imported into a fresh one gives the same
  * resources and the same search results.
  */
-import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,15 @@ describe('bulk import', () => {
     expect((await call(ws, 'GET', `${ws.baseUrl}/Observation/io1`)).text).toContain('"value":1.10');
     const found = JSON.parse((await call(ws, 'GET', `${ws.baseUrl}/Patient?family=One`)).text) as Bundle;
     expect(found.entry?.map((e) => e.resource?.id)).toEqual(['i1']);
+  });
+
+  it('records one AuditEvent per import run with its counts, besides one per resource written', async () => {
+    const events = (JSON.parse((await call(ws, 'GET', `${ws.baseUrl}/AuditEvent?_count=1000`)).text) as Bundle).entry!.map((e) => e.resource as AuditEvent);
+    const runs = events.filter((e) => JSON.stringify(e.subtype).includes('$import') && e.entity?.some((en) => en.detail?.some((d) => d.type === 'written')));
+    expect(runs).toHaveLength(1);
+    const detail = Object.fromEntries(runs[0]!.entity!.flatMap((en) => en.detail ?? []).map((d) => [d.type, d.valueString]));
+    expect(detail).toMatchObject({ written: '3', unchanged: '0', refused: '3' });
+    expect(events.filter((e) => e.entity?.some((en) => en.what?.reference?.startsWith('Patient/i1'))).length).toBeGreaterThan(0);
   });
 
   it('run again, writes nothing new: each resource once, no new versions', async () => {

@@ -122,6 +122,10 @@ function accessEntities(r: AccessRecord): AuditEventEntity[] {
     if (first) first.detail = [detail];
     else out.push({ type: ENTITY_TYPE.systemObject, detail: [detail] });
   }
+  if (r.counts) {
+    // What a bulk operation did, as numbers only (never content).
+    out.push({ type: ENTITY_TYPE.systemObject, detail: Object.entries(r.counts).map(([type, n]) => ({ type, valueString: String(n) })) });
+  }
   // BALP's patient entity: what `AuditEvent?patient=` finds (one per patient, not one event each).
   for (const id of new Set(r.patients.map((p) => p.replace(/^Patient\//, '')).filter(Boolean))) {
     out.push({ what: { reference: `Patient/${id}` }, type: ENTITY_TYPE.person, role: ENTITY_ROLE.patient });

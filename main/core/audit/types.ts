@@ -40,6 +40,8 @@ export interface AccessRecord {
   patients: string[];
   /** Index of the entry inside a Bundle, when this records one entry. */
   bundleEntry?: number;
+  /** Counts of what a bulk operation did (`$import`: read, written, unchanged, refused). */
+  counts?: Record<string, number>;
   recorded: Date;
 }
 

@@ -26,6 +26,7 @@ import type { FhirContext } from '../context';
 import type { Handler } from '../interactions/route';
 import { validResource } from '../resource-input';
 import { respond, type FhirRequest } from '../types';
+import { agentOf } from '../audit-records';
 import { exportOwner } from './export';
 
 /** Resources written per store commit. */
@@ -45,7 +46,7 @@ export const importOperation: Handler = async (req, ctx) => {
   const url = `${req.baseUrl}/$import`;
   let id: string;
   try {
-    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => runImport(ctx, req, inputs, signal, progress, report));
+    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => auditedImport(ctx, req, inputs, signal, progress, report));
   } catch (e) {
     if (e instanceof ExportJobError) throw tooManyRequests(e.message);
     throw e;
@@ -92,6 +93,33 @@ function localPath(raw: string, n: number): string {
   const path = fileURLToPath(u);
   if (!existsSync(path)) throw badRequest(`input ${n}: no such file or folder on this workstation`);
   return path;
+}
+
+/**
+ * The import, then one AuditEvent for the run with its counts (each write was recorded
+ * before its commit as well). A run that failed is recorded too, with what it had done.
+ */
+async function auditedImport(
+  ctx: FhirContext,
+  req: FhirRequest,
+  inputs: ImportInput[],
+  signal: AbortSignal,
+  progress: ImportProgress,
+  report: ReportError,
+): Promise<void> {
+  let status = 200;
+  try {
+    await runImport(ctx, req, inputs, signal, progress, report);
+  } catch (e) {
+    status = 500;
+    throw e;
+  } finally {
+    const counts = { read: progress.read, written: progress.written, unchanged: progress.unchanged, refused: progress.errors };
+    const agent = agentOf(req.principal, req.clientAddress);
+    await ctx.audit
+      ?.record([{ interaction: 'operation', operation: '$import', status, agent, patients: [], counts, recorded: new Date() }])
+      .catch(() => ctx.logFault?.('the audit record of an import could not be written'));
+  }
 }
 
 async function runImport(
