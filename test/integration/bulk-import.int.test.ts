@@ -8,6 +8,8 @@
  */
 import type { AuditEvent, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,6 +108,31 @@ describe('bulk import', () => {
     expect(r).toMatchObject({ written: 0, unchanged: 3, errors: 3 });
     const history = JSON.parse((await call(ws, 'GET', `${ws.baseUrl}/Patient/i1/_history`)).text) as Bundle;
     expect(history.entry).toHaveLength(1);
+  });
+
+  it('imports http:// inputs served on loopback, as they arrive; refuses any other host', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/data/more.ndjson') {
+        res.writeHead(200, { 'content-type': 'application/fhir+ndjson' });
+        res.end('{"resourceType":"Patient","id":"h1"}\n{"resourceType":"Patient","id":"h2","gender":"banana"}\n');
+      } else if (req.url === '/data/one.json') {
+        res.writeHead(200, { 'content-type': 'application/fhir+json' });
+        res.end('{"resourceType":"Practitioner","id":"h3"}');
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data`;
+    const body = (...urls: string[]) => JSON.stringify({ resourceType: 'Parameters', parameter: urls.map((u) => ({ name: 'input', part: [{ name: 'url', valueUri: u }] })) });
+    try {
+      expect(await runImport(ws, body(`${base}/more.ndjson`, `${base}/one.json`, `${base}/missing.ndjson`))).toMatchObject({ written: 2, errors: 2 });
+      expect((await call(ws, 'GET', `${ws.baseUrl}/Practitioner/h3`)).status).toBe(200);
+      const json = { prefer: 'respond-async', 'content-type': 'application/fhir+json' };
+      for (const u of ['http://example.org/x.ndjson', `http://user:pw@127.0.0.1:1/x.ndjson`, 'ftp://127.0.0.1/x.ndjson']) {
+        expect((await call(ws, 'POST', `${ws.baseUrl}/$import`, json, body(u))).status, u).toBe(400);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses lines of another type than their input names', async () => {

@@ -17,6 +17,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { parseJson } from '../../../shared/fhir/exact-json';
 
 export type ImportItem =
@@ -50,13 +51,43 @@ export function importFiles(paths: readonly string[]): string[] {
 
 export async function* readImportSources(paths: readonly string[]): AsyncGenerator<ImportItem> {
   for (const file of importFiles(paths)) {
-    if (/\.ndjson$/i.test(file)) yield* readNdjson(file);
+    if (/\.ndjson$/i.test(file)) yield* readNdjson(file, createReadStream(file, { encoding: 'utf8' }));
     else yield* readJsonFile(file);
   }
 }
 
-async function* readNdjson(file: string): AsyncGenerator<ImportItem> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+/**
+ * An NDJSON or JSON document served on loopback (an `http(s)://` input of `$import`), read
+ * as it arrives: nothing of it is written to disk. NDJSON when the URL ends in .ndjson or
+ * the server says so; otherwise one JSON Bundle or resource.
+ */
+export async function* readImportUrl(url: URL, fetchImpl: typeof fetch = fetch): AsyncGenerator<ImportItem> {
+  const name = url.pathname.split('/').pop() || url.host;
+  let res: Response;
+  try {
+    res = await fetchImpl(url, { headers: { accept: 'application/fhir+ndjson, application/fhir+json' }, redirect: 'error' });
+  } catch {
+    yield { kind: 'error', source: name, line: 0, message: 'the input could not be fetched' };
+    return;
+  }
+  if (!res.ok || !res.body) {
+    yield { kind: 'error', source: name, line: 0, message: `the input answered HTTP ${res.status}` };
+    return;
+  }
+  const type = res.headers.get('content-type') ?? '';
+  if (/\.ndjson$/i.test(url.pathname) || /ndjson/i.test(type)) {
+    yield* readNdjson(name, Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>).setEncoding('utf8'));
+    return;
+  }
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_JSON_FILE_BYTES) {
+    yield { kind: 'error', source: name, line: 0, message: `the input is larger than ${MAX_JSON_FILE_BYTES} bytes; serve it as NDJSON` };
+    return;
+  }
+  yield* fromJsonText(name, await res.text());
+}
+
+async function* readNdjson(file: string, input: NodeJS.ReadableStream): AsyncGenerator<ImportItem> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   for await (const text of lines) {
     line++;
@@ -72,7 +103,11 @@ async function* readJsonFile(file: string): AsyncGenerator<ImportItem> {
     yield { kind: 'error', source: file, line: 0, message: `the file is larger than ${MAX_JSON_FILE_BYTES} bytes; give it as NDJSON` };
     return;
   }
-  const parsed = parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+  yield* fromJsonText(file, await readFile(file, 'utf8'));
+}
+
+async function* fromJsonText(file: string, text: string): AsyncGenerator<ImportItem> {
+  const parsed = parse(text.replace(/^\uFEFF/, ''));
   if ('message' in parsed) {
     yield { kind: 'error', source: file, line: 0, message: parsed.message };
     return;

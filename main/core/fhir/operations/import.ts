@@ -2,9 +2,9 @@
  * $import kick-off (POST [base]/$import, in the shape the Azure FHIR service takes): a
  * Parameters resource with `inputFormat` (application/fhir+ndjson), `mode` (InitialLoad or
  * IncrementalLoad: the same here) and one `input` per source, each with a `url` and an
- * optional `type`. Flint is offline, so a url is a `file://` path on this workstation: an
- * NDJSON file, a JSON Bundle or resource, or a folder of them (Synthea output included;
- * bulk/import-sources.ts). Needs `Prefer: respond-async`; answers 202 with the status URL.
+ * optional `type`. Flint is offline, so a url is a `file://` path on this workstation (an
+ * NDJSON file, a JSON Bundle or resource, or a folder of them, Synthea output included) or
+ * an `http(s)://` URL on loopback, read as it arrives (bulk/import-sources.ts). Needs `Prefer: respond-async`; answers 202 with the status URL.
  *
  * Each resource keeps its id and is written like an update, 500 to a commit: validated
  * like any write (a refused line goes to the job's error file as an OperationOutcome, and
@@ -20,7 +20,7 @@ import { decimalTextsOf } from '../../../../shared/fhir/exact-json';
 import { badRequest, forbidden, isFhirError, notFound, outcome, tooManyRequests } from '../../../../shared/fhir/outcome';
 import { ExportJobError } from '../../bulk/export-jobs';
 import type { ImportProgress, ReportError } from '../../bulk/import-jobs';
-import { itemPlace, readImportSources } from '../../bulk/import-sources';
+import { itemPlace, readImportSources, readImportUrl } from '../../bulk/import-sources';
 import { lockKey, type PendingWrite } from '../../store/resource-store';
 import type { FhirContext } from '../context';
 import type { Handler } from '../interactions/route';
@@ -33,7 +33,8 @@ import { exportOwner } from './export';
 export const IMPORT_BATCH = 500;
 
 interface ImportInput {
-  path: string;
+  /** A file or folder on this workstation, or a document served on loopback. */
+  source: { path: string } | { url: URL };
   type?: string;
 }
 
@@ -72,7 +73,7 @@ function parseImportRequest(req: FhirRequest, ctx: FhirContext): ImportInput[] {
       const raw = url?.valueUri ?? url?.valueUrl ?? url?.valueString;
       if (typeof raw !== 'string') throw badRequest(`input ${n} has no url`);
       if (type !== undefined && (typeof type !== 'string' || !ctx.defs.isResourceType(type))) throw badRequest(`input ${n} names an unknown type`);
-      inputs.push({ path: localPath(raw, n), ...(typeof type === 'string' ? { type } : {}) });
+      inputs.push({ source: sourceOf(raw, n), ...(typeof type === 'string' ? { type } : {}) });
     } else if (p.name !== 'storageDetail') {
       throw badRequest(`$import does not take '${typeof p.name === 'string' ? p.name.slice(0, 40) : '?'}'`);
     }
@@ -81,18 +82,26 @@ function parseImportRequest(req: FhirRequest, ctx: FhirContext): ImportInput[] {
   return inputs;
 }
 
-/** A file:// URL on this workstation, which must exist. */
-function localPath(raw: string, n: number): string {
+/**
+ * A file:// URL on this workstation, which must exist, or an http(s):// URL on loopback
+ * (Flint is offline: nothing is fetched from another machine), without credentials in it.
+ */
+function sourceOf(raw: string, n: number): ImportInput['source'] {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
     throw badRequest(`input ${n}: the url is not a URL`);
   }
-  if (u.protocol !== 'file:') throw badRequest(`input ${n}: only file:// URLs on this workstation are imported`);
+  if (u.protocol === 'http:' || u.protocol === 'https:') {
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) throw badRequest(`input ${n}: http(s) inputs must be on this workstation (127.0.0.1, localhost or [::1])`);
+    if (u.username || u.password) throw badRequest(`input ${n}: put no credentials in an input's url`);
+    return { url: u };
+  }
+  if (u.protocol !== 'file:') throw badRequest(`input ${n}: inputs are file:// paths on this workstation, or http(s):// URLs on loopback`);
   const path = fileURLToPath(u);
   if (!existsSync(path)) throw badRequest(`input ${n}: no such file or folder on this workstation`);
-  return path;
+  return { path };
 }
 
 /**
@@ -139,7 +148,8 @@ async function runImport(
       batch = [];
       keys.clear();
     };
-    for await (const item of readImportSources([input.path])) {
+    const items = 'path' in input.source ? readImportSources([input.source.path]) : readImportUrl(input.source.url);
+    for await (const item of items) {
       if (signal.aborted) return;
       progress.read++;
       const place = itemPlace(item);
