@@ -26,6 +26,7 @@ const BENCHES = [
   ['synthea-load', 'bench/synthea-load.mjs', values.quick ? ['--limit', '10'] : []],
   ['validate', 'bench/validate.mjs', values.quick ? ['--rounds', '1'] : []],
   ['export', 'bench/export.mjs', values.quick ? ['--copies', '1'] : []],
+  ['import', 'bench/import.mjs', []],
   ['search', 'bench/search.mjs', values.quick ? ['--quick'] : []],
   ['sync', 'bench/sync.mjs', values.quick ? ['--quick'] : []],
   ['ui', 'bench/ui.mjs', values.quick ? ['--quick'] : []],
