@@ -30,6 +30,8 @@ const BENCHES = [
   ['search', 'bench/search.mjs', values.quick ? ['--quick'] : []],
   ['sync', 'bench/sync.mjs', values.quick ? ['--quick'] : []],
   ['ui', 'bench/ui.mjs', values.quick ? ['--quick'] : []],
+  ['load', 'bench/load.mjs', values.quick ? ['--seconds', '10', '--baseline-seconds', '3', '--bundles', '3', '--patients', '50'] : []],
+  ['cold-start', 'bench/cold-start.mjs', values.quick ? ['--resources', '5000', '--runs', '1', '--load-seconds', '5'] : []],
 ];
 const only = values.only?.split(',');
 const resultsDir = join(REPO, 'bench/results');
