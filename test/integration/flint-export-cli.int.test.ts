@@ -81,7 +81,10 @@ describe('flint export', () => {
     const r = await runFlint(['export', '--out', full, '--data-dir', ws.dataDir]);
     expect(r.code).toBe(1);
     expect(readdirSync(full)).toEqual(['keep.txt']);
-    const later = await runFlint(['export', '--out', join(outs, 'later'), '--since', '2999-01-01T00:00:00Z', '--data-dir', ws.dataDir]);
+    const future = await runFlint(['export', '--out', join(outs, 'future'), '--since', '2999-01-01T00:00:00Z', '--data-dir', ws.dataDir]);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/in the future/);
+    const later = await runFlint(['export', '--out', join(outs, 'later'), '--since', new Date().toISOString(), '--data-dir', ws.dataDir]);
     expect(later.code, later.stderr).toBe(0);
     expect(later.stdout).toMatch(/Exported 0 resources/);
   });

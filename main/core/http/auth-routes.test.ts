@@ -174,6 +174,21 @@ describe('auth rate limits per client', () => {
     expect((await send(l, 'a1', 'other', false)).status).toBe(200);
   });
 
+  it('counts a sign-in with a stray client_assertion field per address all the same (the password is what is checked)', async () => {
+    const l = limiter();
+    const signIn = (iss: string) =>
+      serveAuth(
+        Object.assign(Readable.from([Buffer.from(`username=u&password=p&fail=1&client_assertion=${assertionOf(iss)}`)]), {
+          method: 'POST',
+          headers: { 'content-type': FORM['content-type'] },
+        }) as unknown as IncomingMessage,
+        new URL('http://127.0.0.1/auth/authorize'),
+        { handler, origin: 'http://127.0.0.1', maxBodyBytes: 4096, limiter: l, client: 'a1', logFault: () => undefined },
+      );
+    for (let i = 0; i < 3; i++) expect((await signIn(`junk${i}`)).status).toBe(401);
+    expect((await signIn('junk-new')).status).toBe(429); // a new iss each time does not buy new attempts
+  });
+
   it('gives back what it took when another bucket refuses: a refused attempt counts nowhere', async () => {
     const l = limiter();
     for (let i = 0; i < 3; i++) expect((await send(l, 'a1', 'svc', true)).status).toBe(401);

@@ -14,6 +14,9 @@ import type { AuthHandler, AuthRequest, AuthResponse } from '../auth/smart/types
 
 export const AUTH_PREFIX = '/auth';
 
+/** The endpoints where a client authenticates itself (RFC 6749 2.3, RFC 7009, RFC 7662). */
+const CLIENT_AUTH_PATHS: ReadonlySet<string> = new Set(['token', 'introspect', 'revoke']);
+
 /** Forms carry a few parameters and perhaps a signed client assertion: never megabytes. */
 export const MAX_FORM_BYTES = 64 * 1024;
 
@@ -71,7 +74,10 @@ export async function serveAuth(req: IncomingMessage, url: URL, ctx: AuthContext
       // A signed client assertion cannot be guessed: its failures count against its client
       // only, so one failing local program does not lock the others on loopback out.
       // Secrets, passwords, codes and refresh tokens count per address too.
-      const keys = client?.signed ? [`client ${client.id}`] : [`address ${ctx.client}`, ...(client ? [`client ${client.id}`] : [])];
+      // Only where a client authenticates itself (token, introspect, revoke): elsewhere a
+      // stray client_assertion field is not what is checked (a password is) and changes nothing.
+      const signedClient = client?.signed && CLIENT_AUTH_PATHS.has(path.join('/'));
+      const keys = signedClient ? [`client ${client!.id}`] : [`address ${ctx.client}`, ...(client ? [`client ${client.id}`] : [])];
       let wait = 0;
       for (const key of keys) {
         const w = ctx.limiter.take(key);
@@ -99,7 +105,7 @@ export async function serveAuth(req: IncomingMessage, url: URL, ctx: AuthContext
  * authorization endpoint (RFC 6749 4.1.2.1) and Flint's lock and unlock.
  */
 function tooManyFailures(path: readonly string[], wait: number): AuthResponse {
-  const code = ['token', 'introspect', 'revoke'].includes(path.join('/')) ? 'invalid_client' : 'temporarily_unavailable';
+  const code = CLIENT_AUTH_PATHS.has(path.join('/')) ? 'invalid_client' : 'temporarily_unavailable';
   return oauthError(429, code, `Too many failed authentications from this address or for this client; retry in ${wait} s`, { 'Retry-After': String(wait) });
 }
 

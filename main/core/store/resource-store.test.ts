@@ -51,6 +51,25 @@ describe('ResourceStore', () => {
     expect((await store.head('Basic', 'a'))!.deleted).toBe(true);
   });
 
+  it('reads every current head from the change feed, in pages, without versions and with exact decimals', async () => {
+    const writes = Array.from({ length: 25 }, (_, i) => ({ type: 'Basic', id: `b${i}`, method: 'PUT' as const, resource: basic(`v${i}`) }));
+    await store.commit(writes, new Map());
+    // b0 changed and b1 deleted: their heads show the latest state, each once per change listed.
+    await store.commit([{ type: 'Basic', id: 'b0', method: 'PUT', resource: basic('changed') }], new Map([[lockKey('Basic', 'b0'), (await store.head('Basic', 'b0'))!]]));
+    await store.commit([{ type: 'Basic', id: 'b1', method: 'DELETE' }], new Map([[lockKey('Basic', 'b1'), (await store.head('Basic', 'b1'))!]]));
+    const pages: number[] = [];
+    const heads = new Map<string, { text?: string; deleted: boolean }>();
+    for await (const page of store.allHeads(10)) {
+      pages.push(page.length);
+      for (const h of page) heads.set(h.id, { text: (h.resource as { code?: { text?: string } } | undefined)?.code?.text, deleted: h.deleted });
+    }
+    expect(pages.length).toBeGreaterThan(2); // paged: the feed also holds the 27 version documents
+    expect(heads.size).toBe(25);
+    expect(heads.get('b0')).toEqual({ text: 'changed', deleted: false });
+    expect(heads.get('b1')?.deleted).toBe(true);
+    expect(heads.get('b24')).toEqual({ text: 'v24', deleted: false });
+  });
+
   it('groups concurrent commits and answers each once its documents are stored', async () => {
     const commits = Array.from({ length: 40 }, (_, i) =>
       store.commit([{ type: 'Basic', id: `g${i}`, method: 'POST', resource: basic(`g${i}`) }], new Map()),

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Subject } from 'rxjs';
 import { CONFLICT_TAG, withoutConflictTag } from '../../../shared/fhir/sync-tags';
 import {
+  HEAD_PREFIX,
   RANGE_END,
   VERSION_PREFIX,
   headId,
@@ -109,6 +110,26 @@ export class ResourceStore {
     const out = new Map<string, HeadDoc>();
     for (const doc of docs) if (doc) out.set(lockKey(doc.type, doc.id), doc);
     return out;
+  }
+
+  /**
+   * Every current head, read from the change feed a page at a time (a bulk export of most
+   * of the store: one query per page, where heads() reads each resource on its own). The
+   * feed lists a document at its latest change, so one rewritten while this reads may come
+   * twice: callers keep the first. Version documents are skipped.
+   */
+  async *allHeads(pageSize = 2000): AsyncGenerator<HeadDoc[]> {
+    let since: number | string = 0;
+    for (;;) {
+      const res = await this.db.changes({ since, include_docs: true, limit: pageSize });
+      const heads: HeadDoc[] = [];
+      for (const ch of res.results) {
+        if (ch.id.startsWith(HEAD_PREFIX) && ch.doc && !ch.deleted) heads.push(withStoredDecimals(ch.doc as unknown as HeadDoc));
+      }
+      if (heads.length > 0) yield heads;
+      if (res.results.length < pageSize) return;
+      since = res.last_seq;
+    }
   }
 
   async version(type: string, id: string, vid: string): Promise<VersionRecord | undefined> {

@@ -25,6 +25,11 @@ import { respond, type FhirRequest } from '../types';
 
 /** Heads read from the store at a time. */
 const READ_BATCH = 500;
+/**
+ * From this many resources on, an export reads the whole change feed once (a page per
+ * query) and keeps the wanted heads, rather than reading each one by id.
+ */
+const FEED_READ_MIN = 5_000;
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
 export const exportSystem: Handler = (req, ctx) => kickOff(req, ctx, 'system');
@@ -166,7 +171,29 @@ function sourceOf(ctx: ExportServices, request: ExportRequest, types: string[], 
       for (const c of criteria.get(type) ?? [[]]) for (const id of ctx.search.matchIds(type, [...confine, ...c])) ids.add(id);
       if (ids.size > 0) plan.push({ type, ids: [...ids].sort() });
     }
-    progress({ done: 0, total: plan.reduce((n, p) => n + p.ids.length, 0) });
+    const total = plan.reduce((n, p) => n + p.ids.length, 0);
+    progress({ done: 0, total });
+    if (total >= FEED_READ_MIN) {
+      // Most of the store: one pass over the change feed, keeping the wanted heads.
+      const wanted = new Map(plan.map((p) => [p.type, new Set(p.ids)]));
+      const seen = new Set<string>();
+      for await (const page of ctx.store.allHeads()) {
+        if (signal.aborted) return;
+        const byType = new Map<string, Resource[]>();
+        for (const head of page) {
+          const key = `${head.type}/${head.id}`;
+          if (!wanted.get(head.type)?.has(head.id) || seen.has(key)) continue;
+          seen.add(key);
+          const r = await asOf(ctx, head, transactionTime);
+          if (!r) continue;
+          const list = byType.get(head.type) ?? [];
+          list.push(subset(r, request.elements));
+          byType.set(head.type, list);
+        }
+        for (const [type, resources] of byType) yield { type, resources };
+      }
+      return;
+    }
     for (const { type, ids } of plan) {
       for (let i = 0; i < ids.length; i += READ_BATCH) {
         if (signal.aborted) return;
