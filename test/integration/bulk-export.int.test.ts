@@ -199,40 +199,30 @@ describe('bulk export', () => {
       expect(add.code, add.stderr).toBe(0);
       const clientId = /^client_id: (\S+)$/m.exec(add.stdout)![1]!;
       const smart = JSON.parse((await call('GET', `${ws.baseUrl}/.well-known/smart-configuration`, undefined)).text) as { token_endpoint: string };
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'RS384', kid: 'k1', typ: 'JWT' })
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setAudience(smart.token_endpoint)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 240)
-        .setJti(randomUUID())
-        .sign(pair.privateKey);
-      const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope: 'system/*.cruds' };
-      const t = await fetch(smart.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-      const token = (await t.json()) as { access_token: string; scope: string };
-      expect(t.status).toBe(200);
+      /** A token for this client by a freshly signed assertion (each needs its own jti). */
+      const tokenFor = async (scope: string) => {
+        const now = Math.floor(Date.now() / 1000);
+        const assertion = await new SignJWT({})
+          .setProtectedHeader({ alg: 'RS384', kid: 'k1', typ: 'JWT' })
+          .setIssuer(clientId)
+          .setSubject(clientId)
+          .setAudience(smart.token_endpoint)
+          .setIssuedAt(now)
+          .setExpirationTime(now + 240)
+          .setJti(randomUUID())
+          .sign(pair.privateKey);
+        const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope };
+        const t = await fetch(smart.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+        expect(t.status).toBe(200);
+        return (await t.json()) as { access_token: string; scope: string };
+      };
+      const token = await tokenFor('system/*.cruds');
       expect(token.scope).toBe('system/*.rs'); // what an exporter may have of what it asked for
       const { byType } = await exportAll('$export?_type=Patient,Observation', token.access_token);
       expect(ids(byType.get('Patient'))).toEqual(['pa', 'pb', 'pc']);
       expect(ids(byType.get('Observation'))).toEqual(['oa', 'ob', 'onone']);
       // A narrower token of the same client gets no file of a type it no longer covers.
-      const narrowAssertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'RS384', kid: 'k1', typ: 'JWT' })
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setAudience(smart.token_endpoint)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 240)
-        .setJti(randomUUID())
-        .sign(pair.privateKey);
-      const t2 = await fetch(smart.token_endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...form, client_assertion: narrowAssertion, scope: 'system/Observation.rs' }).toString(),
-      });
-      const narrow = ((await t2.json()) as { access_token: string }).access_token;
+      const narrow = (await tokenFor('system/Observation.rs')).access_token;
       const k0 = await kickOff('$export?_type=Patient,Observation', token.access_token);
       const done = JSON.parse((await finished(k0.headers.get('content-location')!, token.access_token)).text) as Manifest;
       const fileOf = (type: string) => done.output.find((o) => o.type === type)!.url;

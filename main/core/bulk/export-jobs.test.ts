@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExportJobError, ExportJobs, MAX_PER_FILE, MAX_RUNNING, type ExportSource } from './export-jobs';
+import { ExportJobs, MAX_PER_FILE, MAX_RUNNING, type ExportSource } from './export-jobs';
+import { JobError } from './job-registry';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-export-jobs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -57,9 +58,9 @@ describe('export jobs', () => {
       expect(s.manifest.output[2]!.url).toBe(`http://x/fhir/_export/${id}/Patient-2.ndjson`);
       const second = (await jobs.file(id, 'Patient-2.ndjson', 'u1')).toString('utf8');
       expect(second).toBe(`{"resourceType":"Patient","id":"p${MAX_PER_FILE}"}\n{"resourceType":"Patient","id":"p${MAX_PER_FILE + 1}"}\n`);
-      expect(() => jobs.status(id, 'u2')).toThrow(ExportJobError);
-      await expect(jobs.file(id, 'Patient-2.ndjson', 'u2')).rejects.toBeInstanceOf(ExportJobError);
-      await expect(jobs.file(id, '../../etc/passwd', 'u1')).rejects.toBeInstanceOf(ExportJobError);
+      expect(() => jobs.status(id, 'u2')).toThrow(JobError);
+      await expect(jobs.file(id, 'Patient-2.ndjson', 'u2')).rejects.toBeInstanceOf(JobError);
+      await expect(jobs.file(id, '../../etc/passwd', 'u1')).rejects.toBeInstanceOf(JobError);
     } finally {
       await jobs.close();
     }
@@ -69,12 +70,12 @@ describe('export jobs', () => {
     const jobs = jobsAt();
     try {
       const running = Array.from({ length: MAX_RUNNING }, () => jobs.start('u1', 'r', 'b', endless));
-      expect(() => jobs.start('u1', 'r', 'b', endless)).toThrow(ExportJobError);
+      expect(() => jobs.start('u1', 'r', 'b', endless)).toThrow(JobError);
       const dir = (id: string) => join(jobs['opts'].dir, id);
       await until(() => existsSync(dir(running[0]!)));
       await jobs.cancel(running[0]!, 'u1');
       expect(existsSync(dir(running[0]!))).toBe(false);
-      expect(() => jobs.status(running[0]!, 'u1')).toThrow(ExportJobError);
+      expect(() => jobs.status(running[0]!, 'u1')).toThrow(JobError);
       jobs.start('u1', 'r', 'b', endless); // a slot is free again
     } finally {
       await jobs.close();
@@ -99,7 +100,7 @@ describe('export jobs', () => {
       await until(() => jobs.status(good, 'u1').state === 'done');
       expect(readdirSync(join(jobs['opts'].dir, good))).toEqual(['Patient-1.ndjson']);
       await until(() => !existsSync(join(jobs['opts'].dir, good)));
-      expect(() => jobs.status(good, 'u1')).toThrow(ExportJobError);
+      expect(() => jobs.status(good, 'u1')).toThrow(JobError);
     } finally {
       await jobs.close();
     }

@@ -12,10 +12,12 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyJson } from '../../../shared/fhir/exact-json';
+import { JobError, JobRegistry, type Job as RegistryJob } from './job-registry';
 import { readSealed, SealedWriter } from './sealed-file';
+
 
 /** Resources per file: files stay a size a client can fetch and a server can decrypt in one piece. */
 export const MAX_PER_FILE = 50_000;
@@ -57,22 +59,16 @@ interface FileEntry {
   count: number;
 }
 
-interface Job {
-  id: string;
-  owner: string;
+interface Job extends RegistryJob {
   request: string;
   baseUrl: string;
   transactionTime: string;
-  state: 'running' | 'done' | 'failed';
   progress: ExportProgress;
   files: FileEntry[];
   /** OperationOutcome files: what a lenient request had ignored. */
   errorFiles: FileEntry[];
   message?: string;
   expires?: number;
-  abort: AbortController;
-  /** Settles when the job's run has ended (done, failed or cancelled). */
-  ended: Promise<void>;
 }
 
 export interface ExportJobsOptions {
@@ -87,28 +83,16 @@ export interface ExportJobsOptions {
   log?: (line: string) => void;
 }
 
-export class ExportJobError extends Error {
-  constructor(
-    readonly reason: 'not-found' | 'busy',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export class ExportJobs {
-  private readonly jobs = new Map<string, Job>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly jobs: JobRegistry<Job>;
   private readonly retentionMs: number;
   private readonly now: () => number;
-  private closed = false;
 
   constructor(private readonly opts: ExportJobsOptions) {
     this.retentionMs = opts.retentionMs ?? 60 * 60 * 1000;
     this.now = opts.now ?? Date.now;
     // Jobs live in memory: whatever an earlier run left is no one's any more.
-    rmSync(opts.dir, { recursive: true, force: true });
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.jobs = new JobRegistry(opts.dir, MAX_RUNNING, 'export');
   }
 
   /**
@@ -116,9 +100,7 @@ export class ExportJobs {
    * export runs in the background. `request` is the kick-off URL, for the manifest.
    */
   start(owner: string, request: string, baseUrl: string, source: ExportSource, ignored: readonly string[] = []): string {
-    if (this.closed) throw new ExportJobError('busy', 'the server is shutting down');
-    const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
-    if (running >= MAX_RUNNING) throw new ExportJobError('busy', `${running} exports are running; try again when one has finished`);
+    this.jobs.admit();
     const id = randomUUID();
     const job: Job = {
       id,
@@ -133,57 +115,35 @@ export class ExportJobs {
       abort: new AbortController(),
       ended: Promise.resolve(),
     };
-    this.jobs.set(id, job);
+    this.jobs.add(job);
     job.ended = this.run(job, source, ignored);
     return id;
   }
 
   /** The job's status, for its owner only (anyone else: not found). */
   status(id: string, owner: string): ExportStatus {
-    const job = this.owned(id, owner);
+    const job = this.jobs.owned(id, owner);
     if (job.state === 'running') return { state: 'running', progress: { ...job.progress } };
     if (job.state === 'failed') return { state: 'failed', message: job.message ?? 'the export failed' };
     return { state: 'done', manifest: this.manifest(job), expires: job.expires ?? this.now() };
   }
 
   /** Cancels a running job or deletes a finished one's files (DELETE on the status URL). */
-  async cancel(id: string, owner: string): Promise<void> {
-    const job = this.owned(id, owner);
-    job.abort.abort();
-    this.jobs.delete(id);
-    await job.ended.catch(() => undefined);
-    this.remove(job);
+  cancel(id: string, owner: string): Promise<void> {
+    return this.jobs.cancel(id, owner);
   }
 
   /** The decrypted NDJSON of one of a completed job's files, for its owner only. */
   async file(id: string, name: string, owner: string): Promise<Buffer> {
-    const job = this.owned(id, owner);
+    const job = this.jobs.owned(id, owner);
     const entry = job.state === 'done' ? [...job.files, ...job.errorFiles].find((f) => f.name === name) : undefined;
-    if (!entry) throw new ExportJobError('not-found', 'no such file in this export');
-    return readSealed(join(this.jobDir(job), entry.name), this.opts.key, `${job.id}/${entry.name}`);
+    if (!entry) throw new JobError('not-found', 'no such file in this export');
+    return readSealed(join(this.jobs.folder(job), entry.name), this.opts.key, `${job.id}/${entry.name}`);
   }
 
   /** Cancels every job and removes every file. */
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    const jobs = [...this.jobs.values()];
-    this.jobs.clear();
-    for (const job of jobs) job.abort.abort();
-    await Promise.all(jobs.map((j) => j.ended.catch(() => undefined)));
-    rmSync(this.opts.dir, { recursive: true, force: true });
-  }
-
-  private owned(id: string, owner: string): Job {
-    const job = this.jobs.get(id);
-    // Another principal's job is indistinguishable from none (its existence is not theirs to learn).
-    if (!job || job.owner !== owner) throw new ExportJobError('not-found', 'no such export');
-    return job;
-  }
-
-  private jobDir(job: Job): string {
-    return join(this.opts.dir, job.id);
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 
   private manifest(job: Job): ExportManifest {
@@ -198,7 +158,7 @@ export class ExportJobs {
   }
 
   private async run(job: Job, source: ExportSource, ignored: readonly string[]): Promise<void> {
-    const dir = this.jobDir(job);
+    const dir = this.jobs.folder(job);
     const writers = new Map<string, { writer: SealedWriter; entry: FileEntry }>();
     const signal = job.abort.signal;
     try {
@@ -238,29 +198,15 @@ export class ExportJobs {
       if (signal.aborted) return;
       job.state = 'done';
       job.expires = this.now() + this.retentionMs;
-      this.expireLater(job);
+      this.jobs.expireLater(job, this.retentionMs);
     } catch (e) {
       for (const { writer } of writers.values()) await writer.abort();
       if (signal.aborted) return;
       job.state = 'failed';
       job.message = e instanceof Error && (e as { status?: number }).status ? e.message : 'the export failed; see the server log';
       if (!(e as { status?: number }).status) this.opts.log?.(`[fault] an export failed (${e instanceof Error ? e.name : 'error'})`);
-      this.remove(job);
-      this.expireLater(job); // its status stays readable as long as a result would have
+      this.jobs.removeFolder(job);
+      this.jobs.expireLater(job, this.retentionMs); // its status stays readable as long as a result would have
     }
-  }
-
-  private expireLater(job: Job): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
-      this.remove(job);
-    }, this.retentionMs);
-    timer.unref();
-    this.timers.add(timer);
-  }
-
-  private remove(job: Job): void {
-    rmSync(this.jobDir(job), { recursive: true, force: true });
   }
 }

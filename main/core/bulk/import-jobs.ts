@@ -9,9 +9,9 @@
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExportJobError } from './export-jobs';
+import { JobError, JobRegistry, type Job as RegistryJob } from './job-registry';
 import { readSealed, SealedWriter } from './sealed-file';
 
 export const MAX_RUNNING_IMPORTS = 1;
@@ -46,17 +46,12 @@ export type ImportStatus =
   | { state: 'done'; summary: ImportSummary }
   | { state: 'failed'; message: string; progress: ImportProgress };
 
-interface Job {
-  id: string;
-  owner: string;
+interface Job extends RegistryJob {
   request: string;
   baseUrl: string;
   transactionTime: string;
-  state: 'running' | 'done' | 'failed';
   progress: ImportProgress;
   message?: string;
-  abort: AbortController;
-  ended: Promise<void>;
 }
 
 export interface ImportJobsOptions {
@@ -68,19 +63,14 @@ export interface ImportJobsOptions {
 }
 
 export class ImportJobs {
-  private readonly jobs = new Map<string, Job>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  private readonly jobs: JobRegistry<Job>;
 
   constructor(private readonly opts: ImportJobsOptions) {
-    rmSync(opts.dir, { recursive: true, force: true });
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.jobs = new JobRegistry(opts.dir, MAX_RUNNING_IMPORTS, 'import');
   }
 
   start(owner: string, request: string, baseUrl: string, run: ImportRun): string {
-    if (this.closed) throw new ExportJobError('busy', 'the server is shutting down');
-    const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
-    if (running >= MAX_RUNNING_IMPORTS) throw new ExportJobError('busy', 'an import is running; try again when it has finished');
+    this.jobs.admit();
     const id = randomUUID();
     const job: Job = {
       id,
@@ -93,13 +83,13 @@ export class ImportJobs {
       abort: new AbortController(),
       ended: Promise.resolve(),
     };
-    this.jobs.set(id, job);
+    this.jobs.add(job);
     job.ended = this.run(job, run);
     return id;
   }
 
   status(id: string, owner: string): ImportStatus {
-    const job = this.owned(id, owner);
+    const job = this.jobs.owned(id, owner);
     if (job.state === 'running') return { state: 'running', progress: { ...job.progress } };
     if (job.state === 'failed') return { state: 'failed', message: job.message ?? 'the import failed', progress: { ...job.progress } };
     const p = job.progress;
@@ -119,38 +109,22 @@ export class ImportJobs {
   }
 
   /** Stops a running import after the batch in flight (what was committed stays), or forgets a finished one. */
-  async cancel(id: string, owner: string): Promise<void> {
-    const job = this.owned(id, owner);
-    job.abort.abort();
-    this.jobs.delete(id);
-    await job.ended.catch(() => undefined);
-    rmSync(join(this.opts.dir, job.id), { recursive: true, force: true });
+  cancel(id: string, owner: string): Promise<void> {
+    return this.jobs.cancel(id, owner);
   }
 
   async errors(id: string, name: string, owner: string): Promise<Buffer> {
-    const job = this.owned(id, owner);
-    if (job.state === 'running' || name !== ERROR_FILE || job.progress.errors === 0) throw new ExportJobError('not-found', 'no such file');
-    return readSealed(join(this.opts.dir, job.id, ERROR_FILE), this.opts.key, `${job.id}/${ERROR_FILE}`);
+    const job = this.jobs.owned(id, owner);
+    if (job.state === 'running' || name !== ERROR_FILE || job.progress.errors === 0) throw new JobError('not-found', 'no such file');
+    return readSealed(join(this.jobs.folder(job), ERROR_FILE), this.opts.key, `${job.id}/${ERROR_FILE}`);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    const jobs = [...this.jobs.values()];
-    this.jobs.clear();
-    for (const j of jobs) j.abort.abort();
-    await Promise.all(jobs.map((j) => j.ended.catch(() => undefined)));
-    rmSync(this.opts.dir, { recursive: true, force: true });
-  }
-
-  private owned(id: string, owner: string): Job {
-    const job = this.jobs.get(id);
-    if (!job || job.owner !== owner) throw new ExportJobError('not-found', 'no such import');
-    return job;
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 
   private async run(job: Job, run: ImportRun): Promise<void> {
-    const dir = join(this.opts.dir, job.id);
+    const dir = this.jobs.folder(job);
     mkdirSync(dir, { mode: 0o700 });
     const writer = await SealedWriter.create(join(dir, ERROR_FILE), this.opts.key, `${job.id}/${ERROR_FILE}`);
     const report: ReportError = async (outcome) => {
@@ -168,12 +142,6 @@ export class ImportJobs {
       job.message = e instanceof Error && status ? e.message : 'the import failed; what was committed before stays; see the server log';
       if (!status) this.opts.log?.(`[fault] an import failed (${e instanceof Error ? e.name : 'error'})`);
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
-      rmSync(dir, { recursive: true, force: true });
-    }, this.opts.retentionMs ?? 60 * 60 * 1000);
-    timer.unref();
-    this.timers.add(timer);
+    this.jobs.expireLater(job, this.opts.retentionMs ?? 60 * 60 * 1000);
   }
 }

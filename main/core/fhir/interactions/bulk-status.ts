@@ -10,7 +10,7 @@
  */
 import { forbidden, internalError, notFound, outcome } from '../../../../shared/fhir/outcome';
 import { decide } from '../../auth/access-policy';
-import { ExportJobError } from '../../bulk/export-jobs';
+import { JobError } from '../../bulk/job-registry';
 import { SealedFileError } from '../../bulk/sealed-file';
 import { exportOwner } from '../operations/export';
 import { respond, type FhirResponse } from '../types';
@@ -84,7 +84,7 @@ async function known(fn: () => Promise<FhirResponse>, jobs: unknown): Promise<Fh
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof ExportJobError) throw notFound(e.message);
+    if (e instanceof JobError) throw notFound(e.message);
     if (e instanceof SealedFileError) throw internalError(); // tampered or cut: never served
     throw e;
   }

@@ -14,7 +14,8 @@ import { decimalTextsOf, withDecimalTexts } from '../../../../shared/fhir/exact-
 import { badRequest, forbidden, gone, notFound, tooManyRequests } from '../../../../shared/fhir/outcome';
 import { allows, AUDITOR_ONLY_TYPES } from '../../auth/roles';
 import { decide } from '../../auth/access-policy';
-import { ExportJobError, type ExportSource } from '../../bulk/export-jobs';
+import type { ExportSource } from '../../bulk/export-jobs';
+import { JobError } from '../../bulk/job-registry';
 import { parseExportRequest, type ExportLevel, type ExportRequest } from '../../bulk/export-request';
 import { parseCriteria, type Criterion } from '../../search/criteria';
 import type { HeadDoc } from '../../store/documents';
@@ -75,7 +76,7 @@ async function kickOff(req: FhirRequest, ctx: FhirContext, level: ExportLevel, g
   try {
     id = ctx.exports.start(exportOwner(req), url, req.baseUrl, source, parsed.ignored);
   } catch (e) {
-    if (e instanceof ExportJobError) throw tooManyRequests(e.message);
+    if (e instanceof JobError) throw tooManyRequests(e.message);
     throw e;
   }
   return respond(202, undefined, { 'Content-Location': `${req.baseUrl}/_export/${id}` });

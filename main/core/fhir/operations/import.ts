@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decimalTextsOf } from '../../../../shared/fhir/exact-json';
 import { badRequest, forbidden, isFhirError, notFound, outcome, tooManyRequests } from '../../../../shared/fhir/outcome';
-import { ExportJobError } from '../../bulk/export-jobs';
+import { JobError } from '../../bulk/job-registry';
 import type { ImportProgress, ReportError } from '../../bulk/import-jobs';
 import { itemPlace, readImportSources, readImportUrl } from '../../bulk/import-sources';
 import { lockKey, type PendingWrite } from '../../store/resource-store';
@@ -47,9 +47,9 @@ export const importOperation: Handler = async (req, ctx) => {
   const url = `${req.baseUrl}/$import`;
   let id: string;
   try {
-    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => auditedImport(ctx, req, inputs, signal, progress, report));
+    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => auditedImport({ ctx, req, inputs, signal, progress, report }));
   } catch (e) {
-    if (e instanceof ExportJobError) throw tooManyRequests(e.message);
+    if (e instanceof JobError) throw tooManyRequests(e.message);
     throw e;
   }
   return respond(202, undefined, { 'Content-Location': `${req.baseUrl}/_import/${id}` });
@@ -108,17 +108,11 @@ function sourceOf(raw: string, n: number): ImportInput['source'] {
  * The import, then one AuditEvent for the run with its counts (each write was recorded
  * before its commit as well). A run that failed is recorded too, with what it had done.
  */
-async function auditedImport(
-  ctx: FhirContext,
-  req: FhirRequest,
-  inputs: ImportInput[],
-  signal: AbortSignal,
-  progress: ImportProgress,
-  report: ReportError,
-): Promise<void> {
+async function auditedImport(run: ImportRunArgs): Promise<void> {
+  const { ctx, req, progress } = run;
   let status = 200;
   try {
-    await runImport(ctx, req, inputs, signal, progress, report);
+    await runImport(run);
   } catch (e) {
     status = 500;
     throw e;
@@ -131,14 +125,17 @@ async function auditedImport(
   }
 }
 
-async function runImport(
-  ctx: FhirContext,
-  req: FhirRequest,
-  inputs: ImportInput[],
-  signal: AbortSignal,
-  progress: ImportProgress,
-  report: ReportError,
-): Promise<void> {
+/** One import run: the kick-off's context and request, its inputs, and the job's hooks. */
+interface ImportRunArgs {
+  ctx: FhirContext;
+  req: FhirRequest;
+  inputs: ImportInput[];
+  signal: AbortSignal;
+  progress: ImportProgress;
+  report: ReportError;
+}
+
+async function runImport({ ctx, req, inputs, signal, progress, report }: ImportRunArgs): Promise<void> {
   const refuse = (place: string, e: unknown) => report(outcomeAt(place, e));
   for (const input of inputs) {
     let batch: Array<{ resource: Resource; place: string }> = [];
