@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { corpusAvailable, CORPUS, listJson, readJson } from '../support/corpus';
 import { runFlint } from '../support/flint-process';
 import { removeDir, startWorkstation, tempDataDir, type RunningWorkstation } from '../support/workstation';
 
@@ -97,4 +98,23 @@ describe('flint import', () => {
       await ws.stop();
     }
   });
+
+  it.runIf(corpusAvailable())('imports the Synthea folders of the corpus whole: smart-2019, and the HIV folder with its information Bundles first', async () => {
+    // Each into its own data dir: both hold Organizations with the same identifiers, which
+    // the HIV Bundles' conditional references would then find twice (as a server must say).
+    for (const folder of ['synthea/smart-2019', 'synthea/synthea-hiv-2021']) {
+      const ws = await startWorkstation();
+      dirs.push(ws.dataDir);
+      try {
+        const files = listJson(folder);
+        const entries = files.reduce((n, f) => n + (readJson<Bundle>(folder, f).entry?.length ?? 0), 0);
+        const r = await runFlint(['import', '--data-dir', ws.dataDir, join(CORPUS, folder)], { timeoutMs: 300_000 });
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`Imported: ${entries} written, 0 already stored, 0 refused`));
+        expect((await get(ws, 'Patient?_summary=count')).total).toBe(files.filter((f) => !/Information/.test(f)).length);
+      } finally {
+        await ws.stop();
+      }
+    }
+  }, 300_000);
 });
