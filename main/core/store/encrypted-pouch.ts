@@ -164,7 +164,12 @@ export async function openEncryptedPouch({ file, key }: EncryptedPouchOptions): 
     [KEY_OPTION]: key.toString('hex'),
   } as PouchDB.Configuration.DatabaseConfiguration);
   try {
-    await db.info(); // fails with the adapter's open error, if any
+    // Any read fails with the adapter's open error, if any. A local document's get is one
+    // indexed read: db.info() would count the whole store (websql-core), which made start-up
+    // grow with the data (about 1.8 s of 4 s at 100,000 resources).
+    await db.get('_local/flint-open-check').catch((e: { status?: number }) => {
+      if (e.status !== 404) throw e;
+    });
   } catch (err) {
     throw storeOpenError(err, path);
   }
