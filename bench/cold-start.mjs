@@ -38,7 +38,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  CORPUS,
   REPO,
   build,
   environment,
@@ -54,6 +53,7 @@ import {
   startBareChild,
   startFlint,
   summarize,
+  syntheaBundlePaths,
   table,
   tempDir,
   verdict,
@@ -78,16 +78,9 @@ const LOINC = 'http://loinc.org';
 const MINIMAL = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', prefer: 'return=minimal' };
 const ACCEPT = { accept: 'application/fhir+json' };
 
-const corpusDir = join(CORPUS, 'synthea/smart-2019');
-if (!existsSync(corpusDir)) {
-  console.error(`cold-start bench: corpus not found at ${corpusDir} (set FLINT_CORPUS): skipped`);
-  process.exit(process.env.CI === 'true' ? 1 : 0);
-}
+const paths = syntheaBundlePaths('cold-start bench');
 build(opts);
-const texts = readdirSync(corpusDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => readFileSync(join(corpusDir, f)));
+const texts = paths.map((f) => readFileSync(f));
 const parsed = texts.map((t) => JSON.parse(t.toString('utf8')));
 const perCopy = parsed.reduce((n, b) => n + b.entry.length, 0);
 const types = [...new Set(parsed.flatMap((b) => b.entry.map((e) => e.resource.resourceType)))].sort();

@@ -9,10 +9,8 @@
  *
  * Target (issue 13): $export of 100,000 resources >= 10,000 resources/s.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
-  CORPUS,
   build,
   environment,
   f0,
@@ -24,6 +22,7 @@ import {
   options,
   request,
   startFlint,
+  syntheaBundlePaths,
   table,
   verdict,
   writeJson,
@@ -32,16 +31,9 @@ import {
 const TARGET = 10_000;
 const opts = options({ copies: { type: 'string' } });
 const copies = Number(opts.copies ?? 5);
-const dir = join(CORPUS, 'synthea/smart-2019');
-if (!existsSync(dir)) {
-  console.error(`export bench: corpus not found at ${dir} (set FLINT_CORPUS): skipped`);
-  process.exit(process.env.CI === 'true' ? 1 : 0);
-}
+const paths = syntheaBundlePaths('export bench');
 build(opts);
-const bundles = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => readFileSync(join(dir, f)));
+const bundles = paths.map((f) => readFileSync(f));
 const perCopy = bundles.reduce((n, b) => n + JSON.parse(b.toString('utf8')).entry.length, 0);
 console.log(`export bench: ${environment()}; ${bundles.length} Synthea bundles x ${copies} = ${f0(perCopy * copies)} resources`);
 

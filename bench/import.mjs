@@ -9,22 +9,15 @@
  * --copies N imports the corpus N times under new ids (N x 20,629 resources).
  * Target (issue 13): `flint import` of NDJSON >= 3,000 resources/s.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CORPUS, build, environment, f0, f2, keepAliveAgent, machineState, openBaselinePouch, options, request, startFlint, table, tempDir, verdict, writeJson } from './lib.mjs';
+import { build, environment, f0, f2, keepAliveAgent, machineState, openBaselinePouch, options, request, startFlint, syntheaBundlePaths, table, tempDir, verdict, writeJson } from './lib.mjs';
 
 const TARGET = 3000;
 const opts = options({ copies: { type: 'string' } });
 const copies = Number(opts.copies ?? 1);
-const dir = join(CORPUS, 'synthea/smart-2019');
-let names;
-try {
-  names = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-} catch {
-  console.error(`import bench: corpus not found at ${dir} (set FLINT_CORPUS): skipped`);
-  process.exit(process.env.CI === 'true' ? 1 : 0);
-}
+const names = syntheaBundlePaths('import bench');
 build(opts);
 
 // NDJSON per type: every resource with its id, references to bundle entries as Type/id.
@@ -33,7 +26,7 @@ const byType = new Map();
 let total = 0;
 for (let c = 0; c < copies; c++) {
   for (const name of names) {
-    const bundle = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    const bundle = JSON.parse(readFileSync(name, 'utf8'));
     const ids = new Map(bundle.entry.map((e) => [e.fullUrl, `${e.resource.resourceType}/${c}-${e.resource.id}`]));
     for (const e of bundle.entry) {
       const text = JSON.stringify({ ...e.resource, id: `${c}-${e.resource.id}` }).replace(/"(urn:uuid:[0-9a-f-]+)"/g, (m, u) => (ids.has(u) ? `"${ids.get(u)}"` : m));

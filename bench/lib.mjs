@@ -166,6 +166,22 @@ async function startChildServer(script, args, dir) {
   };
 }
 
+/**
+ * The Synthea smart-2019 bundle files of the corpus, sorted, as paths. A bench without the
+ * corpus says so and stops: skipped, except under CI=true, where that is a failure.
+ */
+export function syntheaBundlePaths(bench) {
+  const dir = join(CORPUS, 'synthea/smart-2019');
+  if (!existsSync(dir)) {
+    console.error(`${bench}: corpus not found at ${dir} (set FLINT_CORPUS): skipped`);
+    process.exit(process.env.CI === 'true' ? 1 : 0);
+  }
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
 /** An all-scopes administrator token for a data dir (`flint token create`). */
 export async function mintToken(dataDir) {
   const proc = spawn(process.execPath, [join(REPO, 'bin/flint.js'), 'token', 'create', '--scope', 'user/*.cruds', '--ttl', '1d', '--data-dir', dataDir], {

@@ -35,10 +35,9 @@
  * Target (issue 13): 0 errors, overall p99 <= 50 ms, RSS bounded -> MET, else MISSED.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CORPUS,
   build,
   environment,
   f0,
@@ -51,6 +50,7 @@ import {
   startBareChild,
   startFlint,
   summarize,
+  syntheaBundlePaths,
   table,
   typicalPatient,
   verdict,
@@ -82,17 +82,9 @@ const MINIMAL = { ...JSON_HEADERS, prefer: 'return=minimal' };
 const MIX = ['read', 'search', 'read', 'create', 'read', 'update', 'read', 'search', 'read', 'create', 'read', 'transaction', 'read', 'search', 'read', 'create', 'read', 'update', 'read', 'search'];
 const KINDS = ['read', 'search', 'create', 'update', 'transaction'];
 
-const corpusDir = join(CORPUS, 'synthea/smart-2019');
-if (!existsSync(corpusDir)) {
-  console.error(`load bench: corpus not found at ${corpusDir} (set FLINT_CORPUS): skipped`);
-  process.exit(process.env.CI === 'true' ? 1 : 0);
-}
+const files = syntheaBundlePaths('load bench').slice(0, bundleCount);
 build(opts);
-const files = readdirSync(corpusDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .slice(0, bundleCount);
-const bundles = files.map((f) => JSON.parse(readFileSync(join(corpusDir, f), 'utf8')));
+const bundles = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const { patient, source } = typicalPatient();
 const patientBody = JSON.stringify(patient);
 console.log(
