@@ -12,7 +12,7 @@ import { forbidden, internalError, notFound, outcome } from '../../../../shared/
 import { decide } from '../../auth/access-policy';
 import { JobError } from '../../bulk/job-registry';
 import { SealedFileError } from '../../bulk/sealed-file';
-import { exportOwner } from '../operations/export';
+import { jobOwner } from '../operations/export';
 import { respond, type FhirResponse } from '../types';
 import type { Handler } from './route';
 
@@ -21,23 +21,18 @@ const RETRY_AFTER_S = 2;
 
 export const exportStatus: Handler = async (req, ctx, { id = '' }) =>
   known(async () => {
-    const status = ctx.exports!.status(id, exportOwner(req));
+    const status = ctx.exports!.status(id, jobOwner(req));
     if (status.state === 'running') {
       const { done, total } = status.progress;
-      const progress = total === undefined ? 'preparing' : `${done} of ${total} resources`;
-      return respond(202, undefined, { 'X-Progress': progress, 'Retry-After': String(RETRY_AFTER_S) });
+      return stillRunning(total === undefined ? 'preparing' : `${done} of ${total} resources`);
     }
-    if (status.state === 'failed') return respond(500, outcome('error', 'exception', status.message));
-    return {
-      status: 200,
-      headers: { Expires: new Date(status.expires).toUTCString(), 'Cache-Control': 'no-store' },
-      raw: { contentType: 'application/json; charset=utf-8', data: Buffer.from(JSON.stringify(status.manifest), 'utf8') },
-    };
+    if (status.state === 'failed') return failed(status.message);
+    return finished(status.manifest, { Expires: new Date(status.expires).toUTCString() });
   }, ctx.exports);
 
 export const exportCancel: Handler = async (req, ctx, { id = '' }) =>
   known(async () => {
-    await ctx.exports!.cancel(id, exportOwner(req));
+    await ctx.exports!.cancel(id, jobOwner(req));
     return respond(202, undefined);
   }, ctx.exports);
 
@@ -50,34 +45,43 @@ export const exportFile: Handler = async (req, ctx, { id = '', file = '' }) =>
     if (p && type && type !== 'OperationOutcome' && !(decide(p, type, 'read').allow && decide(p, type, 'search').allow)) {
       throw forbidden('Your token does not cover this file\'s resource type');
     }
-    const data = await ctx.exports!.file(id, file, exportOwner(req));
+    const data = await ctx.exports!.file(id, file, jobOwner(req));
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
   }, ctx.exports);
 
 /** An import's status: 202 with progress while it runs, then its summary (JSON), or 500 if it failed. */
 export const importStatus: Handler = async (req, ctx, { id = '' }) =>
   known(async () => {
-    const status = ctx.imports!.status(id, exportOwner(req));
+    const status = ctx.imports!.status(id, jobOwner(req));
     if (status.state === 'running') {
       const p = status.progress;
-      return respond(202, undefined, { 'X-Progress': `${p.read} read, ${p.written} written, ${p.unchanged} unchanged, ${p.errors} refused`, 'Retry-After': String(RETRY_AFTER_S) });
+      return stillRunning(`${p.read} read, ${p.written} written, ${p.unchanged} unchanged, ${p.errors} refused`);
     }
-    if (status.state === 'failed') return respond(500, outcome('error', 'exception', status.message));
-    return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json; charset=utf-8', data: Buffer.from(JSON.stringify(status.summary), 'utf8') } };
+    if (status.state === 'failed') return failed(status.message);
+    return finished(status.summary);
   }, ctx.imports);
 
 export const importCancel: Handler = async (req, ctx, { id = '' }) =>
   known(async () => {
-    await ctx.imports!.cancel(id, exportOwner(req));
+    await ctx.imports!.cancel(id, jobOwner(req));
     return respond(202, undefined);
   }, ctx.imports);
 
 /** The refused lines of an import, as NDJSON OperationOutcomes. */
 export const importErrors: Handler = async (req, ctx, { id = '', file = '' }) =>
   known(async () => {
-    const data = await ctx.imports!.errors(id, file, exportOwner(req));
+    const data = await ctx.imports!.errors(id, file, jobOwner(req));
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/fhir+ndjson', data } };
   }, ctx.imports);
+
+/** The answers of a status URL: 202 with progress, 500 with what failed, 200 with the JSON result. */
+const stillRunning = (progress: string): FhirResponse => respond(202, undefined, { 'X-Progress': progress, 'Retry-After': String(RETRY_AFTER_S) });
+const failed = (message: string): FhirResponse => respond(500, outcome('error', 'exception', message));
+const finished = (result: unknown, headers: Record<string, string> = {}): FhirResponse => ({
+  status: 200,
+  headers: { ...headers, 'Cache-Control': 'no-store' },
+  raw: { contentType: 'application/json; charset=utf-8', data: Buffer.from(JSON.stringify(result), 'utf8') },
+});
 
 async function known(fn: () => Promise<FhirResponse>, jobs: unknown): Promise<FhirResponse> {
   if (!jobs) throw notFound('Bulk data is not enabled on this server');

@@ -47,7 +47,7 @@ export const exportGroup: Handler = (req, ctx, { type = '', id = '' }) => {
 };
 
 /** Who owns a job: the principal's subject (anyone, when access control is off). */
-export const exportOwner = (req: FhirRequest): string => req.principal?.subject ?? 'anonymous';
+export const jobOwner = (req: FhirRequest): string => req.principal?.subject ?? 'anonymous';
 
 /** What an export reads: the FHIR services, or the same parts opened by `flint export`. */
 export type ExportServices = Pick<FhirContext, 'store' | 'defs' | 'search' | 'compartments' | 'access'>;
@@ -74,7 +74,7 @@ async function kickOff(req: FhirRequest, ctx: FhirContext, level: ExportLevel, g
   const url = `${req.baseUrl}/${req.path.join('/')}${req.query.size > 0 ? `?${req.query.toString()}` : ''}`;
   let id: string;
   try {
-    id = ctx.exports.start(exportOwner(req), url, req.baseUrl, source, parsed.ignored);
+    id = ctx.exports.start(jobOwner(req), url, req.baseUrl, source, parsed.ignored);
   } catch (e) {
     if (e instanceof JobError) throw tooManyRequests(e.message);
     throw e;

@@ -27,7 +27,7 @@ import type { Handler } from '../interactions/route';
 import { validResource } from '../resource-input';
 import { respond, type FhirRequest } from '../types';
 import { agentOf } from '../audit-records';
-import { exportOwner } from './export';
+import { jobOwner } from './export';
 
 /** Resources written per store commit. */
 export const IMPORT_BATCH = 500;
@@ -47,7 +47,7 @@ export const importOperation: Handler = async (req, ctx) => {
   const url = `${req.baseUrl}/$import`;
   let id: string;
   try {
-    id = ctx.imports.start(exportOwner(req), url, req.baseUrl, (signal, progress, report) => auditedImport({ ctx, req, inputs, signal, progress, report }));
+    id = ctx.imports.start(jobOwner(req), url, req.baseUrl, (signal, progress, report) => auditedImport({ ctx, req, inputs, signal, progress, report }));
   } catch (e) {
     if (e instanceof JobError) throw tooManyRequests(e.message);
     throw e;
