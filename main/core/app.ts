@@ -187,6 +187,7 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       // Every request needs a bearer token (the HTTP layer resolves it to a principal).
       accessControl: true,
       ...(audit ? { audit } : {}),
+      replicasIndexed: () => sync.indexed(),
       auditView: {
         // Read-only: the router refuses every AuditEvent write before it reaches a store.
         store: new AuditReadStore(auditLog) as unknown as ResourceStore,

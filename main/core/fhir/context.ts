@@ -40,6 +40,12 @@ export interface FhirContext {
    * search this view (caught up first) and may not write.
    */
   auditView?: { store: ResourceStore; search: IndexSearch; ready(): Promise<void> };
+  /**
+   * Replicated writes are committed and then indexed: while one is between the two, this
+   * returns a promise that settles when the index has them (absent or undefined: none).
+   * The router awaits it before each request, so what a read shows, a search finds.
+   */
+  replicasIndexed?: () => Promise<void> | undefined;
   /** The caller's access for this request (set by the router when there is a principal). */
   access?: RequestAccess;
   /** The CapabilityStatement's `rest.security` (SMART endpoints) for a base URL. */

@@ -67,7 +67,11 @@ export function createRouter(services: FhirContext, logFault: FaultLogger) {
 
   /** AuditEvent requests read the audit log's view; nothing writes AuditEvents through the API. */
   async function contextFor(req: FhirRequest, params: RouteParams): Promise<FhirContext> {
-    if (params.type !== 'AuditEvent' || !ctx.auditView) return ctx;
+    if (params.type !== 'AuditEvent' || !ctx.auditView) {
+      const indexing = ctx.replicasIndexed?.();
+      if (indexing) await indexing;
+      return ctx;
+    }
     const reading = req.method === 'GET' || req.method === 'HEAD' || (req.method === 'POST' && req.path[1] === '_search');
     if (!reading) throw methodNotAllowed('AuditEvents are written by the audit trail only');
     await ctx.auditView.ready();

@@ -231,4 +231,36 @@ describe('the applier', () => {
     expect((await applier.intake([v.version, reordered])).applied).toBe(2);
     expect(await inStore('r:Patient/x2')).toBe(true);
   });
+
+  it('is not settled while a write it made visible is still being indexed (read and search agree)', async () => {
+    await applier.close();
+    let finishIndexing!: () => void;
+    const indexing = new Promise<void>((r) => (finishIndexing = r));
+    applier = createApplier({
+      inbox,
+      store,
+      locks: new WriteLocks(),
+      validate: async (rs) => rs.map(() => []),
+      afterApply: () => indexing, // committed, not yet indexed until the test says so
+    });
+    try {
+      expect(applier.settled()).toBeUndefined();
+      const w = write('Patient', 's1', 1, { name: [{ family: 'S' }] });
+      // intake runs afterApply in the background: it resolves while the index still lags.
+      expect((await applier.intake([w.version, w.head])).applied).toBe(2);
+      expect(await inStore('r:Patient/s1')).toBe(true);
+      const settled = applier.settled();
+      expect(settled).toBeInstanceOf(Promise);
+      let done = false;
+      void settled!.then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(done).toBe(false);
+      finishIndexing();
+      await settled;
+      expect(done).toBe(true);
+    } finally {
+      finishIndexing();
+    }
+    expect(applier.settled()).toBeUndefined();
+  });
 });

@@ -70,6 +70,12 @@ export interface Applier {
    */
   intake(docs: ReadonlyArray<PouchDB.Core.PutDocument<object>>): Promise<{ rest: PouchDB.Core.PutDocument<object>[]; applied: number }>;
   quarantine(): Promise<QuarantineEntry[]>;
+  /**
+   * Settles once every write already visible in the store has had its afterApply (the
+   * index caught up); undefined when none is outstanding. Readers await it so that what a
+   * read shows, a search finds (a replicated write is not half visible).
+   */
+  settled(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,8 @@ export function createApplier(opts: ApplierOptions): Applier {
   let readSeq: number | undefined;
   /** Documents seen but not applied yet, with the sequence they changed at. */
   const pending = new Map<string, number>();
+  /** Writes visible in the store (or about to be) whose afterApply has not finished. */
+  const unsettled = new Set<Promise<void>>();
   /** Transactions known to be in the store already. */
   const doneTx = new Set<string>();
   let quarantined: Map<string, QuarantineEntry> | undefined;
@@ -312,23 +320,40 @@ export function createApplier(opts: ApplierOptions): Applier {
     return { apply, waiting, bad, txVersions, blockedTx, badTx };
   }
 
-  /** Writes a plan's leaves to the store in one bulkDocs; returns the heads written. */
-  async function write(p: Plan): Promise<Map<string, { type: string; id: string }>> {
+  /**
+   * Writes a plan's leaves to the store in one bulkDocs, then runs afterApply: awaited, or
+   * in the background (`background`, so the replicator fetches the next batch meanwhile).
+   * From before the commit until afterApply ends, settled() waits for this write.
+   * Returns the heads written.
+   */
+  async function write(p: Plan, background = false): Promise<Map<string, { type: string; id: string }>> {
     const heads = new Map<string, { type: string; id: string }>();
     for (const l of p.apply) {
       if (!l._id.startsWith(HEAD_PREFIX)) continue;
       const [type = '', id = ''] = l._id.slice(HEAD_PREFIX.length).split('/');
       heads.set(l._id, { type, id });
     }
-    await locks.exclusive(async () => {
-      const results = await store.bulkDocs(p.apply as unknown as PouchDB.Core.PutDocument<object>[], { new_edits: false });
-      const failed = results.filter((r) => 'error' in r && (r as { error?: unknown }).error).length;
-      if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
-    });
+    let release!: () => void;
+    const settledWrite = new Promise<void>((resolve) => (release = resolve));
+    unsettled.add(settledWrite);
+    void settledWrite.then(() => unsettled.delete(settledWrite));
+    try {
+      await locks.exclusive(async () => {
+        const results = await store.bulkDocs(p.apply as unknown as PouchDB.Core.PutDocument<object>[], { new_edits: false });
+        const failed = results.filter((r) => 'error' in r && (r as { error?: unknown }).error).length;
+        if (failed > 0) throw new Error(`the store refused ${failed} replicated documents`);
+      });
+    } catch (e) {
+      release();
+      throw e;
+    }
     const applied = new Set(p.apply.map((l) => l._id));
     for (const [txId, t] of p.txVersions) {
       if (!p.blockedTx.has(txId) && !p.badTx.has(txId) && t.leaves.some((l) => applied.has(l._id))) doneTx.add(txId);
     }
+    const after = opts.afterApply([...heads.values()]).finally(release);
+    if (background) after.catch(() => undefined); // retried with the next catch-up
+    else await after;
     return heads;
   }
 
@@ -375,7 +400,6 @@ export function createApplier(opts: ApplierOptions): Applier {
       // A valid leaf of a document, applied now, clears that document's earlier quarantine entries.
       const badNow = new Set([...bad.keys()].map((l) => `${l._id} ${l._rev}`));
       for (const [key, e] of q) if (applied.has(e.doc) && !badNow.has(key)) q.delete(key);
-      await opts.afterApply([...heads.values()]);
       result.applied += apply.length;
       result.resources += heads.size;
     }
@@ -403,9 +427,8 @@ export function createApplier(opts: ApplierOptions): Applier {
     if (candidates.length === 0) return { rest: docs, applied: 0 };
     const p = await plan(candidates);
     if (p.apply.length === 0) return { rest: docs, applied: 0 };
-    const heads = await write(p);
+    await write(p, true);
     const direct = new Set(p.apply);
-    void opts.afterApply([...heads.values()]).catch(() => undefined); // retried with the next catch-up
     return { rest: docs.filter((d) => !direct.has(d)), applied: p.apply.length };
   }
 
@@ -437,9 +460,14 @@ export function createApplier(opts: ApplierOptions): Applier {
     async quarantine() {
       return [...(await loadQuarantine()).values()];
     },
+    settled() {
+      if (unsettled.size === 0) return undefined;
+      return Promise.all(unsettled).then(() => undefined);
+    },
     async close() {
       closed = true;
       await tail;
+      await Promise.all(unsettled);
     },
   };
 }

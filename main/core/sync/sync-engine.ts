@@ -88,6 +88,8 @@ export interface SyncEngine {
   reload(): Promise<void>;
   /** Runs the applier now and waits for it (tests, and after a resolution). */
   applyNow(): Promise<void>;
+  /** Applier.settled(): pulled writes already visible are indexed once it settles. */
+  indexed(): Promise<void> | undefined;
   /** Recounts pending changes and conflicts. */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -526,6 +528,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   return {
     status,
     quarantine: () => applier.quarantine(),
+    indexed: () => applier.settled(),
     reload: reloadSerial,
     async applyNow() {
       await runApplier(session?.settings.remote ?? '');
