@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { startCheckpointThread } from './checkpoint-thread';
+import { WAL_LIMIT_BYTES, startCheckpointThread } from './checkpoint-thread';
 import { openSqlcipherDatabase, type WebSqlDatabase } from './sqlite-websql';
 
 let dir: string;
@@ -71,3 +71,23 @@ it('a thread that cannot open the file reports itself unusable and closes cleanl
   expect(await until(() => !thread.usable())).toBe(true);
   await thread.close();
 });
+
+it('keeps the WAL near WAL_LIMIT_BYTES under sustained writes, which the thread alone cannot (it never copies the last frames)', async () => {
+  const file = join(dir, 'store.db');
+  const db = openSqlcipherDatabase(file, { key });
+  await sql(db, [['CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)']]);
+  const perCommit = 40;
+  const row = 4000;
+  // Twice the limit in commits that never pause long enough for an idle checkpoint.
+  const commits = Math.ceil((2 * WAL_LIMIT_BYTES) / (perCommit * row));
+  let largest = 0;
+  for (let c = 0; c < commits; c++) {
+    await sql(db, Array.from({ length: perCommit }, () => ['INSERT INTO t (v) VALUES (?)', [randomBytes(row)]] as [string, unknown[]]));
+    largest = Math.max(largest, size(`${file}-wal`));
+  }
+  // Checked every 20 commits and only while the thread is idle: a few checks' worth above it.
+  expect(largest).toBeGreaterThan(WAL_LIMIT_BYTES / 2);
+  expect(largest).toBeLessThan(WAL_LIMIT_BYTES * 1.5);
+  expect(await sql(db, [['SELECT count(*) AS n FROM t']], true)).toEqual([{ n: commits * perCommit }]);
+  await db.close();
+}, 120_000);

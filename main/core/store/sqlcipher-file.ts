@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { WAL_LIMIT_BYTES } from './checkpoint-thread';
 
 export class SqlcipherOpenError extends Error {
   constructor(message: string, readonly file: string, readonly code: string) {
@@ -44,6 +45,7 @@ export function openSqlcipherFile(file: string, key: Buffer, { synchronous, what
     const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new SqlcipherOpenError(`WAL mode refused (${String(mode)})`, file, 'SQLITE_ERROR');
     db.pragma(`synchronous = ${synchronous}`);
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`); // a WAL started over shrinks back to it
     if (walAutocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walAutocheckpoint))}`);
     db.pragma('temp_store = MEMORY');
     db.pragma(`cache_size = -${Math.max(1024, Math.floor(cacheKiB))}`);

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startCheckpointThread, type CheckpointThread } from './checkpoint-thread';
+import { WAL_LIMIT_BYTES, boundWal, startCheckpointThread, type CheckpointThread } from './checkpoint-thread';
 
 /**
  * SQL that pouchdb-adapter-websql-core@7 sends and this SQLite build rejects, rewritten at
@@ -70,6 +70,8 @@ let connectionSeq = 0;
 
 const CHECKPOINT_EVERY = 200;
 const CHECKPOINT_IDLE_MS = 250;
+/** Commits between two looks at the WAL's size (a stat). */
+const WAL_CHECK_EVERY = 20;
 
 class Connection {
   readonly id = `${++connectionSeq}`;
@@ -82,6 +84,8 @@ class Connection {
   private finished = false;
   /** Commits since the WAL was last checkpointed, and the idle timer that will do it. */
   private uncheckpointed = 0;
+  /** Commits on this connection, for the WAL size check (boundWal) every WAL_CHECK_EVERY. */
+  private commits = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -183,6 +187,7 @@ class Connection {
    * checkpointed every CHECKPOINT_EVERY commits, so it cannot grow without bound.
    */
   private afterCommit(): void {
+    if (++this.commits % WAL_CHECK_EVERY === 0 && boundWal(this.db, this.file, this.checkpointer)) this.uncheckpointed = 0;
     if (++this.uncheckpointed >= CHECKPOINT_EVERY) {
       this.checkpoint();
       return;
@@ -289,6 +294,7 @@ function openConnection(file: string, key: Buffer): Connection {
     if (mode !== 'wal') throw new SqlError(`WAL mode refused (${String(mode)})`, 1, 'SQLITE_ERROR');
     db.pragma('synchronous = FULL');
     db.pragma('wal_autocheckpoint = 0'); // see Connection.afterCommit
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     // Temp tables/sorts in memory: SQLite would spill them to os.tmpdir(), outside the data
     // folder. A 16 MiB page cache keeps a 10k-document batch from spilling before COMMIT.
     db.pragma('temp_store = MEMORY');

@@ -3,7 +3,7 @@
  * SQLCipher settings of the index, and its WAL checkpoints on a thread of their own.
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { startCheckpointThread } from '../../store/checkpoint-thread';
+import { boundWal, startCheckpointThread } from '../../store/checkpoint-thread';
 import { SqlcipherOpenError, openSqlcipherFile } from '../../store/sqlcipher-file';
 
 export class IndexOpenError extends Error {
@@ -51,6 +51,7 @@ export function offThreadCheckpoints(db: Database.Database, file: string, key: B
   let fallenBack = false;
   return {
     committed() {
+      if (boundWal(db, file, thread)) commits = 0;
       if (thread?.usable()) {
         if (++commits >= CHECKPOINT_EVERY_COMMITS) {
           commits = 0;
