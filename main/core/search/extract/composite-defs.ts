@@ -1,12 +1,11 @@
 /**
- * Composite search parameters' components. definitions.ts does not load
- * SearchParameter.component, so this reads the same R4 bundle for it: per resource type
- * and composite code, each component's code, type and expression (relative to the
- * element the composite's own expression selects).
+ * Composite search parameters' components. definitions.ts does not keep
+ * SearchParameter.component, so this reads the same R4 search parameters for it (the
+ * build's trimmed index, core-definition-files.ts): per resource type and composite code,
+ * each component's code, type and expression (relative to the element the composite's own
+ * expression selects).
  */
-import { readFileSync } from 'node:fs';
-import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
-import { definitionsDir } from '../../fhir/definitions';
+import { readCoreIndex } from '../../fhir/core-definition-files';
 import type { SimpleParamType } from './rows';
 
 export interface CompositePart {
@@ -21,8 +20,7 @@ export type CompositeDefs = ReadonlyMap<string, CompositePart[]>;
 const SIMPLE = new Set<string>(['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri']);
 
 export function loadCompositeDefs(): CompositeDefs {
-  const bundle = JSON.parse(readFileSync(definitionsDir() + 'search-parameters.json', 'utf8')) as Bundle<SearchParameter>;
-  const params = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+  const params = readCoreIndex().searchParameters;
   const byUrl = new Map(params.filter((p) => p.url).map((p) => [p.url as string, p]));
   const out = new Map<string, CompositePart[]>();
   for (const sp of params) {
