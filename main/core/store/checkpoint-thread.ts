@@ -123,30 +123,55 @@ export function startCheckpointThread(file: string, key: Buffer): CheckpointThre
 }
 
 /**
- * The size past which a WAL is brought back (boundWal), and to which SQLite truncates it
+ * The size past which a WAL is brought back (WalBound), and to which SQLite truncates it
  * when it starts over (`journal_size_limit`, set on every writing connection).
  */
 export const WAL_LIMIT_BYTES = 64 * 2 ** 20;
+/** WAL growth after which the thread is asked for a checkpoint, whatever the commit count. */
+const WAL_STEP_BYTES = 8 * 2 ** 20;
 
 /**
- * Keeps a WAL from growing without bound under sustained writes. A PASSIVE checkpoint on the
- * thread's connection never finishes while the writer keeps committing (frames arrive while
- * it copies), and SQLite starts a WAL over only once every frame was copied: in the
- * 60-second load benchmark the store's WAL reached 580-735 MiB. Called by the writing
- * connection between its transactions: when the WAL is past WAL_LIMIT_BYTES and the thread is
- * idle, a PASSIVE checkpoint here copies what the thread has not (nothing commits meanwhile,
- * this being the writer), so the next commit starts the WAL over and truncates the file to
- * the limit. Returns true when it checkpointed.
+ * Keeps a WAL from growing without bound, told of each commit by the writing connection.
+ *
+ * A PASSIVE checkpoint on the thread's connection never finishes while the writer keeps
+ * committing (frames arrive while it copies), and SQLite starts a WAL over only once every
+ * frame was copied: in the 60-second load benchmark the store's WAL reached 580-735 MiB. So:
+ *  - every WAL_STEP_BYTES of growth the thread is asked for a checkpoint (large commits,
+ *    e.g. an import's, are few: a count of commits alone would let the WAL grow far);
+ *  - past WAL_LIMIT_BYTES, with the thread idle, a PASSIVE checkpoint runs here, between
+ *    this writer's transactions: nothing commits meanwhile, so it copies every frame the
+ *    thread has not, the next commit starts the WAL over and SQLite truncates the file.
  */
-export function boundWal(db: Database.Database, file: string, thread: CheckpointThread | undefined): boolean {
-  let size: number;
-  try {
-    size = statSync(`${file}-wal`).size;
-  } catch {
-    return false; // no WAL file (yet)
+export class WalBound {
+  /** The WAL's size when the thread was last asked. */
+  private askedAt = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    private readonly thread: CheckpointThread | undefined,
+  ) {}
+
+  /** After a commit. Returns 'thread' when it asked the thread, 'here' when it checkpointed here. */
+  committed(): 'thread' | 'here' | undefined {
+    let size: number;
+    try {
+      size = statSync(`${this.file}-wal`).size;
+    } catch {
+      return undefined; // no WAL file (yet)
+    }
+    if (size < this.askedAt) this.askedAt = 0; // started over
+    const threadUsable = this.thread?.usable() ?? false;
+    if (size > WAL_LIMIT_BYTES && !this.db.inTransaction && (!threadUsable || this.thread!.idle())) {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.askedAt = 0;
+      return 'here';
+    }
+    if (threadUsable && size - this.askedAt >= WAL_STEP_BYTES) {
+      this.askedAt = size;
+      this.thread!.request();
+      return 'thread';
+    }
+    return undefined;
   }
-  if (size <= WAL_LIMIT_BYTES || db.inTransaction) return false;
-  if (thread?.usable() && !thread.idle()) return false; // checked again after the next commits
-  db.pragma('wal_checkpoint(PASSIVE)');
-  return true;
 }

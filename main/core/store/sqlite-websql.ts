@@ -13,7 +13,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { WAL_LIMIT_BYTES, boundWal, startCheckpointThread, type CheckpointThread } from './checkpoint-thread';
+import { WAL_LIMIT_BYTES, WalBound, startCheckpointThread, type CheckpointThread } from './checkpoint-thread';
 
 /**
  * SQL that pouchdb-adapter-websql-core@7 sends and this SQLite build rejects, rewritten at
@@ -70,8 +70,6 @@ let connectionSeq = 0;
 
 const CHECKPOINT_EVERY = 200;
 const CHECKPOINT_IDLE_MS = 250;
-/** Commits between two looks at the WAL's size (a stat). */
-const WAL_CHECK_EVERY = 20;
 
 class Connection {
   readonly id = `${++connectionSeq}`;
@@ -84,8 +82,8 @@ class Connection {
   private finished = false;
   /** Commits since the WAL was last checkpointed, and the idle timer that will do it. */
   private uncheckpointed = 0;
-  /** Commits on this connection, for the WAL size check (boundWal) every WAL_CHECK_EVERY. */
-  private commits = 0;
+  /** Keeps the WAL bounded under sustained and large writes. */
+  private readonly walBound: WalBound;
   private checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -93,7 +91,9 @@ class Connection {
     private readonly db: Database.Database,
     readonly key: Buffer,
     private readonly checkpointer?: CheckpointThread,
-  ) {}
+  ) {
+    this.walBound = new WalBound(db, file, checkpointer);
+  }
 
   acquire(): void {
     // Reopened while a close was draining: the connection stays; the closer is done.
@@ -187,7 +187,7 @@ class Connection {
    * checkpointed every CHECKPOINT_EVERY commits, so it cannot grow without bound.
    */
   private afterCommit(): void {
-    if (++this.commits % WAL_CHECK_EVERY === 0 && boundWal(this.db, this.file, this.checkpointer)) this.uncheckpointed = 0;
+    if (this.walBound.committed()) this.uncheckpointed = 0;
     if (++this.uncheckpointed >= CHECKPOINT_EVERY) {
       this.checkpoint();
       return;

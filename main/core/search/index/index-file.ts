@@ -3,7 +3,7 @@
  * SQLCipher settings of the index, and its WAL checkpoints on a thread of their own.
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { boundWal, startCheckpointThread } from '../../store/checkpoint-thread';
+import { WalBound, startCheckpointThread } from '../../store/checkpoint-thread';
 import { SqlcipherOpenError, openSqlcipherFile } from '../../store/sqlcipher-file';
 
 export class IndexOpenError extends Error {
@@ -49,9 +49,10 @@ export function offThreadCheckpoints(db: Database.Database, file: string, key: B
   db.pragma('wal_autocheckpoint = 0');
   let commits = 0;
   let fallenBack = false;
+  const walBound = new WalBound(db, file, thread);
   return {
     committed() {
-      if (boundWal(db, file, thread)) commits = 0;
+      if (walBound.committed()) commits = 0;
       if (thread?.usable()) {
         if (++commits >= CHECKPOINT_EVERY_COMMITS) {
           commits = 0;
