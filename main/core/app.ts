@@ -98,7 +98,8 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
     cleanups.push(() => searchIndex.close());
     if (index.reset) await reindex(searchIndex, db, defs);
     else await indexer.catchUp();
-    const validator = createValidator();
+    // Built on the first write: a start that only reads never pays for it (docs/benchmarks.md, section 11).
+    const validator = createValidator({ lazy: true });
     // Pulled batches are validated, and their index rows extracted, on a worker thread; the
     // same worker extracts a large transaction's rows while the store commits it.
     const pool = createReceivePool((resource) => errorReasons(validator.validate(resource)), { log });

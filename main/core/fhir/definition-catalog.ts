@@ -52,6 +52,7 @@ function trimStructure(sd: StructureDefinition): StructureDefinition {
 
 export class DefinitionCatalog {
   private structures: Map<string, StructureDefinition> | undefined;
+  private readonly trimmed = new Map<string, StructureDefinition>();
   private readonly serialized = new Map<string, string>();
   private valueSets: Map<string, ValueSet> | undefined;
   private codeSystems: Map<string, CodeSystem> | undefined;
@@ -71,16 +72,22 @@ export class DefinitionCatalog {
         const sd = e.resource;
         // Base definitions only (not constraints such as vitalsigns) and R4 only.
         if (!sd?.name || sd.derivation === 'constraint' || sd.fhirVersion !== '4.0.1' || map.has(sd.name)) continue;
-        map.set(sd.name, trimStructure(sd));
+        map.set(sd.name, sd);
       }
     }
     this.structures = map;
   }
 
-  /** The trimmed StructureDefinition of an R4 base type, or undefined. */
+  /** The trimmed StructureDefinition of an R4 base type (trimmed on first use), or undefined. */
   structureDefinition(name: string): StructureDefinition | undefined {
     if (!this.structures) this.indexStructures(coreStructureDefinitions());
-    return this.structures!.get(name);
+    let sd = this.trimmed.get(name);
+    if (!sd) {
+      const source = this.structures!.get(name);
+      if (!source) return undefined;
+      this.trimmed.set(name, (sd = trimStructure(source)));
+    }
+    return sd;
   }
 
   /** The same, serialized (what /flint/definitions sends). */

@@ -15,4 +15,17 @@ describe('through the validator every write uses', () => {
     const issues = createValidator().validate({ resourceType: 'Patient', name: [{ family: 'Ash' }] } as never);
     expect(issues).toEqual([]);
   });
+
+  it('built on first use when lazy (flint serve), with the same verdicts', () => {
+    const eager = createValidator();
+    const lazy = createValidator({ lazy: true });
+    const resources = [
+      { resourceType: 'Patient', name: [{ family: 'Ash' }] },
+      { resourceType: 'Patient', gender: 'unknown-gender', birthDate: '1970-13-01' },
+      { resourceType: 'Observation', status: 'final', code: {} },
+      { resourceType: 'Encounter', class: { code: 'AMB' } },
+    ];
+    for (const r of resources) expect(lazy.validate(r as never)).toEqual(eager.validate(r as never));
+    expect(lazy.validate(resources[1] as never).length).toBeGreaterThan(0);
+  });
 });
