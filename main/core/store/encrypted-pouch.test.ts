@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlintPouchDB, StoreOpenError, knownDocIds, openEncryptedPouch } from './encrypted-pouch';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { vi } from 'vitest';
+import { COUNT_DOCS_SQL, FlintPouchDB, StoreOpenError, knownDocIds, openEncryptedPouch } from './encrypted-pouch';
 
 /** pouchdb-replication adds these; @types/pouchdb-replication is not installed. */
 interface Replicating {
@@ -40,7 +42,7 @@ describe('openEncryptedPouch', () => {
     await db.put({ ...doc, n: 2 });
     await db.put({ _id: 'b', n: 3 });
     const all = await db.allDocs<{ n: number }>({ include_docs: true });
-    expect(all.total_rows).toBe(2);
+    expect(all.total_rows).toBe(-1); // not counted: see COUNT_DOCS_SQL
     expect(all.rows.map((r) => [r.id, r.doc?.n])).toEqual([['a', 2], ['b', 3]]);
     await db.remove(await db.get('b'));
     await expect(db.get('b')).rejects.toMatchObject({ status: 404 });
@@ -195,5 +197,31 @@ describe('openEncryptedPouch', () => {
   it('uses the one registered PouchDB class, with the http adapter for later sync', () => {
     const adapters = (FlintPouchDB as unknown as { adapters: Record<string, unknown> }).adapters;
     expect(Object.keys(adapters)).toEqual(expect.arrayContaining(['sqlcipher', 'http', 'https']));
+  });
+});
+
+describe('allDocs without the whole-store count', () => {
+  it('reads a range or keys without counting every document; info() still counts, exactly', async () => {
+    const db = await openDb('countless');
+    await db.bulkDocs(Array.from({ length: 30 }, (_, i) => ({ _id: `h:Patient/p${String(i).padStart(2, '0')}/1.ws`, n: i })));
+    await db.remove(await db.get('h:Patient/p03/1.ws'));
+    const prepared = vi.spyOn(Database.prototype, 'prepare');
+    try {
+      const range = await db.allDocs<{ n: number }>({ startkey: 'h:Patient/p02/', endkey: 'h:Patient/p04/\uffff', include_docs: true });
+      expect(range.rows.map((r) => [r.id, r.doc?.n])).toEqual([['h:Patient/p02/1.ws', 2], ['h:Patient/p04/1.ws', 4]]);
+      expect(range.total_rows).toBe(-1);
+      const keyed = await db.allDocs({ keys: ['h:Patient/p05/1.ws', 'nope'] });
+      expect(keyed.rows.map((r) => ('error' in r ? r.error : r.id))).toEqual(['h:Patient/p05/1.ws', 'not_found']);
+      const sql = prepared.mock.calls.map(([text]) => String(text));
+      expect(sql.some((t) => COUNT_DOCS_SQL.test(t))).toBe(false);
+      // info() sends the statement the pattern names (so an adapter upgrade that changes it fails
+      // here) and counts: 29 live documents.
+      expect((await db.info()).doc_count).toBe(29);
+      expect(prepared.mock.calls.map(([text]) => String(text)).some((t) => COUNT_DOCS_SQL.test(t))).toBe(true);
+      // A read transaction after allDocs counts again (the skip applies to allDocs' own).
+      expect((await db.info()).doc_count).toBe(29);
+    } finally {
+      prepared.mockRestore();
+    }
   });
 });
