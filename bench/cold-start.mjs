@@ -23,7 +23,9 @@
  * 200 of the authenticated search; RSS (VmRSS, with its anonymous and file parts) right after
  * that 200; then --load-seconds of closed-loop reads and searches over --connections (10)
  * keep-alive connections (60% GET Patient/<id> or Observation/<id>, 40% Observation?patient=,
- * Patient?family=, Observation?code=), and RSS after it (and its peak, VmHWM); then SIGTERM.
+ * Patient?family=, Observation?code=), and RSS after it (and its peak, VmHWM); then one create
+ * (the first write builds what only writes need: the validator), its time and RSS after it,
+ * reported beside the target, not in it; then SIGTERM.
  * The OS page cache is warm (the data dir was just written or read): this is a restart, not a
  * boot.
  *
@@ -271,12 +273,20 @@ try {
           }
         }),
       );
-      agent.destroy();
       r.load = { requests: lat.length, errors, rps: lat.length / loadSeconds, ...summarize(lat) };
       r.memAfter = memory(proc.pid);
+      // The first write after start: it builds what only writes need (the validator), so its
+      // time and the RSS after it show what a read-only start leaves out. Not part of the target.
+      const w0 = performance.now();
+      const created = await request(agent, authed, 'POST', '/fhir/Patient', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Coldstart', given: ['Bench'] }], gender: 'unknown' }), MINIMAL);
+      r.firstWrite = performance.now() - w0;
+      if (created.status !== 201) throw new Error(`first write: ${created.status} ${created.body.toString('utf8').slice(0, 300)}`);
+      r.memWrite = memory(proc.pid);
+      agent.destroy();
       console.log(
         `    listening ${f0(r.listening)} ms, metadata 200 ${f0(r.metadata)} ms, authenticated search 200 ${f0(r.search)} ms; ` +
-          `RSS ${f0(r.memStart.rss)} MB at start, ${f0(r.memAfter.rss)} MB after ${f0(r.load.requests)} reads/searches (${f0(r.load.rps)}/s, p99 ${f1(r.load.p99)} ms, ${errors} errors)`,
+          `RSS ${f0(r.memStart.rss)} MB at start, ${f0(r.memAfter.rss)} MB after ${f0(r.load.requests)} reads/searches (${f0(r.load.rps)}/s, p99 ${f1(r.load.p99)} ms, ${errors} errors); ` +
+          `first write ${f0(r.firstWrite)} ms, RSS ${f0(r.memWrite.rss)} MB after it`,
       );
     } finally {
       const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
@@ -306,15 +316,17 @@ console.log(
         mem(r.memAfter),
         f0(r.memAfter.hwm),
         `${f0(r.load.rps)}/s p99 ${f1(r.load.p99)}${r.load.errors ? ` ${r.load.errors} ERR` : ''}`,
+        `${f0(r.firstWrite)} ms, RSS ${f0(r.memWrite.rss)}`,
       ]),
-      ['start', 'listening', 'metadata 200', 'auth search 200', 'RSS at start', `RSS after ${loadSeconds} s load`, 'peak (HWM)', 'load'],
+      ['start', 'listening', 'metadata 200', 'auth search 200', 'RSS at start', `RSS after ${loadSeconds} s load`, 'peak (HWM)', 'load', 'then a first write'],
     ),
 );
 const medMeta = median(rs.map((r) => r.metadata));
 const medSearch = median(rs.map((r) => r.search));
 const medBare = median(results.baseline);
 const maxRss = Math.max(...rs.map((r) => r.memAfter.rss));
-results.summary = { metadataMs: medMeta, searchMs: medSearch, bareMs: medBare, ratio: medSearch / medBare, rssAfterLoadMB: maxRss };
+const maxRssWrite = Math.max(...rs.map((r) => r.memWrite?.rss ?? NaN));
+results.summary = { metadataMs: medMeta, searchMs: medSearch, bareMs: medBare, ratio: medSearch / medBare, rssAfterLoadMB: maxRss, rssAfterFirstWriteMB: maxRssWrite };
 console.log(
   `\nmedian: metadata ${f0(medMeta)} ms, authenticated search ${f0(medSearch)} ms; bare node:http ${f0(medBare)} ms; flint / bare ${f2(medSearch / medBare)}x`,
 );
@@ -326,5 +338,6 @@ console.log(
   `\nTarget (issue 13): first answered request <= ${f0(TARGET_MS)} ms: ${f0(medSearch)} ms -> ${verdict(timeOk)}; ` +
     `RSS after load <= ${TARGET_RSS_MB} MB: ${f0(maxRss)} MB -> ${verdict(rssOk)}`,
 );
+console.log(`(not in the target: after a first write, RSS ${f0(maxRssWrite)} MB at most)`);
 console.log(`RESULT cold-start: ${verdict(met)}`);
 await writeJson(opts.json, results);
