@@ -5,7 +5,7 @@ import { reindex } from '../search/custom-params';
 import { openSearchIndex } from '../search/open-search-index';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store';
 import { DataDirLockedError, openDataDir } from '../store/data-dir';
-import { openEncryptedPouch } from '../store/encrypted-pouch';
+import { openEncryptedPouch, updateSeqOf } from '../store/encrypted-pouch';
 import { DATA_DIR_OPTION, parseOptions, type Command } from './command';
 import { progressBar } from './progress';
 
@@ -47,7 +47,7 @@ export const reindexCommand: Command = {
         const defs = loadDefinitions();
         const search = openSearchIndex(dataDir, db, defs);
         try {
-          const total = Number((await db.info()).update_seq) || 0;
+          const total = Number(await updateSeqOf(db)) || 0;
           const show = progressBar('reindex', 'changes', total);
           const started = Date.now();
           const { processed, params, skipped } = await reindex(search, db, defs, show);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { vi } from 'vitest';
-import { COUNT_DOCS_SQL, FlintPouchDB, StoreOpenError, knownDocIds, openEncryptedPouch } from './encrypted-pouch';
+import { COUNT_DOCS_SQL, FlintPouchDB, StoreOpenError, knownDocIds, openEncryptedPouch, updateSeqOf } from './encrypted-pouch';
 
 /** pouchdb-replication adds these; @types/pouchdb-replication is not installed. */
 interface Replicating {
@@ -220,6 +220,10 @@ describe('allDocs without the whole-store count', () => {
       expect(prepared.mock.calls.map(([text]) => String(text)).some((t) => COUNT_DOCS_SQL.test(t))).toBe(true);
       // A read transaction after allDocs counts again (the skip applies to allDocs' own).
       expect((await db.info()).doc_count).toBe(29);
+      // updateSeqOf: info()'s update_seq, without the count.
+      const counts = prepared.mock.calls.length;
+      expect(await updateSeqOf(db)).toBe((await db.info()).update_seq);
+      expect(prepared.mock.calls.slice(counts).filter(([t]) => COUNT_DOCS_SQL.test(String(t))).length).toBeLessThanOrEqual(1); // info()'s own
     } finally {
       prepared.mockRestore();
     }

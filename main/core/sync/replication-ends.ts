@@ -1,7 +1,7 @@
 /**
  * Adapters around the databases the pull replicator works with (docs/sync.md, "Receiving").
  */
-import { knownDocIds } from '../store/encrypted-pouch';
+import { knownDocIds, updateSeqOf } from '../store/encrypted-pouch';
 
 /**
  * PouchDB 9's replicator calls `src.info()` after each batch for its progress counters and
@@ -13,6 +13,19 @@ export function asReplicationSource(db: PouchDB.Database): PouchDB.Database {
   const info = db.info.bind(db);
   db.info = () => info().catch(() => ({ db_name: db.name, doc_count: 0, update_seq: 0 }));
   return db;
+}
+
+/**
+ * The store as the push replicator's source. PouchDB's replicator calls `src.info()` when it
+ * starts and after each batch, for update_seq alone (its task counters); on the store info()
+ * also counts every document, 0.6 s on the event loop at 100,000 resources, per batch. This
+ * view answers info() with update_seq from one indexed read; everything else is the store.
+ */
+export function asPushSource(db: PouchDB.Database): PouchDB.Database {
+  const info = async () => ({ db_name: db.name, doc_count: -1, update_seq: await updateSeqOf(db) });
+  return new Proxy(db, {
+    get: (target, prop, receiver) => (prop === 'info' ? info : Reflect.get(target, prop, receiver)),
+  });
 }
 
 type RevsDiff = Record<string, { missing?: string[] }>;

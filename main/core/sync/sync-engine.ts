@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import type { AuditRecorder } from '../audit/recorder';
 import type { SecretStore } from '../secrets/secret-store';
 import { HEAD_PREFIX, VERSION_PREFIX } from '../store/documents';
-import { FlintPouchDB } from '../store/encrypted-pouch';
+import { FlintPouchDB, updateSeqOf } from '../store/encrypted-pouch';
 import type { WriteLocks } from '../store/write-locks';
 import { createApplier, type Applier, type QuarantineEntry } from './applier';
 import { openRemoteDb, type RemoteEndpoint } from './remote';
-import { asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
+import { asPushSource, asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
 import { writeStatusFile } from './status-file';
 import { SYNC_FILE, auditRemoteOf, endpointFor, passwordAccount, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
 import { MESSAGES, SyncStatusSubject, describeFailure, receivingMessage, type SyncState, type SyncStatus } from './sync-status';
@@ -334,9 +334,9 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       pushAgain = false;
       const pendingAtStart = status.value.pending;
       const remote = openRemoteDb(endpoint);
-      void opts.store.info().then((info) => {
+      void updateSeqOf(opts.store).then((updateSeq) => {
         if (stopped) return void (pushRunning = false);
-        const rep = FlintPouchDB.replicate(opts.store, remote, {
+        const rep = FlintPouchDB.replicate(asPushSource(opts.store), remote, {
           batch_size: BATCH,
           // Resources and their versions only: the store holds nothing else today, and
           // whatever it may hold later stays local unless named here.
@@ -366,7 +366,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
             if (stopped) return;
             // Everything committed before it started is on the server now.
             status.update({ pending: Math.max(0, status.value.pending - pendingAtStart) });
-            notePushSeq(info.update_seq);
+            notePushSeq(updateSeq);
             ok(leg, 'idle');
             if (pushAgain || status.value.pending > 0) onLocalCommit?.();
           },
