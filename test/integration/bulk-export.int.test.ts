@@ -247,7 +247,7 @@ describe('bulk export', () => {
       ['$export?_outputFormat=text/csv', {}, 400],
       ['$export?_typeFilter=Observation', {}, 400],
       ['$export?_typeFilter=' + encodeURIComponent('Observation?nonsense=1'), {}, 400],
-      ['$export?includeAssociatedData=LatestProvenanceResources', {}, 400],
+      ['$export?includeAssociatedData=_custom', {}, 400],
       ['$export?unknown=1', {}, 400],
       ['Patient/$export?_type=Practitioner', {}, 400], // not in a patient compartment
       ['Observation/$export', {}, 404],
@@ -323,5 +323,34 @@ describe('bulk export', () => {
   it('leaves ordinary searches alone (the routes do not shadow types or ids)', async () => {
     const r = await ws.client().get<Bundle>('Patient?_id=pa');
     expect(r.body.entry?.map((e) => e.resource?.id)).toEqual(['pa']);
+  });
+
+  it('adds the Provenance of what it returns with includeAssociatedData (relevant: all; latest: the newest per resource)', async () => {
+    const c = ws.client();
+    const prov = (id: string, recorded: string, ...targets: string[]) =>
+      c.put(`Provenance/${id}`, { resourceType: 'Provenance', id, recorded, target: targets.map((reference) => ({ reference })), agent: [{ who: { reference: 'Practitioner/dr' } }] });
+    expect((await prov('pv0', '2026-01-01T00:00:00Z', 'Observation/oa')).status).toBe(201);
+    expect((await prov('pv1', '2026-03-01T00:00:00Z', 'Patient/pa')).status).toBe(201);
+    // An hour ahead of UTC: still earlier than pv1, later than pv0.
+    expect((await prov('pv2', '2026-02-01T01:00:00+01:00', 'Patient/pa', `${ws.baseUrl}/Observation/oa/_history/1`)).status).toBe(201);
+    expect((await prov('pv3', '2026-04-01T00:00:00Z', 'Patient/pb')).status).toBe(201); // pb is not exported below
+
+    const q = `$export?_type=Patient,Observation&_typeFilter=${encodeURIComponent('Patient?_id=pa')},${encodeURIComponent('Observation?_id=oa')}`;
+    const none = await exportAll(q);
+    expect(none.byType.has('Provenance')).toBe(false);
+    const relevant = await exportAll(`${q}&includeAssociatedData=RelevantProvenanceResources`);
+    expect(ids(relevant.byType.get('Patient'))).toEqual(['pa']);
+    expect(ids(relevant.byType.get('Provenance'))).toEqual(['pv0', 'pv1', 'pv2']);
+    const latest = await exportAll(`${q}&includeAssociatedData=LatestProvenanceResources`);
+    expect(ids(latest.byType.get('Provenance'))).toEqual(['pv1', 'pv2']); // pa: pv1; oa: pv2
+
+    // Provenance exported as a type of its own is not repeated.
+    const both = await exportAll('$export?_type=Patient,Provenance&includeAssociatedData=RelevantProvenanceResources');
+    expect(ids(both.byType.get('Provenance'))).toEqual(['pv0', 'pv1', 'pv2', 'pv3']);
+
+    // Codes it does not know: ignored and said so when lenient.
+    const lenient = await exportAll(`${q}&includeAssociatedData=_custom,LatestProvenanceResources`, ws.token, { prefer: 'respond-async, handling=lenient' });
+    expect(ids(lenient.byType.get('Provenance'))).toEqual(['pv1', 'pv2']);
+    expect(lenient.manifest.error).toHaveLength(1);
   });
 });

@@ -11,7 +11,10 @@
  *   _typeFilter            Type?search, repeated or comma-separated: only matches of
  *                          the type (several for one type are OR-ed)
  *   patient                (POST, Patient and Group levels) only these patients
- *   includeAssociatedData  not supported: 400, or ignored with Prefer: handling=lenient
+ *   includeAssociatedData  LatestProvenanceResources or RelevantProvenanceResources: the
+ *                          Provenance whose target is an exported resource (the latest
+ *                          per resource, or all); other values 400, or ignored with
+ *                          Prefer: handling=lenient
  * GET takes them in the query; POST in a Parameters resource.
  */
 import { badRequest } from '../../../shared/fhir/outcome';
@@ -36,6 +39,11 @@ export interface ExportRequest {
   elements?: Map<string, Set<string>>;
   /** Patient ids to confine a patient or group export to (POST `patient`). */
   patients?: string[];
+  /**
+   * includeAssociatedData: the Provenance resources whose `target` is an exported resource,
+   * the most recent per resource (`latest`) or every one (`relevant`).
+   */
+  associated?: 'latest' | 'relevant';
   /** `Prefer: handling=lenient`: what is not supported is ignored, and said so in the manifest. */
   lenient: boolean;
   /** What was ignored (lenient), in words, for the manifest's error file. */
@@ -105,8 +113,13 @@ export function parseExportRequest(req: FhirRequest, defs: Definitions, level: E
       (out.patients ??= []).push(m[1]!);
     }
     if (name === 'includeAssociatedData') {
-      if (!lenient) throw badRequest('includeAssociatedData is not supported (send Prefer: handling=lenient to have it ignored)');
-      out.ignored.push('includeAssociatedData is not supported and was ignored');
+      for (const code of value.split(',').map((c) => c.trim()).filter(Boolean)) {
+        // Relevant (every Provenance) covers Latest when both are asked for.
+        if (code === 'RelevantProvenanceResources') out.associated = 'relevant';
+        else if (code === 'LatestProvenanceResources') out.associated = out.associated ?? 'latest';
+        else if (lenient) out.ignored.push(`includeAssociatedData '${safeName(code)}' is not supported and was ignored`);
+        else throw badRequest(`includeAssociatedData takes LatestProvenanceResources or RelevantProvenanceResources, not '${safeName(code)}' (send Prefer: handling=lenient to have it ignored)`);
+      }
     }
   }
   if (types.length > 0) out.types = types;

@@ -18,6 +18,7 @@ import type { ExportSource } from '../../bulk/export-jobs';
 import { JobError } from '../../bulk/job-registry';
 import { parseExportRequest, type ExportLevel, type ExportRequest } from '../../bulk/export-request';
 import { parseCriteria, type Criterion } from '../../search/criteria';
+import { associatedProvenance } from './export-provenance';
 import type { HeadDoc } from '../../store/documents';
 import type { FhirContext } from '../context';
 import type { Handler } from '../interactions/route';
@@ -59,6 +60,11 @@ export type ExportServices = Pick<FhirContext, 'store' | 'defs' | 'search' | 'co
  */
 export async function planExport(ctx: ExportServices, request: ExportRequest, principal: FhirRequest['principal']): Promise<ExportSource> {
   const types = exportTypes(ctx, principal, request);
+  if (request.associated && principal && !mayExport(principal, 'Provenance')) {
+    if (!request.lenient) throw forbidden('includeAssociatedData returns Provenance resources, which you are not permitted to export');
+    request.ignored.push('includeAssociatedData was ignored: you are not permitted to export Provenance resources');
+    delete request.associated;
+  }
   const criteria = new Map(types.map((t) => [t, criteriaOf(ctx, t, request)]));
   const patients = request.level === 'system' ? undefined : await patientsOf(ctx, request);
   return sourceOf(ctx, request, types, criteria, patients);
@@ -91,9 +97,14 @@ function exportTypes(ctx: ExportServices, principal: FhirRequest['principal'], r
   }
   const wanted = request.types ?? levelTypes.filter((t) => !AUDITOR_ONLY_TYPES.has(t));
   if (!principal) return [...wanted];
-  const may = (t: string) => allows(principal.permissions, t, 'export') && decide(principal, t, 'read').allow && decide(principal, t, 'search').allow;
+  const may = (t: string) => mayExport(principal, t);
   if (request.types && !request.types.every(may)) throw forbidden('You are not permitted to export every type in _type');
   return wanted.filter(may);
+}
+
+/** The caller may export, read and search resources of the type. */
+function mayExport(principal: NonNullable<FhirRequest['principal']>, type: string): boolean {
+  return allows(principal.permissions, type, 'export') && decide(principal, type, 'read').allow && decide(principal, type, 'search').allow;
 }
 
 /** Per type: the caller's scope, `_since`, and the `_typeFilter` queries (one of which must match). */
@@ -147,67 +158,115 @@ async function patientsOf(ctx: ExportServices, request: ExportRequest): Promise<
 function sourceOf(ctx: ExportServices, request: ExportRequest, types: string[], criteria: Map<string, Criterion[][]>, patients: string[] | undefined): ExportSource {
   return async function* (signal, progress) {
     const transactionTime = Date.now();
-    // The compartment members of the patients, by type (row ids), for patient and group exports.
-    let members: Map<string, number[]> | undefined;
-    if (patients) {
-      members = new Map();
-      const params = ctx.compartments.memberParams('Patient');
-      for (const pid of patients) {
-        for (const k of ctx.search.index.compartmentKeys(params, 'Patient', pid)) {
-          const list = members.get(k.type) ?? [];
-          list.push(k.rid);
-          members.set(k.type, list);
-        }
-      }
-    }
-    const plan: Array<{ type: string; ids: string[] }> = [];
-    for (const type of types) {
-      const confine: Criterion[] = [];
-      if (members) {
-        const rids = [...new Set(members.get(type) ?? [])];
-        if (rids.length === 0) continue;
-        confine.push({ kind: 'rids', rids });
-      }
-      const ids = new Set<string>();
-      for (const c of criteria.get(type) ?? [[]]) for (const id of ctx.search.matchIds(type, [...confine, ...c])) ids.add(id);
-      if (ids.size > 0) plan.push({ type, ids: [...ids].sort() });
-    }
+    const plan = planOf(ctx, types, criteria, patients);
     const total = plan.reduce((n, p) => n + p.ids.length, 0);
     progress({ done: 0, total });
-    if (total >= FEED_READ_MIN) {
-      // Most of the store: one pass over the change feed, keeping the wanted heads.
-      const wanted = new Map(plan.map((p) => [p.type, new Set(p.ids)]));
-      const seen = new Set<string>();
-      for await (const page of ctx.store.allHeads()) {
-        if (signal.aborted) return;
-        const byType = new Map<string, Resource[]>();
-        for (const head of page) {
-          const key = `${head.type}/${head.id}`;
-          if (!wanted.get(head.type)?.has(head.id) || seen.has(key)) continue;
-          seen.add(key);
-          const r = await asOf(ctx, head, transactionTime);
-          if (!r) continue;
-          const list = byType.get(head.type) ?? [];
-          list.push(subset(r, request.elements));
-          byType.set(head.type, list);
-        }
-        for (const [type, resources] of byType) yield { type, resources };
+    // What was returned, for includeAssociatedData.
+    const exported = new Set<string>();
+    const exportedProvenance = new Set<string>();
+    for await (const batch of planned(ctx, request, plan, total, transactionTime, signal)) {
+      for (const r of batch.resources) {
+        if (r.resourceType === 'Provenance') exportedProvenance.add(r.id!);
+        else exported.add(`${r.resourceType}/${r.id}`);
       }
-      return;
+      yield batch;
     }
-    for (const { type, ids } of plan) {
-      for (let i = 0; i < ids.length; i += READ_BATCH) {
-        if (signal.aborted) return;
-        const heads = await ctx.store.heads(ids.slice(i, i + READ_BATCH).map((id) => ({ type, id })));
-        const resources: Resource[] = [];
-        for (const id of ids.slice(i, i + READ_BATCH)) {
-          const r = await asOf(ctx, heads.get(`${type}/${id}`), transactionTime);
-          if (r) resources.push(subset(r, request.elements));
+    if (!request.associated || signal.aborted) return;
+    const provenance = associatedProvenance({
+      mode: request.associated,
+      exported,
+      exportedProvenance,
+      matchIds: (type, c) => ctx.search.matchIds(type, c),
+      scope: ctx.access?.scopeFor('Provenance', 'search') ?? [],
+      read: async (ids) => {
+        const heads = await ctx.store.heads(ids.map((id) => ({ type: 'Provenance', id })));
+        const out: Resource[] = [];
+        for (const id of ids) {
+          const r = await asOf(ctx, heads.get(`Provenance/${id}`), transactionTime);
+          if (r) out.push(subset(r, request.elements));
         }
-        if (resources.length > 0) yield { type, resources };
-      }
+        return out;
+      },
+    });
+    for await (const resources of provenance) {
+      if (signal.aborted) return;
+      yield { type: 'Provenance', resources };
     }
   };
+}
+
+/** The ids to export, by type: each type's criteria, confined to the patients' compartments. */
+function planOf(ctx: ExportServices, types: string[], criteria: Map<string, Criterion[][]>, patients: string[] | undefined): Array<{ type: string; ids: string[] }> {
+  // The compartment members of the patients, by type (row ids), for patient and group exports.
+  let members: Map<string, number[]> | undefined;
+  if (patients) {
+    members = new Map();
+    const params = ctx.compartments.memberParams('Patient');
+    for (const pid of patients) {
+      for (const k of ctx.search.index.compartmentKeys(params, 'Patient', pid)) {
+        const list = members.get(k.type) ?? [];
+        list.push(k.rid);
+        members.set(k.type, list);
+      }
+    }
+  }
+  const plan: Array<{ type: string; ids: string[] }> = [];
+  for (const type of types) {
+    const confine: Criterion[] = [];
+    if (members) {
+      const rids = [...new Set(members.get(type) ?? [])];
+      if (rids.length === 0) continue;
+      confine.push({ kind: 'rids', rids });
+    }
+    const ids = new Set<string>();
+    for (const c of criteria.get(type) ?? [[]]) for (const id of ctx.search.matchIds(type, [...confine, ...c])) ids.add(id);
+    if (ids.size > 0) plan.push({ type, ids: [...ids].sort() });
+  }
+  return plan;
+}
+
+/** The planned resources as of the transaction time, a batch at a time. */
+async function* planned(
+  ctx: ExportServices,
+  request: ExportRequest,
+  plan: Array<{ type: string; ids: string[] }>,
+  total: number,
+  transactionTime: number,
+  signal: AbortSignal,
+): AsyncGenerator<{ type: string; resources: Resource[] }> {
+  if (total >= FEED_READ_MIN) {
+    // Most of the store: one pass over the change feed, keeping the wanted heads.
+    const wanted = new Map(plan.map((p) => [p.type, new Set(p.ids)]));
+    const seen = new Set<string>();
+    for await (const page of ctx.store.allHeads()) {
+      if (signal.aborted) return;
+      const byType = new Map<string, Resource[]>();
+      for (const head of page) {
+        const key = `${head.type}/${head.id}`;
+        if (!wanted.get(head.type)?.has(head.id) || seen.has(key)) continue;
+        seen.add(key);
+        const r = await asOf(ctx, head, transactionTime);
+        if (!r) continue;
+        const list = byType.get(head.type) ?? [];
+        list.push(subset(r, request.elements));
+        byType.set(head.type, list);
+      }
+      for (const [type, resources] of byType) yield { type, resources };
+    }
+    return;
+  }
+  for (const { type, ids } of plan) {
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      if (signal.aborted) return;
+      const heads = await ctx.store.heads(ids.slice(i, i + READ_BATCH).map((id) => ({ type, id })));
+      const resources: Resource[] = [];
+      for (const id of ids.slice(i, i + READ_BATCH)) {
+        const r = await asOf(ctx, heads.get(`${type}/${id}`), transactionTime);
+        if (r) resources.push(subset(r, request.elements));
+      }
+      if (resources.length > 0) yield { type, resources };
+    }
+  }
 }
 
 /**
