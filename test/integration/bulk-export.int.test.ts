@@ -228,6 +228,14 @@ describe('bulk export', () => {
       const fileOf = (type: string) => done.output.find((o) => o.type === type)!.url;
       expect((await call('GET', fileOf('Patient'), narrow, { accept: 'application/fhir+ndjson' })).status).toBe(403);
       expect((await call('GET', fileOf('Observation'), narrow, { accept: 'application/fhir+ndjson' })).status).toBe(200);
+      // Associated Provenance needs the right to export Provenance: refused, or ignored and said so.
+      const assoc = '$export?_type=Observation&includeAssociatedData=LatestProvenanceResources';
+      const refused = await kickOff(assoc, narrow);
+      expect(refused.status, refused.text).toBe(403);
+      expect(refused.text).toMatch(/Provenance/);
+      const lenient = await exportAll(assoc, narrow, { prefer: 'respond-async, handling=lenient' });
+      expect(lenient.byType.has('Provenance')).toBe(false);
+      expect(lenient.manifest.error).toHaveLength(1);
       // Its export is its own: the administrator who did not start it does not see it.
       const k = await kickOff('$export?_type=Patient', token.access_token);
       expect((await call('GET', k.headers.get('content-location')!, ws.token)).status).toBe(404);
