@@ -3,7 +3,9 @@
  * process, talking HTTP only, as a clinic's machines would.
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_SYSTEM } from '../../shared/fhir/sync-tags';
@@ -269,5 +271,31 @@ describe('working apart, then converging', () => {
     expect(notAVersion.status).toBe(422);
     const list = (await flintApi<ConflictList>(pair.a, 'GET', 'conflicts')).body.conflicts;
     expect(list.some((c) => c.id === 'c-del')).toBe(true);
+  });
+
+  it('syncs what $import wrote like any write: the other workstation reads and searches it', async () => {
+    const a = pair.a.client();
+    const b = pair.b.client();
+    const dir = mkdtempSync(join(tmpdir(), 'flint-sync-import-'));
+    try {
+      const lines = ['imp-1', 'imp-2', 'imp-3'].map((id) => JSON.stringify({ resourceType: 'Patient', id, name: [{ family: 'Imported-Sync' }] }));
+      writeFileSync(join(dir, 'Patient.ndjson'), `${lines.join('\n')}\n`);
+      const body = {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'inputFormat', valueString: 'application/fhir+ndjson' },
+          { name: 'input', part: [{ name: 'url', valueUri: pathToFileURL(join(dir, 'Patient.ndjson')).href }] },
+        ],
+      };
+      const kick = await a.post('$import', body, { prefer: 'respond-async' });
+      expect(kick.status, kick.text).toBe(202);
+      const statusPath = kick.headers.get('content-location')!.slice(pair.a.baseUrl.length + 1);
+      await eventually(async () => ((await a.get(statusPath)).status === 200 ? true : undefined), 20_000, 'the import');
+      const vid = (await a.get('Patient/imp-3')).body.meta?.versionId;
+      await eventually(() => readWhen(b, 'Patient/imp-3', vid), 20_000, 'the imported Patients on B');
+      expect(await total(b, 'Patient?family=Imported-Sync')).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
