@@ -5,6 +5,7 @@
  *
  *   scripts/with-keyring.sh node bench/cold-start.mjs [--resources 100000] [--runs 3] [--load-seconds 30]
  *       [--connections 10] [--data-dir DIR [--keep]] [--no-build] [--cpu-prof DIR] [--json FILE]
+ *       [--node-args "--max-old-space-size=160"]   (node options for the measured starts only: what-ifs)
  *
  * Data dir. The 90 Synthea smart-2019 bundles are POSTed as transactions, two in flight, as
  * bench/export.mjs does, whole copies over and over (every copy gets fresh server ids) until
@@ -71,6 +72,7 @@ const opts = options({
   connections: { type: 'string' },
   'data-dir': { type: 'string' },
   keep: { type: 'boolean' },
+  'node-args': { type: 'string' }, // node options for the measured server only, e.g. "--max-old-space-size=160"
 });
 const wanted = Number(opts.resources ?? 100_000);
 const runs = Number(opts.runs ?? 3);
@@ -192,7 +194,7 @@ try {
   // --- The starts.
   for (let run = 1; run <= runs; run++) {
     console.log(`  start ${run}: ${machineState()}`);
-    const nodeArgs = opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts['cpu-prof'])}`] : [];
+    const nodeArgs = [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts['cpu-prof'])}`] : []), ...(opts['node-args']?.split(' ').filter(Boolean) ?? [])];
     const t0 = performance.now();
     const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
