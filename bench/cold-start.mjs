@@ -5,7 +5,7 @@
  *
  *   scripts/with-keyring.sh node bench/cold-start.mjs [--resources 100000] [--runs 3] [--load-seconds 30]
  *       [--connections 10] [--data-dir DIR [--keep]] [--no-build] [--cpu-prof DIR] [--json FILE]
- *       [--node-args "--max-old-space-size=160"]   (node options for the measured starts only: what-ifs)
+ *       [--node-args="--max-old-space-size=160"]   (node options for the measured starts only: what-ifs; note the =)
  *
  * Data dir. The 90 Synthea smart-2019 bundles are POSTed as transactions, two in flight, as
  * bench/export.mjs does, whole copies over and over (every copy gets fresh server ids) until
