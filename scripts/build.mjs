@@ -110,7 +110,7 @@ await Promise.all(
     console.log(`build: skipped ${source} (not written yet)`);
   } else {
     const t0 = performance.now();
-    const scratch = resolve(root, 'dist/.core-definition-files.mjs');
+    const scratch = resolve(root, `dist/.core-definition-files.${process.pid}.mjs`); // builds may run side by side
     try {
       await build({ ...common, sourcemap: false, entryPoints: [source], outfile: scratch, platform: 'node', format: 'esm', target: 'node20', packages: 'external' });
       const { writeCoreDefinitionFiles } = await import(`${pathToFileURL(scratch).href}?${Date.now()}`);

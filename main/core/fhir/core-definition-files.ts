@@ -20,7 +20,7 @@
  * definitions read (element ids, paths, types with their extensions, cardinalities, bases,
  * slicing, constraints, bindings, fixed and pattern values, short and definition texts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,9 +151,15 @@ const FILES = { profiles: 'r4-profiles.json', index: 'r4-index.json', terminolog
 export function writeCoreDefinitionFiles(outDir: string, dir = definitionsDir()): void {
   const files = coreDefinitionFiles(dir);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, FILES.profiles), JSON.stringify(files.profiles));
-  writeFileSync(join(outDir, FILES.index), JSON.stringify(files.index));
-  writeFileSync(join(outDir, FILES.terminology), JSON.stringify(coreTerminologyFile(dir)));
+  // Each file whole or not at all: a server may be reading them while a build rewrites them.
+  const write = (name: string, content: unknown) => {
+    const scratch = join(outDir, `.${name}.${process.pid}`);
+    writeFileSync(scratch, JSON.stringify(content));
+    renameSync(scratch, join(outDir, name));
+  };
+  write(FILES.profiles, files.profiles);
+  write(FILES.index, files.index);
+  write(FILES.terminology, coreTerminologyFile(dir));
 }
 
 /** Where the build put the files: beside dist/cli.js (and the workers), or one level up from dist/shell/main.js. */
