@@ -5,7 +5,9 @@
  *    the others 412, and history grows by exactly one version per round (PUT, PATCH and
  *    DELETE racing);
  *  - parallel conditional updates on the same criteria create one resource;
- *  - conditional creates racing through plain POSTs and transaction Bundles at once.
+ *  - conditional creates racing through plain POSTs and transaction Bundles at once;
+ *  - plain transactions (no search in them: they hold the store lock shared and their
+ *    resources exclusively) racing with If-Match on one resource, and with single writes.
  */
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
@@ -222,6 +224,36 @@ describe('parallel updates with If-Match', () => {
       }
       vid = newVid;
     }
+  });
+});
+
+describe('parallel plain transactions', () => {
+  it('with If-Match on one resource: one transaction wins each version, the others fail whole (412) and store nothing', async () => {
+    const id = unique('tx').slice(0, 40);
+    const first = await client.put<Patient>(`Patient/${id}`, { ...patientWith(id, 'start'), id });
+    expect(first.status).toBe(201);
+    const vid = vidOf(first);
+    const N = 10;
+    await warmUp(N + 5);
+    // Each transaction: a new Observation, then an update of the shared Patient at vid.
+    const txs = Array.from({ length: N }, (_, i) =>
+      client.post<Bundle | OperationOutcome>('', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { resource: { resourceType: 'Observation', status: 'final', code: { text: `tx-race-${id}` }, subject: { reference: `Patient/${id}` } }, request: { method: 'POST', url: 'Observation' } },
+          { resource: { ...patientWith(id, `tx${i}`), id }, request: { method: 'PUT', url: `Patient/${id}`, ifMatch: `W/"${vid}"` } },
+        ],
+      }),
+    );
+    // Single writes to other resources at the same time do not wait for them or break them.
+    const singles = Array.from({ length: 5 }, (_, i) => client.post<Patient>('Patient', patientWith(unique(`single-${i}`), 'single')));
+    const replies = await Promise.all(txs);
+    expect((await Promise.all(singles)).map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(countBy(replies, (r) => r.status), replies.map((r) => r.status).join(',')).toEqual({ 200: 1, 412: N - 1 });
+    expect((await instanceHistory(id)).total).toBe(2);
+    const obs = await client.get<Bundle>(`Observation?code:text=${encodeURIComponent(`tx-race-${id}`)}&_total=accurate`);
+    expect(obs.body.total).toBe(1); // only the winner's Observation: the losers stored nothing
   });
 });
 

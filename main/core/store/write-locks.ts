@@ -2,9 +2,11 @@
  * The write locks of one store. Ordinary writes hold the store lock shared plus an
  * exclusive lock on each resource they write, so writes to different resources run
  * concurrently and writes to one resource are serialized. Writes whose target depends on
- * a search (conditional create/update/patch/delete) and transaction Bundles hold the
- * store lock exclusively, which makes "search, then write" atomic: 50 identical
- * conditional creates in parallel produce one resource.
+ * a search (conditional create/update/patch/delete, and transaction Bundles with a
+ * conditional entry, a conditional reference or a GET) hold the store lock exclusively,
+ * which makes "search, then write" atomic: 50 identical conditional creates in parallel
+ * produce one resource. Other transactions lock like ordinary writes, every resource they
+ * name at once (fhir/bundle/transaction.ts, lockFor).
  */
 import { KeyedMutex } from './keyed-mutex';
 
