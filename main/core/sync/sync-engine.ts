@@ -95,6 +95,9 @@ export interface SyncEngine {
   close(): Promise<void>;
 }
 
+/** How long after start the pending, quarantined and conflict counts are first taken. */
+const FIRST_COUNTS_DELAY_MS = 1500;
+
 /** Full jitter: a random delay up to min(max, 1 s * 2^attempt). */
 export function backoffDelay(attempt: number, maxMs: number, random: () => number = Math.random): number {
   const cap = Math.min(maxMs, 1000 * 2 ** Math.min(attempt, 20));
@@ -519,11 +522,18 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   const watcher = () => void reloadSerial();
   watchFile(settingsFile, { interval: opts.watchIntervalMs ?? 1000, persistent: false }, watcher);
   await reloadSerial();
-  try {
-    status.update({ quarantined: (await applier.quarantine()).length, conflicts: opts.conflicts(), pending: await countPending() });
-  } catch {
-    // counts are refreshed as sync runs
-  }
+  // The first counts read the change feed since the push checkpoint (up to 10,000 changes:
+  // 0.28 s at 100,000 resources): shortly after start-up rather than on its path.
+  const firstCounts = setTimeout(() => {
+    void (async () => {
+      try {
+        if (!closed) status.update({ quarantined: (await applier.quarantine()).length, conflicts: opts.conflicts(), pending: await countPending() });
+      } catch {
+        // counts are refreshed as sync runs
+      }
+    })();
+  }, FIRST_COUNTS_DELAY_MS);
+  firstCounts.unref();
 
   return {
     status,
@@ -538,6 +548,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     },
     async close() {
       closed = true;
+      clearTimeout(firstCounts);
       unwatchFile(settingsFile, watcher);
       commits.unsubscribe();
       if (pushSeqTimer) clearTimeout(pushSeqTimer);
