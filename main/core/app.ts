@@ -12,6 +12,7 @@ import { createValidator } from './fhir/validation/validator';
 import { startHttpServer } from './http/fhir-http-server';
 import { loadUiFiles } from './http/ui-static';
 import { builtUiDir } from './worker-file';
+import { tuneHeapForServing } from './heap';
 import { openSearchIndex } from './search/open-search-index';
 import { openAccounts } from './auth/accounts';
 import { auditedAccounts } from './auth/audited-accounts';
@@ -74,6 +75,7 @@ export interface Workstation {
 }
 
 export async function startWorkstation(opts: WorkstationOptions = {}): Promise<Workstation> {
+  tuneHeapForServing();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const secrets = opts.secrets ?? new KeytarSecretStore();
   const dataDir = await openDataDir(resolveDataDir(opts.dataDir), secrets);
