@@ -60,6 +60,7 @@ import {
   table,
   tempDir,
   verdict,
+  watchServer,
   writeJson,
 } from './lib.mjs';
 
@@ -197,26 +198,10 @@ try {
     const nodeArgs = [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts['cpu-prof'])}`] : []), ...(opts['node-args']?.split(' ').filter(Boolean) ?? [])];
     const t0 = performance.now();
     const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (out += d));
-    const exited = new Promise((r) => proc.once('exit', (code, signal) => r(code ?? signal)));
+    const { exited, listening } = watchServer(proc);
     const r = {};
     try {
-      const baseUrl = await new Promise((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`flint did not start within 60 s:\n${out}`)), 60_000);
-        proc.stdout.on('data', () => {
-          const m = /listening at (http:\/\/\S+\/fhir)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            ok(m[1]);
-          }
-        });
-        exited.then((code) => {
-          clearTimeout(timer);
-          fail(new Error(`flint exited (${code}) before it was ready:\n${out}`));
-        });
-      });
+      const baseUrl = await listening;
       r.listening = performance.now() - t0;
       const url = new URL(baseUrl);
       const target = { host: url.hostname, port: Number(url.port) };

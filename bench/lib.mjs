@@ -48,23 +48,15 @@ export function tempDir(prefix) {
 }
 
 /**
- * Starts `node bin/flint.js serve` on a fresh data dir and port 0. The keychain must be
- * reachable (on a headless box: run the bench under scripts/with-keyring.sh). With cpuProfDir, the
- * server runs under --cpu-prof and writes its profile there on a clean stop. With dataDir, the
- * server opens that dir instead of a fresh one, and stop() leaves it in place (the caller owns it).
+ * Follows a spawned `flint serve`: its output so far, its exit (code or signal), and its FHIR
+ * base URL once it prints "listening at" (rejected if it exits first or takes over 60 s).
  */
-export async function startFlint({ cpuProfDir, dataDir: givenDataDir, args = [] } = {}) {
-  const dataDir = givenDataDir ?? tempDir('flint-bench-');
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0', ...args], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function watchServer(proc) {
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise((r) => proc.once('exit', (code, signal) => r(code ?? signal)));
-  const baseUrl = await new Promise((ok, fail) => {
+  const listening = new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`flint did not start within 60 s:\n${out}`)), 60_000);
     proc.stdout.on('data', () => {
       const m = /listening at (http:\/\/\S+\/fhir)/.exec(out);
@@ -78,6 +70,24 @@ export async function startFlint({ cpuProfDir, dataDir: givenDataDir, args = [] 
       fail(new Error(`flint exited (${code}) before it was ready:\n${out}`));
     });
   });
+  return { output: () => out, exited, listening };
+}
+
+/**
+ * Starts `node bin/flint.js serve` on a fresh data dir and port 0. The keychain must be
+ * reachable (on a headless box: run the bench under scripts/with-keyring.sh). With cpuProfDir, the
+ * server runs under --cpu-prof and writes its profile there on a clean stop. With dataDir, the
+ * server opens that dir instead of a fresh one, and stop() leaves it in place (the caller owns it).
+ */
+export async function startFlint({ cpuProfDir, dataDir: givenDataDir, args = [] } = {}) {
+  const dataDir = givenDataDir ?? tempDir('flint-bench-');
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/flint.js'), 'serve', '--data-dir', dataDir, '--port', '0', ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { output, exited, listening } = watchServer(proc);
+  const baseUrl = await listening;
   const url = new URL(baseUrl);
   // Every FHIR request needs a bearer token: mint one as an integrator would.
   const token = await mintToken(dataDir);
@@ -88,7 +98,7 @@ export async function startFlint({ cpuProfDir, dataDir: givenDataDir, args = [] 
     token,
     dataDir,
     pid: proc.pid,
-    output: () => out,
+    output,
     async stop() {
       const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
