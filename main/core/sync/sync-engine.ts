@@ -21,6 +21,7 @@ import { HEAD_PREFIX, VERSION_PREFIX } from '../store/documents';
 import { FlintPouchDB, updateSeqOf } from '../store/encrypted-pouch';
 import type { WriteLocks } from '../store/write-locks';
 import { createApplier, type Applier, type QuarantineEntry } from './applier';
+import { createPushCheckpoint } from './push-checkpoint';
 import { openRemoteDb, type RemoteEndpoint } from './remote';
 import { asPushSource, asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
 import { writeStatusFile } from './status-file';
@@ -30,12 +31,9 @@ import { createPullProgress, type PullProgressTracker } from './pull-progress';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Observable } from 'rxjs';
 
-export const PUSH_SEQ_DOC = '_local/flint-push-seq';
 const BATCH = 2000;
 /** Local commits within this window go to the server in one push (and one checkpoint). */
 const PUSH_DEBOUNCE_MS = 500;
-/** The push checkpoint (for `pending` after a restart) is saved at most this often. */
-const PUSH_SEQ_SAVE_MS = 10_000;
 const AUDIT_PUSH_MS = 2000;
 
 export interface AuditPusher {
@@ -113,6 +111,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     validate: opts.validate,
     afterApply: opts.afterApply,
   });
+  const pushCheckpoint = createPushCheckpoint(opts.store);
   const settingsFile = join(opts.dataDir, SYNC_FILE);
   let settingsKey: string | undefined;
   let session: Session | undefined;
@@ -192,18 +191,6 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       await record({ sync: 'import', count: applied, remote, ok: true, recorded: new Date() });
     }
     return rest;
-  }
-
-  /** Local changes since the last saved push checkpoint (an estimate until the first push). */
-  async function countPending(): Promise<number> {
-    let since: number | string = 0;
-    try {
-      since = ((await opts.store.get(PUSH_SEQ_DOC)) as unknown as { seq: number | string }).seq;
-    } catch {
-      since = 0;
-    }
-    const res = await opts.store.changes({ since, limit: 10_000 } as PouchDB.Core.ChangesOptions);
-    return res.results.filter((r) => r.id.startsWith(HEAD_PREFIX) || r.id.startsWith(VERSION_PREFIX)).length;
   }
 
   // Local commits raise `pending` and wake the push; a completed push lowers it. O(1) per commit.
@@ -369,7 +356,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
             if (stopped) return;
             // Everything committed before it started is on the server now.
             status.update({ pending: Math.max(0, status.value.pending - pendingAtStart) });
-            notePushSeq(updateSeq);
+            pushCheckpoint.note(updateSeq);
             ok(leg, 'idle');
             if (pushAgain || status.value.pending > 0) onLocalCommit?.();
           },
@@ -440,40 +427,6 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     };
   }
 
-  let pushSeqSaved = 0;
-  let pushSeqTimer: NodeJS.Timeout | undefined;
-  let pushSeqLatest: number | string | undefined;
-  /** Saves the push checkpoint now if the last save is old enough, else once the interval ends. */
-  function notePushSeq(seq: number | string): void {
-    pushSeqLatest = seq;
-    const wait = pushSeqSaved + PUSH_SEQ_SAVE_MS - Date.now();
-    if (wait <= 0) {
-      pushSeqSaved = Date.now();
-      void savePushSeq(seq);
-    } else if (!pushSeqTimer) {
-      pushSeqTimer = setTimeout(() => {
-        pushSeqTimer = undefined;
-        pushSeqSaved = Date.now();
-        if (pushSeqLatest !== undefined && !closed) void savePushSeq(pushSeqLatest);
-      }, wait);
-      pushSeqTimer.unref();
-    }
-  }
-
-  async function savePushSeq(seq: number | string): Promise<void> {
-    try {
-      let rev: string | undefined;
-      try {
-        rev = ((await opts.store.get(PUSH_SEQ_DOC)) as { _rev?: string })._rev;
-      } catch {
-        rev = undefined;
-      }
-      await opts.store.put({ _id: PUSH_SEQ_DOC, seq, ...(rev ? { _rev: rev } : {}) } as PouchDB.Core.PutDocument<object>);
-    } catch {
-      // A concurrent save won; the next change saves again.
-    }
-  }
-
   /** Sync cannot run as configured: say why, in the front desk's words. */
   function cannotRun(message: string, remote?: string): void {
     status.update({ configured: true, remote, state: 'error', message, lastError: message });
@@ -525,13 +478,11 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
   // The first counts read the change feed since the push checkpoint (up to 10,000 changes:
   // 0.28 s at 100,000 resources): shortly after start-up rather than on its path.
   const firstCounts = setTimeout(() => {
-    void (async () => {
-      try {
-        if (!closed) status.update({ quarantined: (await applier.quarantine()).length, conflicts: opts.conflicts(), pending: await countPending() });
-      } catch {
-        // counts are refreshed as sync runs
-      }
-    })();
+    if (closed) return;
+    void Promise.all([applier.quarantine(), pushCheckpoint.pending()]).then(
+      ([q, pending]) => status.update({ quarantined: q.length, conflicts: opts.conflicts(), pending }),
+      () => undefined, // counts are refreshed as sync runs
+    );
   }, FIRST_COUNTS_DELAY_MS);
   firstCounts.unref();
 
@@ -544,17 +495,16 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       await runApplier(session?.settings.remote ?? '');
     },
     async refresh() {
-      status.update({ conflicts: opts.conflicts(), pending: await countPending() });
+      status.update({ conflicts: opts.conflicts(), pending: await pushCheckpoint.pending() });
     },
     async close() {
       closed = true;
       clearTimeout(firstCounts);
       unwatchFile(settingsFile, watcher);
       commits.unsubscribe();
-      if (pushSeqTimer) clearTimeout(pushSeqTimer);
       await reloading.catch(() => undefined);
       await session?.stop();
-      if (pushSeqLatest !== undefined) await savePushSeq(pushSeqLatest);
+      await pushCheckpoint.close();
       await applying?.catch(() => undefined);
       await applier.close();
       sub.unsubscribe();
