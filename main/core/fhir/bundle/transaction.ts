@@ -85,15 +85,15 @@ export async function transaction(req: FhirRequest, ctx: FhirContext, bundle: Bu
  * (+16-26% requests/s at saturation in bench/load.mjs, docs/benchmarks.md section 10).
  */
 function lockFor(ctx: FhirContext, steps: Step[]): <T>(fn: () => Promise<T>) => Promise<T> {
-  const keys: string[] = [];
-  for (const s of steps) {
-    const { method, path } = s.target;
-    if (method === 'GET' || method === 'HEAD') return (fn) => ctx.store.locks.exclusive(fn);
-    if (method === 'POST' && s.entry.request?.ifNoneExist) return (fn) => ctx.store.locks.exclusive(fn);
-    if (method !== 'POST' && path.length < 2) return (fn) => ctx.store.locks.exclusive(fn); // conditional PUT, PATCH or DELETE
-    if (s.entry.resource && [...collectReferences(s.entry.resource)].some((r) => CONDITIONAL_REF.test(r))) return (fn) => ctx.store.locks.exclusive(fn);
-    if (method !== 'POST') keys.push(lockKey(s.type, path[1]!));
-  }
+  const searchesOrReads = steps.some(({ target: { method, path }, entry }) =>
+    method === 'GET' ||
+    method === 'HEAD' ||
+    (method === 'POST' && Boolean(entry.request?.ifNoneExist)) ||
+    (method !== 'POST' && path.length < 2) || // conditional PUT, PATCH or DELETE
+    (entry.resource !== undefined && [...collectReferences(entry.resource)].some((r) => CONDITIONAL_REF.test(r))),
+  );
+  if (searchesOrReads) return (fn) => ctx.store.locks.exclusive(fn);
+  const keys = steps.filter((s) => s.target.method !== 'POST').map((s) => lockKey(s.type, s.target.path[1]!));
   return (fn) => ctx.store.locks.resources(keys, fn);
 }
 
