@@ -1,11 +1,13 @@
 /**
  * The UI's root: routes that work without a session (first-run setup, the sign-in
  * callback) and everything else behind a signed-in session. The clients and the query
- * cache are made once per page load; tokens live in the AuthClient's memory only.
+ * cache are made once per page load; tokens live in the AuthClient's memory only (and, in
+ * the desktop app, the refresh token in the shell's: renderer/api/desktop.ts).
  */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { Route, RouterProvider, createBrowserRouter, createRoutesFromElements } from 'react-router';
+import { desktopApi } from '../api/desktop';
 import { ApiError } from '../api/errors';
 import { FhirApi } from '../api/fhir';
 import { FlintApi } from '../api/flint';
@@ -13,6 +15,7 @@ import { Http } from '../api/http';
 import { AuthClient } from '../auth/auth-client';
 import { CallbackPage } from '../auth/CallbackPage';
 import { SetupPage } from '../setup/SetupPage';
+import type { FlintDesktopApi } from '../../shared/desktop-api';
 import { SignedIn } from './SignedIn';
 
 export interface Clients {
@@ -21,10 +24,16 @@ export interface Clients {
   flint: FlintApi;
 }
 
-function makeClients(): Clients {
-  const auth = new AuthClient();
+interface AppParts extends Clients {
+  /** The desktop bridge (window.flint); undefined in a plain browser. */
+  desktop: FlintDesktopApi | undefined;
+}
+
+function makeClients(): AppParts {
+  const desktop = desktopApi();
+  const auth = new AuthClient(desktop);
   const http = new Http(auth);
-  return { auth, fhir: new FhirApi(http), flint: new FlintApi(http) };
+  return { auth, fhir: new FhirApi(http), flint: new FlintApi(http), desktop };
 }
 
 function makeQueryClient(): QueryClient {
@@ -44,6 +53,16 @@ function makeQueryClient(): QueryClient {
 export function App() {
   const clients = useMemo(makeClients, []);
   const queries = useMemo(makeQueryClient, []);
+  // In the desktop app: the shell's session instead of a second sign-in, and its locks.
+  // An effect, not makeClients: StrictMode may make a second, unused set of clients, which
+  // must neither refresh the kept token nor listen for locks. resume() runs once per client.
+  useEffect(() => {
+    const { auth, desktop } = clients;
+    if (!desktop) return;
+    // On /callback a new sign-in is completing; it replaces whatever the shell kept.
+    if (location.pathname !== '/callback') void auth.resume();
+    return desktop.onLock((reason) => void auth.lockedByShell(reason));
+  }, [clients]);
   // A data router: screens can hold a navigation back while a form has unsaved changes.
   const router = useMemo(
     () =>

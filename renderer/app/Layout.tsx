@@ -39,7 +39,7 @@ export function Layout() {
           <span aria-label="Signed in as">
             {session.username} <small>({session.roles.join(', ')})</small>
           </span>
-          <button type="button" onClick={() => void auth.lock()}>
+          <button type="button" onClick={() => void auth.lock('manual')}>
             Lock
           </button>
           <button type="button" onClick={() => void auth.signOut()}>

@@ -1,7 +1,8 @@
 /**
  * Everything behind a session: the sign-in prompt when there is none, the screens when
  * there is one, and the lock screen over them (kept mounted, so nothing on screen or in
- * a form is lost) when the session is locked.
+ * a form is lost) when the session is locked. A page that opens on a locked session (the
+ * desktop app resumed one) has no screens yet: the lock screen alone, then the screens.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo } from 'react';
@@ -54,11 +55,13 @@ function Session({ clients, state }: { clients: Clients; state: AuthState }) {
     if (!s) return undefined;
     return { ...clients, session: s, can: (type, interaction) => canWith(s, type, interaction) };
   }, [clients, session.data]);
-  const lock = useCallback(() => void clients.auth.lock(), [clients.auth]);
+  const lock = useCallback(() => void clients.auth.lock('idle'), [clients.auth]);
   useIdle(session.data?.idleLockMinutes ?? 15, state === 'signed-in', lock);
   const unlocked = useCallback(() => void queries.invalidateQueries(), [queries]);
 
+  const lockScreen = <LockScreen auth={clients.auth} reason={clients.auth.lockReason} username={session.data?.username} onUnlocked={unlocked} />;
   if (!value) {
+    if (state === 'locked') return lockScreen;
     return <main className="center-card">{session.error ? <ErrorNotice error={session.error} /> : <Loading label="Opening your session…" />}</main>;
   }
   const locked = state === 'locked';
@@ -67,7 +70,7 @@ function Session({ clients, state }: { clients: Clients; state: AuthState }) {
       <div className={locked ? 'app locked' : 'app'} inert={locked} aria-hidden={locked}>
         <Layout />
       </div>
-      {locked ? <LockScreen auth={clients.auth} username={value.session.username} onUnlocked={unlocked} /> : null}
+      {locked ? lockScreen : null}
     </FlintContext.Provider>
   );
 }

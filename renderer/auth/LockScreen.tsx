@@ -1,10 +1,29 @@
-/** Over the locked screen: the signed-in user's password, or sign out. */
+/**
+ * Over the locked screen: the signed-in user's password, or sign out. Says why it locked.
+ * The user's name is unknown when the page opened on a locked session (no token to ask
+ * the core with); the core knows whose password unlocks it.
+ */
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/errors';
 import { messageOf } from '../ui/ErrorNotice';
-import type { AuthClient } from './auth-client';
+import type { AuthClient, LockReason } from './auth-client';
 
-export function LockScreen({ auth, username, onUnlocked }: { auth: AuthClient; username: string; onUnlocked: () => void }) {
+const WHY: Record<LockReason, string> = {
+  idle: 'The screen was locked because it was not used for a while.',
+  manual: 'The screen was locked.',
+  'lock-screen': 'Flint was locked when this computer’s screen was locked.',
+  suspend: 'Flint was locked when this computer went to sleep.',
+  'found-locked': 'This session is locked.',
+};
+
+interface Props {
+  auth: AuthClient;
+  reason: LockReason;
+  username: string | undefined;
+  onUnlocked: () => void;
+}
+
+export function LockScreen({ auth, reason, username, onUnlocked }: Props) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -27,7 +46,14 @@ export function LockScreen({ auth, username, onUnlocked }: { auth: AuthClient; u
       <form className="center-card" role="dialog" aria-modal="true" aria-labelledby="lock-title" onSubmit={(e) => void submit(e)}>
         <h1 id="lock-title">Locked</h1>
         <p>
-          The screen was locked because it was not used for a while. Enter the password of <strong>{username}</strong> to continue where you left off.
+          {WHY[reason]}{' '}
+          {username ? (
+            <>
+              Enter the password of <strong>{username}</strong> to continue where you left off.
+            </>
+          ) : (
+            'Enter your password to continue.'
+          )}
         </p>
         <label htmlFor="unlock-password">Password</label>
         <input id="unlock-password" type="password" autoComplete="current-password" autoFocus required value={password} onChange={(e) => setPassword(e.target.value)} />
