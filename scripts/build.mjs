@@ -7,6 +7,8 @@
 //                          -> dist/receive-worker.js  validates and extracts pulled resources
 //   main/core/search/index/index-writer-worker.ts
 //                          -> dist/index-writer-worker.js  writes large index pages
+//   main/core/desktop/desktop-core-main.ts
+//                          -> dist/desktop-core.js   the core as the desktop app runs it (a utility process)
 //   main/shell/main.ts     -> dist/shell/main.js     Electron main process
 //   main/shell/preload.ts  -> dist/shell/preload.cjs sandboxed preload (must be CJS)
 //   renderer/              -> dist/renderer/         the UI, built by Vite (vite.config.ts),
@@ -52,6 +54,16 @@ const entries = [
     // The search index's writer thread (index-writer.ts finds it beside dist/cli.js).
     entryPoints: ['main/core/search/index/index-writer-worker.ts'],
     outfile: 'dist/index-writer-worker.js',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+  },
+  {
+    // The desktop app's core process (main/shell/core-host.ts forks it): beside dist/cli.js,
+    // so it finds the worker files and the UI as the CLI does.
+    entryPoints: ['main/core/desktop/desktop-core-main.ts'],
+    outfile: 'dist/desktop-core.js',
     platform: 'node',
     format: 'esm',
     target: 'node20',

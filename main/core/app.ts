@@ -49,6 +49,9 @@ import { ExportJobs } from './bulk/export-jobs';
 import { removeServerFile, writeServerFile } from './store/server-file';
 import { ImportJobs } from './bulk/import-jobs';
 import { createAuditPusher } from './sync/audit-push';
+import { setSyncPaused } from './sync/sync-setup';
+import type { Observable } from 'rxjs';
+import type { SyncStatus } from '../../shared/api/sync';
 
 export interface WorkstationOptions {
   dataDir?: string;
@@ -71,6 +74,10 @@ export interface Workstation {
   setupUrl?: string;
   /** Where the UI is served (`<origin>/`), when it is built. */
   uiUrl?: string;
+  /** Every distinct sync status, starting with the current one; completes when the workstation closes. */
+  syncStatus$: Observable<SyncStatus>;
+  /** Pauses or resumes sync (sync.json, as `flint sync pause|resume`), applied at once; false when sync is not configured. */
+  setSyncPaused(paused: boolean): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -277,6 +284,12 @@ export async function startWorkstation(opts: WorkstationOptions = {}): Promise<W
       workstationId: dataDir.workstationId,
       ...(setupUrl ? { setupUrl } : {}),
       ...(ui ? { uiUrl: `${http.origin}/` } : {}),
+      syncStatus$: sync.status.changes,
+      async setSyncPaused(paused) {
+        if (!setSyncPaused(dataDir.dir, paused)) return false;
+        await sync.reload(); // at once, not at the settings watcher's next look
+        return true;
+      },
       close: closeAll,
     };
   } catch (e) {
