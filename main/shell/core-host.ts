@@ -9,7 +9,8 @@
  * (dist/desktop-core.js, main/core/desktop/desktop-core-main.ts) with the fork function it is
  * given and talks to it with the messages of main/core/desktop/core-messages.ts:
  *
- *   main.ts:  const host = await startCoreHost(utilityProcess.fork);
+ *   main.ts:  await app.whenReady(); // Electron allows utilityProcess.fork only after 'ready'
+ *             const host = await startCoreHost(utilityProcess.fork);
  *   tests:    const host = await startCoreHost(child_process.fork, { dataDir });
  *
  * This file does not import electron: it is tested in plain Node with child_process.fork.
@@ -52,7 +53,8 @@ export interface CoreProcess {
   readonly pid?: number | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number | null) => void): unknown;
-  kill(): boolean;
+  /** Electron's UtilityProcess ends the process whatever the argument; Node's ChildProcess sends the signal. */
+  kill(signal?: NodeJS.Signals): boolean;
   /** Electron's UtilityProcess. */
   postMessage?(message: unknown): void;
   /** Node's ChildProcess (forked with an IPC channel). */
@@ -172,9 +174,9 @@ export function startCoreHost(fork: ForkCore, options: CoreHostOptions = {}): Pr
         if (first !== 0 && !stopped) throw new Error(`The Flint core stopped with exit code ${first ?? 'none'} while closing.`);
         return;
       }
-      child.kill();
+      child.kill('SIGKILL');
       await exited;
-      throw new Error(`The Flint core did not stop within ${Math.round(stopTimeoutMs / 1000)} s and was killed.`);
+      throw new Error(`The Flint core did not stop within ${stopTimeoutMs / 1000} s and was killed.`);
     })());
 
   return new Promise<CoreHost>((resolve, reject) => {
