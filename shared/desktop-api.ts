@@ -30,7 +30,10 @@ export interface FlintDesktopApi {
   version(): string;
   /** The session kept by the shell, or null when there is none (first window, after sign-out). */
   resumeSession(): Promise<KeptSession | null>;
-  /** Called by the UI after each sign-in and each refresh (refresh tokens rotate). */
+  /**
+   * Called by the UI after each sign-in, each refresh and each unlock (refresh tokens
+   * rotate). Rejects unless the refresh token is 16..4096 printable ASCII characters.
+   */
   keepSession(session: KeptSession): Promise<void>;
   /** Called by the UI when the user signs out: the shell forgets the session. */
   endSession(): Promise<void>;
@@ -43,7 +46,10 @@ export interface FlintDesktopApi {
   openExternal(url: string): Promise<void>;
 }
 
-/** IPC channel names, one per function (main/shell/ipc.ts registers exactly these). */
+/**
+ * IPC channel names, one per function but version() (the preload knows it). main/shell/ipc.ts
+ * handles each invoke-style channel and sends `lock` (main -> renderer) itself.
+ */
 export const DESKTOP_CHANNELS = {
   resumeSession: 'flint:resume-session',
   keepSession: 'flint:keep-session',

@@ -1,23 +1,18 @@
 /**
- * Sandboxed preload: the only bridge between the UI and the desktop. It exposes named
- * functions on `window.flint`, never a generic invoke(channel) or ipcRenderer itself
- * (model: VS Code's sandbox preload). Everything clinical goes through the core's HTTP
- * API, so the bridge stays small; add a function here only with a handler in main.ts
- * that checks the sender.
+ * Sandboxed preload: the only bridge between the UI and the desktop. It exposes the named
+ * functions of shared/desktop-api.ts on `window.flint` (preload-api.ts builds them), never
+ * a generic invoke(channel) or ipcRenderer itself (model: VS Code's sandbox preload).
+ * Everything clinical goes through the core's HTTP API, so the bridge stays small; a new
+ * function needs its channel in DESKTOP_CHANNELS and a checked handler in ipc.ts.
+ *
+ * Bundled to CJS (scripts/build.mjs): import only electron, shared/ and preload-api.ts.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import { createDesktopApi } from './preload-api';
 
 /** Keep in step with VERSION_ARG in main.ts, which passes it as a renderer argument. */
 const VERSION_ARG = '--flint-version=';
 const version =
   process.argv.find((arg) => arg.startsWith(VERSION_ARG))?.slice(VERSION_ARG.length) ?? 'unknown';
 
-const api = Object.freeze({
-  /** The desktop app's version, e.g. "0.1.0". */
-  version: (): string => version,
-});
-
-/** The shape of `window.flint` in the desktop app; it is absent in a plain browser. */
-export type FlintDesktopApi = typeof api;
-
-contextBridge.exposeInMainWorld('flint', api);
+contextBridge.exposeInMainWorld('flint', createDesktopApi(ipcRenderer, version));
