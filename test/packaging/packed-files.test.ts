@@ -108,6 +108,10 @@ describe('the packed app', () => {
     expect(packed.length).toBeGreaterThan(100);
   });
 
+  it('puts the README beside app.asar, where Help > Documentation looks for it', () => {
+    expect(readFileSync(join(resources, 'README.md'), 'utf8')).toBe(readFileSync(join(root, 'README.md'), 'utf8'));
+  });
+
   it('has Electron’s fuses flipped: no plain-Node mode, no inspector, the app only from app.asar', () => {
     expect(fusesOf(join(scratch, 'out', 'linux-unpacked', 'flint'))).toEqual({
       runAsNode: false,
