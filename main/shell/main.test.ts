@@ -72,7 +72,15 @@ class AppDouble extends EventEmitter {
   aboutShown = 0;
   enableSandbox() {}
   requestSingleInstanceLock = () => true;
-  whenReady = () => Promise.resolve();
+  ready = false;
+  /** Ready a little later, as in Electron: what needs a ready app must wait for it. */
+  whenReady = () =>
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        this.ready = true;
+        r();
+      }, 10),
+    );
   getAppPath = () => REPO;
   getPath = (name: string) => (name === 'userData' ? this.userData : tmpdir());
   getVersion = () => '0.1.0';
@@ -142,6 +150,8 @@ const electron = {
   // Node's fork has the shape core-host.ts needs of a utility process.
   utilityProcess: {
     fork: (modulePath: string, args: string[]) => {
+      // Electron refuses a utility process before the app's ready event.
+      if (!app.ready) throw new Error('utilityProcess.fork() called before the app is ready');
       const child = fork(modulePath, args, { stdio: 'pipe', execArgv: [] });
       child.stdout?.resume();
       child.stderr?.resume();

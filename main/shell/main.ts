@@ -58,10 +58,11 @@ if (app.requestSingleInstanceLock()) {
 }
 
 async function run(): Promise<void> {
-  // Start the core while Electron gets ready; neither waits for the other. The data dir is
-  // the core's choice: FLINT_DATA_DIR if set, else the OS default, as for `flint serve`.
+  // Electron's utilityProcess.fork may only be called once the app is ready. The data dir
+  // is the core's choice: FLINT_DATA_DIR if set, else the OS default, as for `flint serve`.
+  await app.whenReady();
   const starting = startCoreHost(utilityProcess.fork);
-  starting.catch(() => undefined); // reported below, once Electron is ready
+  starting.catch(() => undefined); // reported below
   let stopTray = (): void => undefined;
 
   // Closing the last window keeps the app, its endpoint and sync running in the tray.
@@ -84,7 +85,6 @@ async function run(): Promise<void> {
       });
   });
 
-  await app.whenReady();
   let core: CoreHost;
   try {
     core = await starting;
