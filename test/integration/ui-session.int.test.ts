@@ -239,6 +239,27 @@ describe('flint-ui', () => {
     expect((await flow.refresh(ok.body.refresh_token as string)).status).toBe(200);
   });
 
+  it('a session locked twice (the desktop app and the UI both asking) is one logout in the audit trail', async () => {
+    const aude = new FhirClient(ws.baseUrl, (await signIn('aude', 'aude password 123')).access_token);
+    const ofRita = async (kind: string) => {
+      const found = await aude.get<Bundle>(`AuditEvent?subtype=${encodeURIComponent(`urn:flint:audit-subtype|${kind}`)}&_count=200`);
+      expect(found.status).toBe(200);
+      return (found.body.entry ?? []).filter((e) => JSON.stringify(e.resource).includes('"display":"rita"')).length;
+    };
+    const logoutsBefore = await ofRita('logout');
+    const loginsBefore = await ofRita('login-success');
+    const t = await signIn('rita', 'rita password 123');
+    expect((await lock(t.refresh_token)).status).toBe(200);
+    expect((await lock(t.refresh_token)).status).toBe(200);
+    expect((await unlock(t.refresh_token, 'rita password 123')).status).toBe(200);
+    // The unlock's login is recorded after both locks: once it is searchable, so are they.
+    for (let i = 0; (await ofRita('login-success')) < loginsBefore + 2; i++) {
+      expect(i).toBeLessThan(100);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await ofRita('logout')).toBe(logoutsBefore + 1);
+  });
+
   it('wrong passwords at unlock count towards the lockout', async () => {
     const t = await signIn('lou', 'lou password 1234');
     expect((await lock(t.refresh_token)).status).toBe(200);

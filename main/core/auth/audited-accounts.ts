@@ -80,12 +80,15 @@ export function auditedAccounts(accounts: Accounts, audit: AuditRecorder, onLost
     return kind;
   };
 
-  // A UI session locked (idle): recorded as a logout; unlocking is a login (users.login).
+  // A UI session locked (idle, the Lock button, the desktop app on sleep or screen lock):
+  // recorded as a logout, once per lock: locking a session already locked (the desktop app
+  // and the UI may both ask) records nothing. Unlocking is a login (users.login).
   const auditedSessions: typeof sessions = {
     ...sessions,
     lock(id) {
+      const wasLocked = sessions.get(id)?.locked === true;
       const s = sessions.lock(id);
-      if (s) {
+      if (s && !wasLocked) {
         const username = users.byId(s.userId)?.username;
         later(record('logout', true, { userId: s.userId, clientId: UI_CLIENT_ID, ...(username ? { username } : {}) }, username ? `user:${username}` : undefined, 'session locked'));
       }
