@@ -14,6 +14,7 @@
  * resumes from it instead of signing in again, and sign-out ends it. The shell locks the
  * session when the OS locks the screen or sleeps, and says so (`lockedByShell`).
  */
+import { SESSION_LOCKED_DESCRIPTION } from '../../shared/api/session';
 import type { DesktopLockReason, FlintDesktopApi } from '../../shared/desktop-api';
 import { ApiError, OfflineError } from '../api/errors';
 import type { TokenSource } from '../api/http';
@@ -36,12 +37,6 @@ export type LockReason = 'idle' | 'manual' | DesktopLockReason | 'found-locked';
 /** Where the desktop app keeps the session between windows and reloads (shared/desktop-api.ts). */
 export type SessionKeeper = Pick<FlintDesktopApi, 'resumeSession' | 'keepSession' | 'endSession'>;
 
-/**
- * How the core refuses a locked session's refresh token: 400 invalid_grant, "the session is
- * locked; unlock it with the password" (main/core/auth/smart/token.ts). An ended session's
- * is invalid_grant too, so only the description tells them apart.
- */
-const LOCKED_SESSION = /\bsession is locked\b/;
 
 type RefreshOutcome = 'renewed' | 'locked' | 'refused' | 'offline';
 
@@ -229,7 +224,7 @@ export class AuthClient implements TokenSource {
       return 'renewed';
     } catch (e) {
       if (e instanceof OfflineError) return 'offline';
-      return e instanceof ApiError && e.status === 400 && LOCKED_SESSION.test(e.details) ? 'locked' : 'refused';
+      return e instanceof ApiError && e.status === 400 && e.details.includes(SESSION_LOCKED_DESCRIPTION) ? 'locked' : 'refused';
     }
   }
 

@@ -27,3 +27,10 @@ export interface UiSettings {
   /** Minutes without input before the UI locks the session (1..240, default 15). */
   idleLockMinutes: number;
 }
+
+/**
+ * The `error_description` of the `invalid_grant` that `/auth/token` answers for a refresh
+ * token of a locked UI session (an ended session gets another text). The UI tells the two
+ * apart by it: a locked session opens on the lock screen, an ended one on the sign-in.
+ */
+export const SESSION_LOCKED_DESCRIPTION = 'the session is locked; unlock it with the password';

@@ -4,6 +4,7 @@
  * for backend services. Answers are JSON, never cached; errors are RFC 6749 5.2 objects
  * whose descriptions are fixed text.
  */
+import { SESSION_LOCKED_DESCRIPTION } from '../../../../shared/api/session';
 import type { App } from '../apps';
 import { narrowScopes, parseScopes, systemScopesOf } from '../scopes';
 import { sessionOfRefresh, sha256 } from '../tokens';
@@ -95,7 +96,7 @@ async function refresh(ctx: SmartContext, v: Values, origin: string, tokenUrl: s
   if (isUiClient(client.app.clientId)) {
     const live = session ? ctx.accounts.sessions.get(session) : undefined;
     if (!live) return oauthError('invalid_grant', 'the session has ended; sign in again');
-    if (live.locked) return oauthError('invalid_grant', 'the session is locked; unlock it with the password');
+    if (live.locked) return oauthError('invalid_grant', SESSION_LOCKED_DESCRIPTION);
   }
   const rotated = ctx.accounts.tokens.rotateRefresh(v.refresh_token, client.app.clientId);
   if (!rotated) return oauthError('invalid_grant', 'the refresh token is not valid for this client');
