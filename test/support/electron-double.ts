@@ -133,8 +133,18 @@ export class IpcRendererDouble extends EventEmitter {
   }
 }
 
-/** powerMonitor: an EventEmitter that the test makes emit 'lock-screen', 'suspend', ... */
-export class PowerMonitorDouble extends EventEmitter {}
+/**
+ * powerMonitor: an EventEmitter that the test makes emit 'lock-screen', 'suspend', ...; and
+ * getSystemIdleState(), which answers `idleState` (set by the test) and counts its calls.
+ */
+export class PowerMonitorDouble extends EventEmitter {
+  idleState: 'active' | 'idle' | 'locked' | 'unknown' = 'active';
+  idleStateCalls = 0;
+  getSystemIdleState = (_idleThreshold: number): 'active' | 'idle' | 'locked' | 'unknown' => {
+    this.idleStateCalls++;
+    return this.idleState;
+  };
+}
 
 /** shell.openExternal: records each URL; rejects while `failing` is set. */
 export class ShellDouble {
