@@ -20,6 +20,11 @@ export type DesktopSyncState = 'not-configured' | 'up-to-date' | 'syncing' | 'of
 export interface KeptSession {
   /** The `flint-ui` client's refresh token (docs/access-control.md). */
   refreshToken: string;
+  /**
+   * The signed-in user's name, once the UI knows it: a window opened on a locked session
+   * names whose session it is on the lock screen ("Enter the password of ...").
+   */
+  username?: string;
 }
 
 /** Why the shell locked the session: the OS screen locked, or the computer went to sleep. */

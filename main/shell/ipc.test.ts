@@ -130,7 +130,7 @@ describe('registerDesktopIpc', () => {
     }
   });
 
-  describe('keepSession takes exactly { refreshToken: string }, 16..4096 printable characters', () => {
+  describe('keepSession takes exactly { refreshToken: string, username?: string }, the token 16..4096 printable characters', () => {
     const bad: [string, unknown[]][] = [
       ['no argument', []],
       ['two arguments', [{ refreshToken: TOKEN }, { refreshToken: TOKEN }]],
@@ -150,6 +150,13 @@ describe('registerDesktopIpc', () => {
       ['non-ASCII', [{ refreshToken: `${TOKEN}é` }]],
       ['a Date', [new Date()]],
       ['a Map', [new Map([['refreshToken', TOKEN]])]],
+      ['a username alone', [{ username: 'nora' }]],
+      ['a username that is not a string', [{ refreshToken: TOKEN, username: 7 }]],
+      ['an empty username', [{ refreshToken: TOKEN, username: '' }]],
+      ['a username with a control character', [{ refreshToken: TOKEN, username: 'no\u0007ra' }]],
+      ['a username with a newline', [{ refreshToken: TOKEN, username: 'nora\nforged log line' }]],
+      ['a username too long', [{ refreshToken: TOKEN, username: 'n'.repeat(257) }]],
+      ['a username and an extra field', [{ refreshToken: TOKEN, username: 'nora', admin: true }]],
     ];
     for (const [name, args] of bad) {
       it(`refuses ${name}`, async () => {
@@ -163,6 +170,14 @@ describe('registerDesktopIpc', () => {
       await t.call(DESKTOP_CHANNELS.keepSession, { refreshToken: 'x'.repeat(16) });
       await t.call(DESKTOP_CHANNELS.keepSession, { refreshToken: '~'.repeat(4096) });
       expect(t.calls.map((c) => c.name)).toEqual(['keepSession', 'keepSession']);
+    });
+    it("takes the user's name with the token, and passes on exactly the two", async () => {
+      await t.call(DESKTOP_CHANNELS.keepSession, { refreshToken: TOKEN, username: 'Nóra Ó Briain' });
+      await t.call(DESKTOP_CHANNELS.keepSession, { refreshToken: TOKEN, username: 'n'.repeat(256) });
+      expect(t.calls).toEqual([
+        { name: 'keepSession', args: [{ refreshToken: TOKEN, username: 'Nóra Ó Briain' }] },
+        { name: 'keepSession', args: [{ refreshToken: TOKEN, username: 'n'.repeat(256) }] },
+      ]);
     });
   });
 

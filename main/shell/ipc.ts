@@ -64,15 +64,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Exactly `{ refreshToken: string }`, the token 16..4096 printable ASCII characters. */
+/** A user name as accounts hold them, bounded: no control characters. */
+const USERNAME = /^[^\p{Cc}]{1,256}$/u;
+
+/**
+ * Exactly `{ refreshToken: string, username?: string }`: the token 16..4096 printable ASCII
+ * characters, the name 1..256 characters without control characters.
+ */
 export function checkKeptSession(args: readonly unknown[]): KeptSession {
   const [session] = args;
-  if (args.length !== 1 || !isPlainObject(session)) throw new Refused('takes one argument, { refreshToken: string }');
+  if (args.length !== 1 || !isPlainObject(session)) throw new Refused('takes one argument, { refreshToken: string, username?: string }');
   const keys = Object.keys(session);
-  if (keys.length !== 1 || keys[0] !== 'refreshToken') throw new Refused('takes { refreshToken } and no other field');
+  if (!keys.includes('refreshToken') || keys.some((k) => k !== 'refreshToken' && k !== 'username')) {
+    throw new Refused('takes { refreshToken, username? } and no other field');
+  }
   const token = session.refreshToken;
   if (typeof token !== 'string' || !REFRESH_TOKEN.test(token)) throw new Refused('refreshToken must be 16 to 4096 printable ASCII characters');
-  return { refreshToken: token };
+  if (!('username' in session)) return { refreshToken: token };
+  const username = session.username;
+  if (typeof username !== 'string' || !USERNAME.test(username)) throw new Refused('username must be 1 to 256 characters without control characters');
+  return { refreshToken: token, username };
 }
 
 /** One string: an https:// URL without credentials, not on the app's origin (external-links.ts). */

@@ -80,14 +80,19 @@ describe('createDesktopApi', () => {
     expect(listened).toEqual([DESKTOP_CHANNELS.lock]);
   });
 
-  it('keepSession sends the refresh token alone, whatever else the object carries', async () => {
+  it("keepSession sends the refresh token and the user's name only, whatever else the object carries", async () => {
     await api.keepSession({ refreshToken: TOKEN, extra: 'x' } as never);
+    await api.keepSession({ refreshToken: TOKEN, username: 'nora', extra: 'x' } as never);
     await api.keepSession(null as never);
-    expect(ipc.invoked.map((c) => c.args)).toEqual([[{ refreshToken: TOKEN }], [{ refreshToken: undefined }]]);
+    expect(ipc.invoked.map((c) => c.args)).toEqual([[{ refreshToken: TOKEN }], [{ refreshToken: TOKEN, username: 'nora' }], [{ refreshToken: undefined }]]);
   });
 
   it('resumeSession returns a fresh { refreshToken } or null, whatever the reply', async () => {
     ipc.replies.set(DESKTOP_CHANNELS.resumeSession, { refreshToken: TOKEN, other: 1 });
+    expect(await api.resumeSession()).toEqual({ refreshToken: TOKEN });
+    ipc.replies.set(DESKTOP_CHANNELS.resumeSession, { refreshToken: TOKEN, username: 'nora' });
+    expect(await api.resumeSession()).toEqual({ refreshToken: TOKEN, username: 'nora' });
+    ipc.replies.set(DESKTOP_CHANNELS.resumeSession, { refreshToken: TOKEN, username: 7 });
     expect(await api.resumeSession()).toEqual({ refreshToken: TOKEN });
     for (const reply of [null, undefined, 'x', { refreshToken: 5 }]) {
       ipc.replies.set(DESKTOP_CHANNELS.resumeSession, reply);

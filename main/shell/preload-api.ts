@@ -23,8 +23,9 @@ const LOCK_REASONS: ReadonlySet<unknown> = new Set<DesktopLockReason>(['lock-scr
 /** The main side's reply to resumeSession, reshaped: a fresh object with the known fields, or null. */
 function keptSessionOf(reply: unknown): KeptSession | null {
   if (typeof reply !== 'object' || reply === null) return null;
-  const { refreshToken } = reply as Record<string, unknown>;
-  return typeof refreshToken === 'string' ? { refreshToken } : null;
+  const { refreshToken, username } = reply as Record<string, unknown>;
+  if (typeof refreshToken !== 'string') return null;
+  return typeof username === 'string' ? { refreshToken, username } : { refreshToken };
 }
 
 export function createDesktopApi(ipc: IpcRendererLike, appVersion: string): FlintDesktopApi {
@@ -36,9 +37,9 @@ export function createDesktopApi(ipc: IpcRendererLike, appVersion: string): Flin
       return keptSessionOf(await ipc.invoke(DESKTOP_CHANNELS.resumeSession));
     },
     async keepSession(session) {
-      // The refresh token alone: the main side refuses any other field.
-      const refreshToken: unknown = typeof session === 'object' && session !== null ? session.refreshToken : undefined;
-      await ipc.invoke(DESKTOP_CHANNELS.keepSession, { refreshToken });
+      // The refresh token and the user's name only: the main side refuses any other field.
+      const { refreshToken, username } = (typeof session === 'object' && session !== null ? session : {}) as Record<string, unknown>;
+      await ipc.invoke(DESKTOP_CHANNELS.keepSession, username === undefined ? { refreshToken } : { refreshToken, username });
     },
     async endSession() {
       await ipc.invoke(DESKTOP_CHANNELS.endSession);

@@ -57,6 +57,14 @@ describe('createSessionKeeper', () => {
     expect(keeper.resume()).toBeNull();
   });
 
+  it("keeps the user's name given with a token, and never carries it over to a token given without one", () => {
+    const { keeper } = keeperAt('http://127.0.0.1:9');
+    keeper.keep({ refreshToken: TOKEN, username: 'nora' });
+    expect(keeper.resume()).toEqual({ refreshToken: TOKEN, username: 'nora' });
+    keeper.keep({ refreshToken: 'another-token-0123456' });
+    expect(keeper.resume()).toEqual({ refreshToken: 'another-token-0123456' });
+  });
+
   it('lock() posts the form the UI posts to <baseUrl>/auth/lock, then notifies', async () => {
     const core = await listener((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
     const { keeper, notified, logs } = keeperAt(core.baseUrl);

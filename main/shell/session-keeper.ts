@@ -73,10 +73,11 @@ export function createSessionKeeper(options: SessionKeeperOptions): SessionKeepe
 
   return {
     keep(session) {
-      kept = { refreshToken: session.refreshToken };
+      // Exactly what the UI hands over: a name is never carried over to another token.
+      kept = { refreshToken: session.refreshToken, ...(session.username !== undefined ? { username: session.username } : {}) };
     },
     resume() {
-      return kept ? { refreshToken: kept.refreshToken } : null;
+      return kept ? { ...kept } : null;
     },
     end() {
       kept = undefined;

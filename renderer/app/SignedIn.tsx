@@ -5,7 +5,7 @@
  * desktop app resumed one) has no screens yet: the lock screen alone, then the screens.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { useLocation } from 'react-router';
 import { setupNeeded } from '../api/flint';
 import type { AuthState } from '../auth/auth-client';
@@ -58,8 +58,12 @@ function Session({ clients, state }: { clients: Clients; state: AuthState }) {
   const lock = useCallback(() => void clients.auth.lock('idle'), [clients.auth]);
   useIdle(session.data?.idleLockMinutes ?? 15, state === 'signed-in', lock);
   const unlocked = useCallback(() => void queries.invalidateQueries(), [queries]);
+  const username = session.data?.username;
+  useEffect(() => {
+    if (username !== undefined) clients.auth.rememberUser(username);
+  }, [clients.auth, username]);
 
-  const lockScreen = <LockScreen auth={clients.auth} reason={clients.auth.lockReason} username={session.data?.username} onUnlocked={unlocked} />;
+  const lockScreen = <LockScreen auth={clients.auth} reason={clients.auth.lockReason} username={username ?? clients.auth.username} onUnlocked={unlocked} />;
   if (!value) {
     if (state === 'locked') return lockScreen;
     return <main className="center-card">{session.error ? <ErrorNotice error={session.error} /> : <Loading label="Opening your session…" />}</main>;

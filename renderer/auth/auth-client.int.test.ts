@@ -148,6 +148,33 @@ describe('the AuthClient in the desktop app', () => {
     expect(await sessionStatus(await auth.token())).toBe(200);
   });
 
+  it("the user's name goes to the shell with each token once known, and comes back with a locked session", async () => {
+    const s = shell(await signedInRefreshToken());
+    const auth = new AuthClient(s);
+    await auth.resume();
+    expect(auth.username).toBeUndefined();
+    expect(s.session?.username).toBeUndefined();
+    // /flint/session answered: the shell gets the name with the token it already holds.
+    auth.rememberUser(USER);
+    await vi.waitFor(() => expect(s.session).toEqual({ refreshToken: s.handed[0], username: USER }));
+    expect(s.handed).toEqual([s.handed[0], s.handed[0]]);
+    auth.rememberUser(USER); // the same name again: nothing to send
+    expect(s.handed).toHaveLength(2);
+    // A rotated token goes with the name.
+    await expect(auth.renew()).resolves.toBe(true);
+    await vi.waitFor(() => expect(s.session).toEqual({ refreshToken: s.handed[2], username: USER }));
+
+    // The shell locks; a new window opens on the locked session and knows whose it is.
+    expect((await s.lockCore()).status).toBe(200);
+    const reopened = new AuthClient(s);
+    await reopened.resume();
+    expect(reopened.current).toBe('locked');
+    expect(reopened.username).toBe(USER);
+    await reopened.signOut();
+    expect(reopened.username).toBeUndefined();
+    expect(s.session).toBeNull();
+  });
+
   it('signs out, and the shell forgets, when the kept session is over', async () => {
     const token = await signedInRefreshToken();
     expect((await postForm(`${origin}/auth/revoke`, { token, client_id: CLIENT_ID })).status).toBe(200);

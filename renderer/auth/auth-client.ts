@@ -66,6 +66,8 @@ export class AuthClient implements TokenSource {
   private why: LockReason = 'idle';
   /** The refresh token the keeper confirmed it holds (what the shell locks with). */
   private kept: string | undefined;
+  /** The signed-in user's name, once known (rememberUser, or the keeper's session). */
+  private user: string | undefined;
   private resumeStarted = false;
   /** A lock from the shell that arrived while the session was being resumed. */
   private lockWhenResumed: DesktopLockReason | undefined;
@@ -83,6 +85,22 @@ export class AuthClient implements TokenSource {
   /** Why the session is locked (meaningful while `current` is `locked`). */
   get lockReason(): LockReason {
     return this.why;
+  }
+
+  /** The signed-in user's name, if known: a page opened on a locked session has it from the keeper. */
+  get username(): string | undefined {
+    return this.user;
+  }
+
+  /**
+   * The signed-in user's name, from /flint/session. In the desktop app the keeper gets it with
+   * the refresh token, so that a window opened on this session while it is locked can say
+   * whose it is.
+   */
+  rememberUser(username: string): void {
+    if (this.user === username) return;
+    this.user = username;
+    if (this.refresh && this.state !== 'signed-out') this.handOver(this.refresh);
   }
 
   subscribe(fn: (s: AuthState) => void): () => void {
@@ -121,6 +139,7 @@ export class AuthClient implements TokenSource {
     if (error) throw new Error(error === 'access_denied' ? 'Sign-in was cancelled.' : 'Sign-in failed. Try again.');
     const code = url.searchParams.get('code');
     if (!pending || !code || url.searchParams.get('state') !== pending.state) throw new Error('This sign-in link is not valid any more. Sign in again.');
+    this.user = undefined; // a new sign-in: whose it is comes from /flint/session
     await this.tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri(), client_id: CLIENT_ID, code_verifier: pending.verifier });
     this.set('signed-in');
     return pending.returnTo.startsWith('/') && !pending.returnTo.startsWith('//') ? pending.returnTo : '/';
@@ -139,6 +158,7 @@ export class AuthClient implements TokenSource {
     if (this.state !== 'resuming') return;
     if (!kept) return this.set('signed-out');
     this.refresh = this.kept = kept.refreshToken;
+    this.user = kept.username;
     const outcome = await this.refreshGrant();
     const lockedMeanwhile = this.lockWhenResumed;
     this.lockWhenResumed = undefined;
@@ -238,6 +258,7 @@ export class AuthClient implements TokenSource {
   private async end(): Promise<void> {
     this.clear();
     this.kept = undefined;
+    this.user = undefined;
     this.set('signed-out');
     await this.keeper?.endSession().catch(ignore);
   }
@@ -260,7 +281,8 @@ export class AuthClient implements TokenSource {
 
   /** Every new refresh token goes to the keeper: the one it held stopped working. */
   private handOver(refreshToken: string): void {
-    this.keeper?.keepSession({ refreshToken }).then(() => {
+    const username = this.user;
+    this.keeper?.keepSession(username === undefined ? { refreshToken } : { refreshToken, username }).then(() => {
       this.kept = refreshToken;
     }, ignore);
   }

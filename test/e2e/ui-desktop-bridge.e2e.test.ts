@@ -51,10 +51,13 @@ async function shellCall(op: string, arg?: unknown): Promise<unknown> {
     case 'resume':
       shell.resumed++;
       return shell.session;
-    case 'keep':
-      shell.session = { refreshToken: (arg as KeptSession).refreshToken };
-      shell.handed.push(shell.session.refreshToken);
+    case 'keep': {
+      // As the main process keeps it: the token, and the user's name once the UI knows it.
+      const { refreshToken, username } = arg as KeptSession;
+      shell.session = { refreshToken, ...(username !== undefined ? { username } : {}) };
+      if (shell.handed.at(-1) !== refreshToken) shell.handed.push(refreshToken); // a name alone is no new token
       return undefined;
+    }
     case 'end':
       shell.session = null;
       shell.ended++;
@@ -169,7 +172,9 @@ describe('the UI in the desktop app, with a double of the shell', () => {
 
     await page.reload();
     await lockDialog().waitFor();
-    await expect(lockDialog().textContent()).resolves.toMatch(/This session is locked\. Enter your password/);
+    // The shell kept the user's name with the token: the lock screen says whose session it is.
+    expect(shell.session?.username).toBe(USER);
+    await expect(lockDialog().textContent()).resolves.toMatch(new RegExp(`This session is locked\\. Enter the password of ${USER} to continue`));
     expect(seen.authorize).toBe(signIns);
     await expect(page.getByRole('button', { name: 'Sign in' }).count()).resolves.toBe(0);
     expect(shell.ended).toBe(0);
