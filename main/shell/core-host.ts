@@ -18,7 +18,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ReplaySubject, type Observable } from 'rxjs';
-import { distinctUntilChanged, map } from 'rxjs/operators';
 import type { SyncStatus } from '../../shared/api/sync';
 import { parseCoreEvent, type CoreEvent, type CoreRequest } from '../core/desktop/core-messages';
 
@@ -108,12 +107,10 @@ export function startCoreHost(fork: ForkCore, options: CoreHostOptions = {}): Pr
     else child.send?.(request);
   };
 
+  // The core sends only distinct statuses (Workstation.syncStatus$); the last one is replayed
+  // to each new subscriber.
   const statuses = new ReplaySubject<SyncStatus>(1);
-  const syncStatus$ = statuses.pipe(
-    map((s) => ({ s, key: JSON.stringify(s) })),
-    distinctUntilChanged((a, b) => a.key === b.key),
-    map(({ s }) => s),
-  );
+  const syncStatus$ = statuses.asObservable();
   const answers = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let exitCode: number | null | undefined; // undefined while running
