@@ -21,6 +21,7 @@ import {
   openBaselinePouch,
   options,
   request,
+  runAsyncJob,
   startFlint,
   syntheaBundlePaths,
   table,
@@ -37,7 +38,6 @@ const bundles = paths.map((f) => readFileSync(f));
 const perCopy = bundles.reduce((n, b) => n + JSON.parse(b.toString('utf8')).entry.length, 0);
 console.log(`export bench: ${environment()}; ${bundles.length} Synthea bundles x ${copies} = ${f0(perCopy * copies)} resources`);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const results = {};
 const flint = await startFlint({ cpuProfDir: opts['cpu-prof'] });
 try {
@@ -59,20 +59,9 @@ try {
   console.log(`  loaded ${f0(perCopy * copies)} resources in ${f1((performance.now() - t0) / 1000)} s`);
   console.log(`  ${machineState()}`);
 
-  const headers = { accept: 'application/fhir+json', prefer: 'respond-async' };
   const start = performance.now();
-  const kick = await request(agent, flint, 'GET', '/fhir/$export', undefined, headers);
-  if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${kick.body.toString('utf8')}`);
-  const statusPath = new URL(kick.headers['content-location']).pathname;
-  let status;
-  for (;;) {
-    status = await request(agent, flint, 'GET', statusPath, undefined, { accept: 'application/fhir+json' });
-    if (status.status !== 202) break;
-    await sleep(100);
-  }
-  if (status.status !== 200) throw new Error(`status: ${status.status} ${status.body.toString('utf8')}`);
+  const manifest = await runAsyncJob(agent, flint, 'GET', '/fhir/$export');
   const jobSeconds = (performance.now() - start) / 1000;
-  const manifest = JSON.parse(status.body.toString('utf8'));
   let lines = 0;
   let bytes = 0;
   for (const o of manifest.output) {

@@ -11,8 +11,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, environment, f0, f2, keepAliveAgent, machineState, openBaselinePouch, options, request, startFlint, syntheaBundlePaths, table, tempDir, verdict, writeJson } from './lib.mjs';
+import { build, environment, f0, f2, importParameters, keepAliveAgent, machineState, openBaselinePouch, options, request, runAsyncJob, startFlint, syntheaBundlePaths, table, tempDir, verdict, writeJson } from './lib.mjs';
 
 const TARGET = 3000;
 const opts = options({ copies: { type: 'string' } });
@@ -45,27 +44,10 @@ const results = {};
 const flint = await startFlint({ cpuProfDir: opts['cpu-prof'] });
 try {
   const agent = keepAliveAgent(1);
-  const body = JSON.stringify({
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'inputFormat', valueString: 'application/fhir+ndjson' },
-      { name: 'input', part: [{ name: 'url', valueUri: pathToFileURL(join(out, 'ndjson')).href }] },
-    ],
-  });
   console.log(`  ${machineState()}`);
   const start = performance.now();
-  const kick = await request(agent, flint, 'POST', '/fhir/$import', body, { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', prefer: 'respond-async' });
-  if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${kick.body.toString('utf8')}`);
-  const statusPath = new URL(kick.headers['content-location']).pathname;
-  let status;
-  for (;;) {
-    status = await request(agent, flint, 'GET', statusPath, undefined, { accept: 'application/fhir+json' });
-    if (status.status !== 202) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const summary = await runAsyncJob(agent, flint, 'POST', '/fhir/$import', importParameters(join(out, 'ndjson')));
   const seconds = (performance.now() - start) / 1000;
-  if (status.status !== 200) throw new Error(`status: ${status.status} ${status.body.toString('utf8')}`);
-  const summary = JSON.parse(status.body.toString('utf8'));
   const written = summary.output.find((o) => o.type === 'written')?.count ?? 0;
   const refused = summary.error[0]?.count ?? 0;
   // Searchable when it finishes: a count over the index.

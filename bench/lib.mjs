@@ -225,6 +225,35 @@ export function request(agent, { host, port, token }, method, path, body, header
   });
 }
 
+/** The `$import` kick-off body for one folder of NDJSON files (the shape the Azure FHIR service takes). */
+export function importParameters(dir) {
+  return JSON.stringify({
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'inputFormat', valueString: 'application/fhir+ndjson' },
+      { name: 'input', part: [{ name: 'url', valueUri: pathToFileURL(dir).href }] },
+    ],
+  });
+}
+
+/**
+ * A bulk job (`$export`, `$import`) through the async pattern: the kick-off (202 with
+ * Content-Location), then the status polled every `pollMs` until it is done. Resolves with
+ * the parsed manifest or summary; throws on any other answer.
+ */
+export async function runAsyncJob(agent, target, method, path, body, { pollMs = 100 } = {}) {
+  const headers = { accept: 'application/fhir+json', prefer: 'respond-async', ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }) };
+  const kick = await request(agent, target, method, path, body, headers);
+  if (kick.status !== 202) throw new Error(`${path} kick-off: ${kick.status} ${kick.body.toString('utf8').slice(0, 300)}`);
+  const statusPath = new URL(kick.headers['content-location']).pathname;
+  for (;;) {
+    const status = await request(agent, target, 'GET', statusPath, undefined, { accept: 'application/fhir+json' });
+    if (status.status === 200) return JSON.parse(status.body.toString('utf8'));
+    if (status.status !== 202) throw new Error(`${path} status: ${status.status} ${status.body.toString('utf8').slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 export function keepAliveAgent(connections) {
   return new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, scheduling: 'fifo' });
 }

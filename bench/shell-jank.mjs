@@ -127,7 +127,7 @@ async function shell() {
 
 async function driver() {
   const lib = await import('./lib.mjs');
-  const { build, environment, f0, f1, machineState, mintToken, keepAliveAgent, request, syntheaBundlePaths, table, tempDir, writeJson, REPO } = lib;
+  const { build, environment, f0, f1, importParameters, machineState, mintToken, keepAliveAgent, runAsyncJob, syntheaBundlePaths, table, tempDir, writeJson, REPO } = lib;
   const { seed, mixMaker } = await import('./load-mix.mjs');
   const { runClosed, runOpen } = await import('./load-run.mjs');
   const opts = lib.options({
@@ -221,27 +221,11 @@ async function driver() {
 
     {
       const agent = keepAliveAgent(1);
-      const body = JSON.stringify({
-        resourceType: 'Parameters',
-        parameter: [
-          { name: 'inputFormat', valueString: 'application/fhir+ndjson' },
-          { name: 'input', part: [{ name: 'url', valueUri: pathToFileURL(join(ndjson, 'in')).href }] },
-        ],
-      });
       const t0 = performance.now();
-      const kick = await request(agent, target, 'POST', '/fhir/$import', body, { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', prefer: 'respond-async' });
-      if (kick.status !== 202) throw new Error(`$import kick-off: ${kick.status} ${kick.body.toString('utf8').slice(0, 300)}`);
-      const statusPath = new URL(kick.headers['content-location']).pathname;
-      let status;
-      for (;;) {
-        status = await request(agent, target, 'GET', statusPath, undefined, { accept: 'application/fhir+json' });
-        if (status.status !== 202) break;
-        await sleep(200);
-      }
+      const summary = await runAsyncJob(agent, target, 'POST', '/fhir/$import', importParameters(join(ndjson, 'in')), { pollMs: 200 });
       const seconds = (performance.now() - t0) / 1000;
       agent.destroy();
-      if (status.status !== 200) throw new Error(`$import: ${status.status} ${status.body.toString('utf8').slice(0, 300)}`);
-      const written = JSON.parse(status.body.toString('utf8')).output.find((o) => o.type === 'written')?.count ?? 0;
+      const written = summary.output.find((o) => o.type === 'written')?.count ?? 0;
       phases.import = { loop: await report(), work: `${f0(written)} resources in ${f1(seconds)} s: ${f0(written / seconds)}/s`, rps: written / seconds };
     }
 
