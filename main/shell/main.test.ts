@@ -11,14 +11,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IpcMainDouble, MenuDouble, NativeImageDouble, PowerMonitorDouble, SessionDouble, TrayDouble, type MenuItemDouble } from '../../test/support/electron-double';
 import { forgetDataDir } from '../../test/support/keychain';
 import { tempDataDir } from '../../test/support/workstation';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const userDataDirs: string[] = [];
 
-type MenuItem = { id?: string; label?: string; role?: string; enabled?: boolean; click?: () => void; submenu?: MenuItem[] };
-const allItems = (items: MenuItem[]): MenuItem[] => items.flatMap((i) => [i, ...allItems(i.submenu ?? [])]);
+const allItems = (items: MenuItemDouble[]): MenuItemDouble[] => items.flatMap((i) => [i, ...allItems(i.submenu ?? [])]);
 
 /** A BrowserWindow: its options, the URL it loaded, the calls made on it, its events. */
 class WindowDouble extends EventEmitter {
@@ -103,48 +103,24 @@ class AppDouble extends EventEmitter {
   }
 }
 
-class TrayDouble extends EventEmitter {
-  static all: TrayDouble[] = [];
-  tooltip = '';
-  image = '';
-  menu: MenuItem[] = [];
-  destroyed = false;
-  constructor(image: { path: string }) {
-    super();
-    this.image = image.path;
-    TrayDouble.all.push(this);
-  }
-  setImage = (image: { path: string }) => void (this.image = image.path);
-  setToolTip = (text: string) => void (this.tooltip = text);
-  setContextMenu = (menu: { template: MenuItem[] }) => void (this.menu = menu.template);
-  destroy = () => void (this.destroyed = true);
-}
-
 let app = new AppDouble();
 const children: ChildProcess[] = [];
-const recorded = { clipboard: [] as string[], errors: [] as string[][], menu: [] as MenuItem[], handlers: new Map<string, unknown>() };
+const recorded = { clipboard: [] as string[], errors: [] as string[][], menu: [] as MenuItemDouble[] };
 const electron = {
   app,
   BrowserWindow: WindowDouble,
   Tray: TrayDouble,
-  Menu: { buildFromTemplate: (template: MenuItem[]) => ({ template }), setApplicationMenu: (m: { template: MenuItem[] }) => void (recorded.menu = m.template) },
-  nativeImage: { createFromPath: (path: string) => ({ path, getSize: () => ({ width: 16, height: 16 }) }) },
+  Menu: { ...MenuDouble, setApplicationMenu: (m: { template: MenuItemDouble[] }) => void (recorded.menu = m.template) },
+  nativeImage: NativeImageDouble,
   clipboard: { writeText: (text: string) => void recorded.clipboard.push(text) },
   dialog: { showErrorBox: (title: string, text: string) => void recorded.errors.push([title, text]) },
-  ipcMain: { handle: (channel: string, h: unknown) => void recorded.handlers.set(channel, h), removeHandler: () => undefined },
-  powerMonitor: new EventEmitter(),
+  ipcMain: new IpcMainDouble(),
+  powerMonitor: new PowerMonitorDouble(),
   screen: {
     getPrimaryDisplay: () => ({ id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1040 } }),
     getAllDisplays: () => [{ id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1040 } }],
   },
-  session: {
-    defaultSession: {
-      webRequest: { onHeadersReceived: () => undefined },
-      setPermissionRequestHandler: () => undefined,
-      setPermissionCheckHandler: () => undefined,
-      setDevicePermissionHandler: () => undefined,
-    },
-  },
+  session: { defaultSession: new SessionDouble() },
   shell: { openExternal: async () => undefined, openPath: async () => '' },
   webContents: { getAllWebContents: () => [] },
   // Node's fork has the shape core-host.ts needs of a utility process.
@@ -208,7 +184,7 @@ describe('main.ts, with the real core and Electron doubled', () => {
     expect(metadata.status).toBe(200);
     expect(((await metadata.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
     // The bridge's handlers are registered.
-    expect([...recorded.handlers.keys()].sort()).toEqual(['flint:end-session', 'flint:keep-session', 'flint:open-external', 'flint:resume-session']);
+    expect([...electron.ipcMain.handlers.keys()].sort()).toEqual(['flint:end-session', 'flint:keep-session', 'flint:open-external', 'flint:resume-session']);
   });
 
   it('the application menu: Copy FHIR endpoint address and About', () => {
@@ -271,6 +247,7 @@ describe('main.ts when the core stops by itself', () => {
     electron.app = app;
     WindowDouble.all = [];
     TrayDouble.all = [];
+    electron.ipcMain = new IpcMainDouble();
     recorded.errors = [];
     vi.resetModules();
     await import('./main');

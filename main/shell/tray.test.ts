@@ -1,74 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DesktopSyncState } from '../../shared/desktop-api';
+import { MenuDouble, NativeImageDouble, TrayDouble } from '../../test/support/electron-double';
 import { TRAY_STATE_LABELS, TRAY_TOOLTIPS } from './tray-state';
 
-/**
- * Electron's Tray, Menu and nativeImage cannot exist here: these doubles record what the
- * shell asks of them. nativeImage reads the real PNG's size from its header, as Electron would.
- */
-class ImageDouble {
-  constructor(
-    readonly path: string,
-    readonly size: { width: number; height: number },
-  ) {}
-  getSize() {
-    return this.size;
-  }
-  resize(size: { width: number; height: number }) {
-    return new ImageDouble(this.path, size);
-  }
-}
-
-type MenuDouble = { template: Array<{ id?: string; label?: string; enabled?: boolean; click?: () => void }> };
-
-class TrayDouble {
-  readonly events = new EventEmitter();
-  images: ImageDouble[] = [];
-  tooltip = '';
-  menu: MenuDouble | undefined;
-  destroyed = false;
-  constructor(image: ImageDouble) {
-    this.images.push(image);
-    electron.trays.push(this);
-  }
-  on(event: string, listener: () => void) {
-    this.events.on(event, listener);
-    return this;
-  }
-  setImage(image: ImageDouble) {
-    this.images.push(image);
-  }
-  setToolTip(text: string) {
-    this.tooltip = text;
-  }
-  setContextMenu(menu: MenuDouble) {
-    this.menu = menu;
-  }
-  destroy() {
-    this.destroyed = true;
-  }
-}
-
-/** A PNG's size from its IHDR chunk. */
-const pngSize = (path: string) => {
-  const bytes = readFileSync(path);
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-};
-
-const electron = {
-  trays: [] as TrayDouble[],
-  module: {
-    Tray: TrayDouble,
-    Menu: { buildFromTemplate: (template: MenuDouble['template']): MenuDouble => ({ template }) },
-    nativeImage: { createFromPath: (path: string) => new ImageDouble(path, pngSize(path)) },
-  },
-};
-// The factory runs at the first import of 'electron': tray.ts's, below, after all of the above.
-vi.mock('electron', () => electron.module);
+// Electron's Tray, Menu and nativeImage cannot exist here: their doubles record what the shell asks.
+// The factory runs at the first import of 'electron': tray.ts's, below.
+vi.mock('electron', () => ({ Tray: TrayDouble, Menu: MenuDouble, nativeImage: NativeImageDouble }));
 
 const { createTray, trayIconFile } = await import('./tray');
 
@@ -76,7 +16,7 @@ const assets = resolve(import.meta.dirname, '../../assets');
 const STATES: DesktopSyncState[] = ['not-configured', 'up-to-date', 'syncing', 'offline', 'paused', 'error', 'conflicts'];
 
 afterEach(() => {
-  electron.trays.length = 0;
+  TrayDouble.all = [];
 });
 
 describe('trayIconFile', () => {
@@ -114,19 +54,19 @@ describe('createTray', () => {
     const states = new Subject<DesktopSyncState>();
     const a = actions();
     const tray = createTray({ assetsDir: assets, platform: 'linux', states$: states, actions: a, exists: existsSync });
-    expect(electron.trays).toHaveLength(0);
+    expect(TrayDouble.all).toHaveLength(0);
     states.next('syncing');
-    expect(electron.trays).toHaveLength(1);
-    const shown = electron.trays[0]!;
+    expect(TrayDouble.all).toHaveLength(1);
+    const shown = TrayDouble.all[0]!;
     expect(shown.images.map((i) => i.path)).toEqual([join(assets, 'tray', 'tray-syncing.png')]);
     expect(shown.tooltip).toBe(TRAY_TOOLTIPS.syncing);
-    expect(shown.menu?.template.find((i) => i.id === 'sync-state')?.label).toBe(TRAY_STATE_LABELS.syncing);
+    expect(shown.menu.find((i) => i.id === 'sync-state')?.label).toBe(TRAY_STATE_LABELS.syncing);
 
     states.next('paused');
-    expect(electron.trays).toHaveLength(1); // the same icon, updated
+    expect(TrayDouble.all).toHaveLength(1); // the same icon, updated
     expect(shown.images.at(-1)?.path).toBe(join(assets, 'tray', 'tray-paused.png'));
     expect(shown.tooltip).toBe(TRAY_TOOLTIPS.paused);
-    const resume = shown.menu?.template.find((i) => i.id === 'pause-sync');
+    const resume = shown.menu.find((i) => i.id === 'pause-sync');
     expect(resume?.label).toBe('Resume sync');
     resume?.click?.();
     expect(a.calls).toEqual(['paused=false']);
@@ -141,7 +81,7 @@ describe('createTray', () => {
     const states = new Subject<DesktopSyncState>();
     createTray({ assetsDir: assets, platform: 'linux', states$: states, actions: actions(), exists: (p) => p.endsWith('icon.png') });
     states.next('offline');
-    const image = electron.trays[0]!.images[0]!;
+    const image = TrayDouble.all[0]!.images[0]!;
     expect(image.path).toBe(join(assets, 'icon.png'));
     expect(readFileSync(image.path).readUInt32BE(16)).toBeGreaterThan(32);
     expect(image.getSize()).toEqual({ width: 16, height: 16 });
@@ -153,7 +93,7 @@ describe('createTray', () => {
       const a = actions();
       createTray({ assetsDir: assets, platform, states$: states, actions: a, exists: existsSync });
       states.next('up-to-date');
-      electron.trays.at(-1)!.events.emit('click');
+      TrayDouble.all.at(-1)!.emit('click');
       expect(a.calls).toEqual(platform === 'win32' ? ['open'] : []);
     }
   });

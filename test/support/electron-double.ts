@@ -2,10 +2,11 @@
  * Stand-ins for the few Electron objects the shell's logic talks to, since no Electron
  * binary can run here: ipcMain and ipcRenderer (with invoke events that carry a
  * `senderFrame`), a web contents' navigation events and window-open handler, a session's
- * security hooks, powerMonitor and shell.openExternal. They do what Electron documents and
- * nothing more; everything else in the tests is real.
+ * security hooks, powerMonitor, shell.openExternal, and the tray with its menu and images.
+ * They do what Electron documents and nothing more; everything else in the tests is real.
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 /** A frame as an IPC handler sees it (Electron's WebFrameMain: url, parent). */
 export interface FrameDouble {
@@ -199,5 +200,78 @@ export class SessionDouble {
     let granted: boolean | undefined;
     this.permissionRequest?.(undefined, permission, (g) => (granted = g));
     return granted;
+  }
+}
+
+/** A menu item as the shell builds them (Electron's MenuItemConstructorOptions, the parts tests read). */
+export interface MenuItemDouble {
+  id?: string;
+  label?: string;
+  role?: string;
+  enabled?: boolean;
+  click?: () => void;
+  submenu?: MenuItemDouble[];
+}
+
+/** Menu.buildFromTemplate: the menu is its template. */
+export const MenuDouble = {
+  buildFromTemplate: (template: MenuItemDouble[]): { template: MenuItemDouble[] } => ({ template }),
+};
+
+/** A nativeImage: its file and its size; resize() gives another of the new size. */
+export class ImageDouble {
+  constructor(
+    readonly path: string,
+    readonly size: { width: number; height: number },
+  ) {}
+  getSize(): { width: number; height: number } {
+    return this.size;
+  }
+  resize(size: { width: number; height: number }): ImageDouble {
+    return new ImageDouble(this.path, size);
+  }
+}
+
+/** nativeImage.createFromPath: the real PNG's size from its IHDR chunk, as Electron would read it. */
+export const NativeImageDouble = {
+  createFromPath(path: string): ImageDouble {
+    const bytes = readFileSync(path);
+    return new ImageDouble(path, { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) });
+  },
+};
+
+/** A Tray: records its images, tooltip, menu and destruction; every tray made is in `TrayDouble.all`. */
+export class TrayDouble extends EventEmitter {
+  static all: TrayDouble[] = [];
+  readonly images: ImageDouble[];
+  tooltip = '';
+  menu: MenuItemDouble[] = [];
+  destroyed = false;
+
+  constructor(image: ImageDouble) {
+    super();
+    this.images = [image];
+    TrayDouble.all.push(this);
+  }
+
+  /** The file of the image shown now. */
+  get image(): string {
+    return this.images.at(-1)!.path;
+  }
+
+  setImage(image: ImageDouble): void {
+    this.images.push(image);
+  }
+
+  setToolTip(text: string): void {
+    this.tooltip = text;
+  }
+
+  setContextMenu(menu: { template: MenuItemDouble[] }): void {
+    this.menu = menu.template;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
   }
 }
