@@ -212,7 +212,7 @@ export class AuthClient implements TokenSource {
    * The desktop app locked the session (the OS screen locked, the computer went to sleep).
    * The shell has told the core already, with the refresh token it was last handed. If that
    * is not this page's token (a refresh crossed the lock), the core refused the shell's
-   * call, so the page tells the core itself; not always, since every lock is an audit record.
+   * call, so the page tells the core itself; only then: otherwise the shell's call already did it.
    */
   async lockedByShell(reason: DesktopLockReason): Promise<void> {
     if (this.state === 'resuming') {
