@@ -17,6 +17,10 @@ import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 
+/** Slots of the state shared with the thread. */
+const CLOSED = 0;
+const BUSY = 1;
+
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
@@ -33,23 +37,30 @@ try {
   db = undefined;
 }
 key.fill(0);
-const closedFlag = new Int32Array(workerData.closed);
+// [0]: 1 once the connection is closed; [1]: 1 while a checkpoint is asked for or running.
+const state = new Int32Array(workerData.state);
+function signal(slot, value) {
+  Atomics.store(state, slot, value);
+  Atomics.notify(state, slot);
+}
 parentPort.on('message', (msg) => {
   if (msg === 'close') {
     try { if (db) db.close(); } finally {
-      Atomics.store(closedFlag, 0, 1);
-      Atomics.notify(closedFlag, 0);
+      signal(0, 1);
+      signal(1, 0);
       parentPort.close();
     }
     return;
   }
-  if (!db) return;
+  let reply;
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ done: true });
+    if (db) db.pragma('wal_checkpoint(PASSIVE)');
+    reply = db ? { done: true } : { failed: 'open' };
   } catch (err) {
-    parentPort.postMessage({ failed: String(err && err.code || 'checkpoint') });
+    reply = { failed: String(err && err.code || 'checkpoint') };
   }
+  signal(1, 0);
+  parentPort.postMessage(reply);
 });
 `;
 
@@ -58,8 +69,11 @@ export interface CheckpointThread {
   request(): void;
   /** False once the thread failed: the caller checkpoints on its own connection again. */
   usable(): boolean;
-  /** No checkpoint is running on the thread (none can start: only request() starts one). */
-  idle(): boolean;
+  /**
+   * Drops a merged request and blocks this thread until the running checkpoint ended (at most
+   * `timeoutMs`), so that the caller's own checkpoint is not refused as busy. True when idle.
+   */
+  waitIdle(timeoutMs: number): boolean;
   /** Closes the thread's connection, then ends the thread. */
   close(): Promise<void>;
   /**
@@ -70,17 +84,18 @@ export interface CheckpointThread {
 }
 
 export function startCheckpointThread(file: string, key: Buffer): CheckpointThread {
-  // Set to 1 by the thread once its connection is closed (closeSync waits on it).
-  const closed = new SharedArrayBuffer(4);
+  // Shared with the thread: [CLOSED] is set once its connection is closed (closeSync waits
+  // on it); [BUSY] from a request until that checkpoint ended (waitIdle waits on it).
+  const state = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(SOURCE, {
     eval: true,
-    workerData: { module: require.resolve('better-sqlite3-multiple-ciphers'), file, key: new Uint8Array(key), closed },
+    workerData: { module: require.resolve('better-sqlite3-multiple-ciphers'), file, key: new Uint8Array(key), state: state.buffer },
   });
   worker.unref();
-  let busy = false;
   let again = false;
   let broken = false;
   let exited = false;
+  const busy = () => Atomics.load(state, BUSY) === 1;
   const exit = new Promise<void>((done) => worker.once('exit', () => ((exited = true), done())));
   worker.on('error', () => {
     broken = true;
@@ -88,28 +103,32 @@ export function startCheckpointThread(file: string, key: Buffer): CheckpointThre
   });
   worker.on('message', (msg: { done?: boolean; failed?: string }) => {
     if (msg.failed) broken = true;
-    busy = false;
-    if (again && !broken) {
+    // A reply can come after waitIdle() saw the thread idle and a new request went out.
+    if (again && !broken && !busy()) {
       again = false;
       send();
     }
   });
   const send = () => {
-    busy = true;
+    Atomics.store(state, BUSY, 1);
     worker.postMessage('checkpoint');
   };
   return {
     request() {
       if (broken || exited) return;
-      if (busy) again = true;
+      if (busy()) again = true;
       else send();
     },
     usable: () => !broken && !exited,
-    idle: () => !busy,
+    waitIdle(timeoutMs) {
+      again = false;
+      if (!exited && busy()) Atomics.wait(state, BUSY, 1, timeoutMs);
+      return !busy();
+    },
     closeSync(timeoutMs = 10_000) {
       if (exited) return;
       worker.postMessage('close');
-      Atomics.wait(new Int32Array(closed), 0, 0, timeoutMs);
+      Atomics.wait(state, CLOSED, 0, timeoutMs);
     },
     async close() {
       if (!exited) {
@@ -133,6 +152,12 @@ export const WAL_LIMIT_BYTES = 64 * 2 ** 20;
  * (1 MiB: 48 ms once per 64 MiB in a test writing 48 MB; 8 MiB: 105 ms).
  */
 const WAL_STEP_BYTES = 2 ** 20;
+/**
+ * How long a writer past WAL_LIMIT_BYTES waits for the thread's running checkpoint, which
+ * copies at most the frames written since it was last asked (about WAL_STEP_BYTES when it
+ * keeps up); past this the writer goes on and tries again after its next commit.
+ */
+const WAIT_FOR_THREAD_MS = 5_000;
 
 /**
  * Keeps a WAL from growing without bound, told of each commit by the writing connection.
@@ -142,9 +167,10 @@ const WAL_STEP_BYTES = 2 ** 20;
  * frame was copied: in the 60-second load benchmark the store's WAL reached 580-735 MiB. So:
  *  - every WAL_STEP_BYTES of growth the thread is asked for a checkpoint (large commits,
  *    e.g. an import's, are few: a count of commits alone would let the WAL grow far);
- *  - past WAL_LIMIT_BYTES, with the thread idle, a PASSIVE checkpoint runs here, between
- *    this writer's transactions: nothing commits meanwhile, so it copies every frame the
- *    thread has not, the next commit starts the WAL over and SQLite truncates the file.
+ *  - past WAL_LIMIT_BYTES the writer waits for the thread's running checkpoint to end, then
+ *    runs a PASSIVE checkpoint here, between its own transactions: nothing commits
+ *    meanwhile, so it copies every frame the thread has not, the next commit starts the
+ *    WAL over and SQLite truncates the file. The WAL so stays within one commit of the limit.
  */
 export class WalBound {
   /** The WAL's size when the thread was last asked. */
@@ -166,7 +192,12 @@ export class WalBound {
     }
     if (size < this.askedAt) this.askedAt = 0; // started over
     const threadUsable = this.thread?.usable() ?? false;
-    if (size > WAL_LIMIT_BYTES && !this.db.inTransaction && (!threadUsable || this.thread!.idle())) {
+    if (size > WAL_LIMIT_BYTES && !this.db.inTransaction) {
+      // Only one checkpoint runs at a time (a second one is refused as busy), and the thread
+      // may never be idle on its own while commits come in: each request made during its
+      // checkpoint starts the next. On a busy machine the WAL so reached 163 MB in a test
+      // writing 128 MiB. So the writer waits for the running one, then copies the rest.
+      if (threadUsable) this.thread!.waitIdle(WAIT_FOR_THREAD_MS);
       this.db.pragma('wal_checkpoint(PASSIVE)');
       this.askedAt = 0;
       return 'here';
