@@ -17,23 +17,23 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditRecorder } from '../audit/recorder';
 import type { SecretStore } from '../secrets/secret-store';
-import { HEAD_PREFIX, VERSION_PREFIX } from '../store/documents';
-import { FlintPouchDB, updateSeqOf } from '../store/encrypted-pouch';
+import { HEAD_PREFIX } from '../store/documents';
+import { FlintPouchDB } from '../store/encrypted-pouch';
 import type { WriteLocks } from '../store/write-locks';
 import { createApplier, type Applier, type QuarantineEntry } from './applier';
 import { createPushCheckpoint } from './push-checkpoint';
 import { openRemoteDb, type RemoteEndpoint } from './remote';
-import { asPushSource, asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
+import { createPushLeg } from './push-leg';
+import { asReplicationSource, prefetchingSource, pullTarget } from './replication-ends';
 import { writeStatusFile } from './status-file';
 import { SYNC_FILE, auditRemoteOf, endpointFor, passwordAccount, readSyncSettings, type SyncSettings, DEFAULT_MAX_RETRY_DELAY_S } from './sync-config';
-import { MESSAGES, SyncStatusSubject, describeFailure, receivingMessage, type SyncState, type SyncStatus } from './sync-status';
+import { backoffDelay, cancelReplication, combinedStatus, type Leg, type LegName } from './sync-legs';
+import { MESSAGES, SyncStatusSubject, describeFailure, receivingMessage, type SyncState } from './sync-status';
 import { createPullProgress, type PullProgressTracker } from './pull-progress';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Observable } from 'rxjs';
 
 const BATCH = 2000;
-/** Local commits within this window go to the server in one push (and one checkpoint). */
-const PUSH_DEBOUNCE_MS = 500;
 const AUDIT_PUSH_MS = 2000;
 
 export interface AuditPusher {
@@ -67,18 +67,6 @@ export interface SyncEngineOptions {
   watchIntervalMs?: number;
 }
 
-type LegName = 'pull' | 'push' | 'audit';
-
-interface Leg {
-  name: LegName;
-  state: SyncState;
-  /** Why it failed last, for the front desk (offline and error only). */
-  message?: string;
-  attempt: number;
-  timer?: NodeJS.Timeout;
-  stop(): Promise<void>;
-}
-
 export interface SyncEngine {
   readonly status: SyncStatusSubject;
   quarantine(): Promise<QuarantineEntry[]>;
@@ -95,12 +83,6 @@ export interface SyncEngine {
 
 /** How long after start the pending, quarantined and conflict counts are first taken. */
 const FIRST_COUNTS_DELAY_MS = 1500;
-
-/** Full jitter: a random delay up to min(max, 1 s * 2^attempt). */
-export function backoffDelay(attempt: number, maxMs: number, random: () => number = Math.random): number {
-  const cap = Math.min(maxMs, 1000 * 2 ** Math.min(attempt, 20));
-  return Math.max(250, Math.floor(random() * cap));
-}
 
 export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngine> {
   const status = new SyncStatusSubject();
@@ -206,25 +188,6 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
     stop(): Promise<void>;
   }
 
-  function combine(legs: Leg[]): void {
-    if (!session) return;
-    const states = legs.map((l) => l.state);
-    const worst = (['error', 'offline', 'connecting', 'active'] as SyncState[]).find((s) => states.includes(s)) ?? 'idle';
-    const patch: Partial<SyncStatus> = { state: worst };
-    if (worst === 'error' || worst === 'offline') {
-      // The worst leg speaks: a certificate or sign-in problem outranks "cannot be reached".
-      const message = legs.find((l) => l.state === worst)?.message ?? MESSAGES.offline;
-      patch.message = message;
-      patch.lastError = message;
-    } else if (worst === 'idle') {
-      patch.message = MESSAGES.idle;
-      patch.lastSync = new Date().toISOString();
-      patch.lastError = undefined;
-    } else if (worst === 'active') patch.message = activeMessage();
-    else if (worst === 'connecting') patch.message = MESSAGES.connecting;
-    status.update(patch);
-  }
-
   function startSession(settings: SyncSettings, endpoint: RemoteEndpoint): Session {
     const maxDelay = (settings.maxRetryDelay ?? DEFAULT_MAX_RETRY_DELAY_S) * 1000;
     const remoteUrl = settings.remote;
@@ -238,13 +201,14 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       },
     });
     pullProgress = progress;
+    const combine = () => status.update(combinedStatus(legs, activeMessage));
 
     const fail = (leg: Leg, e: unknown) => {
       if (stopped) return;
       const { state, message } = describeFailure(e);
       leg.state = state;
       leg.message = message;
-      combine(legs);
+      combine();
       const delay = backoffDelay(leg.attempt++, maxDelay);
       leg.timer = setTimeout(() => restart(leg), delay);
     };
@@ -252,18 +216,33 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       if (stopped) return;
       leg.state = state;
       if (state === 'idle') leg.attempt = 0;
-      combine(legs);
+      combine();
     };
+    const legNamed = (name: LegName) => legs.find((l) => l.name === name)!;
 
-    const replications: Partial<Record<LegName, PouchDB.Replication.Replication<object>>> = {};
+    const push = createPushLeg({
+      store: opts.store,
+      endpoint,
+      remoteUrl,
+      batchSize: BATCH,
+      status,
+      pushCheckpoint,
+      record: (r) => void record(r),
+      log: opts.log,
+      ok: (state) => ok(legNamed('push'), state),
+      fail: (err) => fail(legNamed('push'), err),
+      backingOff: () => legNamed('push').timer !== undefined,
+    });
+    onLocalCommit = () => push.committed();
+
+    let pull: PouchDB.Replication.Replication<object> | undefined;
     let auditTimer: NodeJS.Timeout | undefined;
-    const restarts: Record<LegName, () => void> = {
-      pull() {
-        const leg = legs.find((l) => l.name === 'pull')!;
+    const legStarts: Record<LegName, (leg: Leg) => void> = {
+      pull(leg) {
         const target = pullTarget(opts.inbox, opts.store, (docs) => intake(docs, remoteUrl));
         const remote = progress.wrap(prefetchingSource(asReplicationSource(openRemoteDb(endpoint)), (diff) => target.revsDiff(diff), BATCH, precheckHeads));
         const rep = FlintPouchDB.replicate(remote, target, { live: true, retry: false, batch_size: BATCH, heartbeat: 10_000 } as PouchDB.Replication.ReplicateOptions);
-        replications.pull = rep;
+        pull = rep;
         // The replication is also a promise that rejects on error: 'error' below handles it.
         rep.catch(() => undefined);
         rep.on('active', () => ok(leg, 'active'));
@@ -275,12 +254,8 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         rep.on('paused', (err: unknown) => (err ? undefined : (progress.idle(), ok(leg, 'idle'), void runApplier(remoteUrl))));
         rep.on('error', (err: unknown) => fail(leg, err));
       },
-      push() {
-        const leg = legs.find((l) => l.name === 'push')!;
-        runPush(leg);
-      },
-      audit() {
-        const leg = legs.find((l) => l.name === 'audit')!;
+      push: () => push.run(),
+      audit(leg) {
         if (!opts.auditPusher) return;
         const pusher = opts.auditPusher(endpoint, auditRemoteOf(settings));
         const tick = async () => {
@@ -301,116 +276,34 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         void tick();
       },
     };
-
-    /**
-     * The push leg: one-shot replications of the store, started PUSH_DEBOUNCE_MS after a
-     * local commit (commits meanwhile join it), so a burst of writes costs one push and one
-     * checkpoint rather than one each, and local writes do not wait on the push's disk writes.
-     */
-    let pushTimer: NodeJS.Timeout | undefined;
-    let pushRunning = false;
-    let pushAgain = false;
-    onLocalCommit = () => {
-      if (stopped) return;
-      const leg = legs.find((l) => l.name === 'push');
-      if (!leg || leg.timer) return; // backing off after a failure: the retry will push
-      if (pushRunning) pushAgain = true;
-      else if (!pushTimer) pushTimer = setTimeout(() => runPush(leg), PUSH_DEBOUNCE_MS);
-    };
-    function runPush(leg: Leg): void {
-      pushTimer = undefined;
-      if (stopped) return;
-      pushRunning = true;
-      pushAgain = false;
-      const pendingAtStart = status.value.pending;
-      const remote = openRemoteDb(endpoint);
-      void updateSeqOf(opts.store).then((updateSeq) => {
-        if (stopped) return void (pushRunning = false);
-        const rep = FlintPouchDB.replicate(asPushSource(opts.store), remote, {
-          batch_size: BATCH,
-          // Resources and their versions only: the store holds nothing else today, and
-          // whatever it may hold later stays local unless named here.
-          filter: (doc: { _id: string }) => doc._id.startsWith(HEAD_PREFIX) || doc._id.startsWith(VERSION_PREFIX),
-        });
-        replications.push = rep;
-        ok(leg, 'active');
-        // docs_written is the replication's running total: count what each batch adds.
-        let written = 0;
-        rep.on('change', (change: { docs_written?: number }) => {
-          const total = change.docs_written ?? written;
-          const n = total - written;
-          written = total;
-          if (n > 0) {
-            status.update({ sent: status.value.sent + n });
-            void record({ sync: 'export', count: n, remote: remoteUrl, ok: true, recorded: new Date() });
-          }
-        });
-        rep.on('denied', () => {
-          status.update({ lastError: MESSAGES.serverError });
-          opts.log('[sync] the server refused a document (validate_doc_update)');
-        });
-        rep.then(
-          () => {
-            pushRunning = false;
-            if (replications.push === rep) delete replications.push;
-            if (stopped) return;
-            // Everything committed before it started is on the server now.
-            status.update({ pending: Math.max(0, status.value.pending - pendingAtStart) });
-            pushCheckpoint.note(updateSeq);
-            ok(leg, 'idle');
-            if (pushAgain || status.value.pending > 0) onLocalCommit?.();
-          },
-          (err: unknown) => {
-            pushRunning = false;
-            if (replications.push === rep) delete replications.push;
-            fail(leg, err);
-          },
-        );
-      }, (err: unknown) => {
-        pushRunning = false;
-        fail(leg, err);
-      });
-    }
-
-    async function stopLeg(name: LegName): Promise<void> {
-      if (name === 'push' && pushTimer) {
-        clearTimeout(pushTimer);
-        pushTimer = undefined;
-      }
-      const rep = replications[name];
-      if (rep) {
-        delete replications[name];
-        const done = new Promise<void>((resolve) => {
-          rep.on('complete', () => resolve());
-          rep.on('error', () => resolve());
-          setTimeout(resolve, 2000).unref();
-        });
-        rep.cancel();
-        await done;
-      }
-      if (name === 'audit' && auditTimer) {
+    /** Ends what a leg runs, before it starts again or the session stops. */
+    const legStops: Record<LegName, () => Promise<void>> = {
+      async pull() {
+        const rep = pull;
+        pull = undefined;
+        if (rep) await cancelReplication(rep);
+      },
+      push: () => push.cancel(),
+      async audit() {
         clearTimeout(auditTimer);
         auditTimer = undefined;
-      }
-    }
+      },
+    };
 
     function restart(leg: Leg): void {
       if (stopped) return;
       leg.timer = undefined;
-      void stopLeg(leg.name).then(() => {
+      void leg.stop().then(() => {
         if (stopped) return;
         leg.state = 'connecting';
-        restarts[leg.name]();
+        legStarts[leg.name](leg);
       });
     }
 
     const names: LegName[] = opts.auditPusher ? ['pull', 'push', 'audit'] : ['pull', 'push'];
-    for (const name of names) {
-      const leg: Leg = { name, state: 'connecting', attempt: 0, stop: () => stopLeg(name) };
-      legs.push(leg);
-    }
+    for (const name of names) legs.push({ name, state: 'connecting', attempt: 0, stop: legStops[name] });
     status.update({ configured: true, remote: remoteUrl, state: 'connecting', message: MESSAGES.connecting });
-    for (const leg of legs) restarts[leg.name]();
+    for (const leg of legs) legStarts[leg.name](leg);
     void runApplier(remoteUrl); // whatever an earlier run left in the inbox
 
     return {
@@ -422,7 +315,7 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
         if (pullProgress === progress) pullProgress = undefined;
         stopped = true;
         for (const leg of legs) if (leg.timer) clearTimeout(leg.timer);
-        await Promise.all(legs.map((l) => l.stop()));
+        await Promise.all([push.stop(), ...legs.map((l) => l.stop())]);
       },
     };
   }
