@@ -37,7 +37,7 @@ try {
   db = undefined;
 }
 key.fill(0);
-// [0]: 1 once the connection is closed; [1]: 1 while a checkpoint is asked for or running.
+// [CLOSED]: 1 once the connection is closed; [BUSY]: 1 while a checkpoint is asked for or running.
 const state = new Int32Array(workerData.state);
 function signal(slot, value) {
   Atomics.store(state, slot, value);
@@ -46,8 +46,8 @@ function signal(slot, value) {
 parentPort.on('message', (msg) => {
   if (msg === 'close') {
     try { if (db) db.close(); } finally {
-      signal(0, 1);
-      signal(1, 0);
+      signal(${CLOSED}, 1);
+      signal(${BUSY}, 0);
       parentPort.close();
     }
     return;
@@ -59,7 +59,7 @@ parentPort.on('message', (msg) => {
   } catch (err) {
     reply = { failed: String(err && err.code || 'checkpoint') };
   }
-  signal(1, 0);
+  signal(${BUSY}, 0);
   parentPort.postMessage(reply);
 });
 `;
@@ -197,7 +197,8 @@ export class WalBound {
       // may never be idle on its own while commits come in: each request made during its
       // checkpoint starts the next. On a busy machine the WAL so reached 163 MB in a test
       // writing 128 MiB. So the writer waits for the running one, then copies the rest.
-      if (threadUsable) this.thread!.waitIdle(WAIT_FOR_THREAD_MS);
+      // Still busy after the wait: this checkpoint would be refused; try after the next commit.
+      if (threadUsable && !this.thread!.waitIdle(WAIT_FOR_THREAD_MS)) return undefined;
       this.db.pragma('wal_checkpoint(PASSIVE)');
       this.askedAt = 0;
       return 'here';
