@@ -4,6 +4,7 @@
  * does), kept, locked by the keeper as on lock-screen/suspend, and unlocked with the password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_LOCKED_DESCRIPTION } from '../../shared/api/session';
 import type { DesktopLockReason } from '../../shared/desktop-api';
 import { FhirClient } from '../../test/support/fhir-client';
 import { runFlint } from '../../test/support/flint-process';
@@ -14,7 +15,6 @@ import { createSessionKeeper } from './session-keeper';
 
 const UI_SCOPE = 'openid fhirUser offline_access user/*.cruds';
 const PASSWORD = 'nora password 123';
-const LOCKED = 'the session is locked; unlock it with the password';
 
 let ws: RunningWorkstation;
 let origin: string;
@@ -76,13 +76,13 @@ describe('SessionKeeper against a real core', () => {
 
     // Frozen: the access token is refused, the refresh token does not refresh.
     expect((await nora.get('Patient/p1')).status).toBe(401);
-    expect(await flow.refresh(t.refresh_token)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: LOCKED } });
+    expect(await flow.refresh(t.refresh_token)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: SESSION_LOCKED_DESCRIPTION } });
     // Still kept: a window opened now resumes it and finds it locked.
     expect(keeper.resume()).toEqual({ refreshToken: t.refresh_token });
 
     // A wrong password leaves it locked; the right one unlocks it (the UI keeps the new token).
     expect((await unlock(t.refresh_token, 'not the password')).status).toBe(400);
-    expect((await flow.refresh(t.refresh_token)).body.error_description).toBe(LOCKED);
+    expect((await flow.refresh(t.refresh_token)).body.error_description).toBe(SESSION_LOCKED_DESCRIPTION);
     const ok = await unlock(t.refresh_token, PASSWORD);
     expect(ok.status).toBe(200);
     const unlocked = JSON.parse(ok.text) as Tokens;
@@ -95,7 +95,7 @@ describe('SessionKeeper against a real core', () => {
     keeper.keep({ refreshToken: refreshed.body.refresh_token as string });
     await keeper.lock('lock-screen');
     expect(notified).toEqual(['suspend', 'lock-screen']);
-    expect((await flow.refresh(refreshed.body.refresh_token as string)).body.error_description).toBe(LOCKED);
+    expect((await flow.refresh(refreshed.body.refresh_token as string)).body.error_description).toBe(SESSION_LOCKED_DESCRIPTION);
   });
 
   it('a second lock of a locked session is harmless', async () => {
@@ -106,7 +106,7 @@ describe('SessionKeeper against a real core', () => {
     await keeper.lock('suspend');
     expect(notified).toEqual(['lock-screen', 'suspend']);
     expect(logs).toEqual([]);
-    expect((await flow.refresh(t.refresh_token)).body.error_description).toBe(LOCKED);
+    expect((await flow.refresh(t.refresh_token)).body.error_description).toBe(SESSION_LOCKED_DESCRIPTION);
     expect((await unlock(t.refresh_token, PASSWORD)).status).toBe(200);
   });
 
