@@ -1,13 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that load the whole machine on purpose (`*.stress.test.ts`): run alone, last. */
+const STRESS = '**/*.stress.test.ts';
+
 export default defineConfig({
   test: {
-    include: [
-      'main/**/*.test.ts',
-      'shared/**/*.test.ts',
-      'renderer/**/*.test.{ts,tsx}',
-      'test/**/*.test.ts',
-    ],
     exclude: ['**/node_modules/**', 'dist/**', 'release/**'],
     // Integration tests start real workstations, keychains and browsers.
     testTimeout: 120_000,
@@ -17,5 +14,22 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     globals: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'dist/**', 'release/**', STRESS],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // After the suite has finished (a higher group order), so that what they spin
+        // slows no other test.
+        extends: true,
+        test: { name: 'stress', include: [STRESS], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
