@@ -19,8 +19,19 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'suite',
-          include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+          include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**', 'dist/**', 'release/**', STRESS],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // React components, in jsdom, beside the suite.
+        extends: true,
+        test: {
+          name: 'dom',
+          include: ['renderer/**/*.test.tsx'],
+          environment: 'jsdom',
+          setupFiles: ['test/support/dom-setup.ts'],
           sequence: { groupOrder: 0 },
         },
       },
