@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IpcMainDouble, MenuDouble, NativeImageDouble, PowerMonitorDouble, SessionDouble, TrayDouble, type MenuItemDouble } from '../../test/support/electron-double';
 import { forgetDataDir } from '../../test/support/keychain';
+import { until } from '../../test/support/until';
 import { tempDataDir } from '../../test/support/workstation';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -139,15 +140,6 @@ const electron = {
 vi.mock('electron', () => electron);
 
 const dataDir = tempDataDir('flint-shell-main-');
-const until = async <T>(what: string, get: () => T | undefined, timeoutMs = 60_000): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = get();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 const gone = (pid: number): boolean => {
   try {
     process.kill(pid, 0);

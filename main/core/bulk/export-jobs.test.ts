@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../../test/support/until';
 import { ExportJobs, MAX_PER_FILE, MAX_RUNNING, type ExportSource } from './export-jobs';
 import { JobError } from './job-registry';
 
@@ -33,11 +34,6 @@ const endless: ExportSource = async function* (signal) {
   while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
 };
 
-async function until(what: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!what()) throw new Error('timed out');
-}
-
 describe('export jobs', () => {
   it('writes files and a manifest, splitting a type every MAX_PER_FILE resources; the owner alone reads them', async () => {
     const jobs = jobsAt();
@@ -47,7 +43,7 @@ describe('export jobs', () => {
         { type: 'Observation', resources: [{ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' } } as Resource] },
         { type: 'Patient', resources: patients(2, MAX_PER_FILE) },
       ]));
-      await until(() => jobs.status(id, 'u1').state !== 'running');
+      await until('the job to end', () => jobs.status(id, 'u1').state !== 'running');
       const s = jobs.status(id, 'u1');
       if (s.state !== 'done') throw new Error(`job ${s.state}`);
       expect(s.manifest.output.map((o) => [o.type, o.count])).toEqual([
@@ -72,7 +68,7 @@ describe('export jobs', () => {
       const running = Array.from({ length: MAX_RUNNING }, () => jobs.start('u1', 'r', 'b', endless));
       expect(() => jobs.start('u1', 'r', 'b', endless)).toThrow(JobError);
       const dir = (id: string) => join(jobs['opts'].dir, id);
-      await until(() => existsSync(dir(running[0]!)));
+      await until('the running job to write its folder', () => existsSync(dir(running[0]!)));
       await jobs.cancel(running[0]!, 'u1');
       expect(existsSync(dir(running[0]!))).toBe(false);
       expect(() => jobs.status(running[0]!, 'u1')).toThrow(JobError);
@@ -90,16 +86,16 @@ describe('export jobs', () => {
         throw new Error('disk on fire (a message that must not reach a client)');
       };
       const bad = jobs.start('u1', 'r', 'b', failing);
-      await until(() => jobs.status(bad, 'u1').state !== 'running');
+      await until('the failing job to end', () => jobs.status(bad, 'u1').state !== 'running');
       const s = jobs.status(bad, 'u1');
       expect(s.state).toBe('failed');
       expect(JSON.stringify(s)).not.toContain('fire');
       expect(existsSync(join(jobs['opts'].dir, bad))).toBe(false);
 
       const good = jobs.start('u1', 'r', 'b', sourceOf([{ type: 'Patient', resources: patients(1) }]));
-      await until(() => jobs.status(good, 'u1').state === 'done');
+      await until('the good job to be done', () => jobs.status(good, 'u1').state === 'done');
       expect(readdirSync(join(jobs['opts'].dir, good))).toEqual(['Patient-1.ndjson']);
-      await until(() => !existsSync(join(jobs['opts'].dir, good)));
+      await until('the expired job\'s files to be removed', () => !existsSync(join(jobs['opts'].dir, good)));
       expect(() => jobs.status(good, 'u1')).toThrow(JobError);
     } finally {
       await jobs.close();

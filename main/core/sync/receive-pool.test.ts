@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../test/support/until';
 import { REPO } from '../../../test/support/workstation';
 import { loadDefinitions } from '../fhir/definitions';
 import { createValidator, errorReasons } from '../fhir/validation/validator';
@@ -37,14 +38,6 @@ const resources = (): Resource[] => [
   { resourceType: 'Patient', id: 'unknown-prop', meta: meta('1.ws'), nickname: 'Ada' } as unknown as Resource,
 ];
 
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('the receive pool', () => {
   let pool: ReceivePool;
   let expected: string[][];
@@ -59,7 +52,7 @@ describe('the receive pool', () => {
     // A large one starts it; it is ready once a precheck's rows come back (the calling thread extracts none).
     const many = () => Array.from({ length: WORKER_MIN }, () => resources()[0]!);
     pool.precheck(many());
-    await until(() => {
+    await until('the worker to answer a precheck', () => {
       pool.precheck([resources()[0]!]);
       return pool.takeRows('Patient', 'ok', '1.ws') !== undefined;
     });
@@ -75,10 +68,10 @@ describe('the receive pool', () => {
     const batch = resources();
     pool.precheck([batch[1]!, batch[3]!, batch[0]!]);
     expect(await pool.check(batch)).toEqual(expected);
-    await until(() => pool.takeRows('Observation', 'ok-obs', '2.ws') !== undefined || false);
+    await until('the prechecked rows', () => pool.takeRows('Observation', 'ok-obs', '2.ws') !== undefined);
     // Taken once: the second take finds nothing; invalid resources get no rows.
     pool.precheck([resources()[3]!]);
-    await until(() => {
+    await until('the rows of the second precheck', () => {
       const rows = pool.takeRows('Observation', 'ok-obs', '2.ws');
       if (!rows) return false;
       expect(rows).toEqual(extractor.extract(resources()[3]!));
@@ -127,7 +120,7 @@ describe('the receive pool', () => {
     const broken = createReceivePool(here, { workerFile: join(REPO, 'dist', 'no-such-worker.js'), log: (l: string) => lines.push(l) });
     try {
       broken.precheck(Array.from({ length: WORKER_MIN }, () => resources()[0]!));
-      await until(() => lines.length > 0);
+      await until('the worker failure to be logged', () => lines.length > 0);
       expect(lines.join('\n')).toMatch(/receive worker failed/);
       expect(await broken.check(resources())).toEqual(expected);
       broken.precheck(resources());
