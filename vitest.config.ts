@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { UNTIL_DEFAULT_MS } from './test/support/until';
 
 /** Tests that load the whole machine on purpose (`*.stress.test.ts`): run alone, last. */
 const STRESS = '**/*.stress.test.ts';
@@ -14,6 +15,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     globals: false,
+    // expect.poll gives up after 1 s by default; waits bound failures, not speed.
+    expect: { poll: { timeout: UNTIL_DEFAULT_MS } },
     projects: [
       {
         extends: true,

@@ -227,7 +227,7 @@ describe('administration', () => {
         await navigate(page, path);
         await page.locator('main h1').first().waitFor();
         // Settled: nothing loading any more (the sync status stream keeps the network busy).
-        await expect.poll(() => page.locator('main .loading').count(), { timeout: 15_000 }).toBe(0);
+        await expect.poll(() => page.locator('main .loading').count()).toBe(0);
         await expect(page.getByRole('link', { name: /edit|new patient/i }).count(), `edit links at ${path}`).resolves.toBe(0);
       }
       await navigate(page, '/admin');

@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, flintApi, readWhen, startSyncPair, type SyncPair } from '../support/sync-pair';
 import { a11yViolations, addUser, openBrowser, screenshot as saveScreenshot, signIn, type UiBrowser, expectCount } from '../support/ui';
+import { UNTIL_DEFAULT_MS } from '../support/until';
 
 const ADMIN = { username: 'ada', password: 'admin ada 42 lighthouses' };
 const ID = 'c-ui';
@@ -59,7 +60,7 @@ describe('a conflict resolved in the UI', () => {
     const b = pair.b.client();
     const start = await a.put(`Patient/${ID}`, { resourceType: 'Patient', id: ID, name: [{ family: 'Start', given: ['Casey'] }], gender: 'female' });
     expect(start.status).toBe(201);
-    await eventually(() => readWhen(b, `Patient/${ID}`, start.body.meta?.versionId), 30_000, 'the patient on B');
+    await eventually(() => readWhen(b, `Patient/${ID}`, start.body.meta?.versionId), UNTIL_DEFAULT_MS, 'the patient on B');
 
     // Apart: both edit the same patient.
     await pair.couch.stop();
@@ -178,7 +179,7 @@ describe('a conflict resolved in the UI', () => {
     expect(resolved.name?.[0]?.family).toBe(keptFamily);
     expect(resolved.meta?.versionId).not.toBe(other);
     await eventually(async () => ((await conflictsOf(pair.b)).length === 0 ? true : undefined), 60_000, 'no conflict left on B');
-    const onB = (await eventually(() => readWhen(b, `Patient/${ID}`, resolved.meta?.versionId), 30_000, 'the resolution on B')) as Patient;
+    const onB = (await eventually(() => readWhen(b, `Patient/${ID}`, resolved.meta?.versionId), UNTIL_DEFAULT_MS, 'the resolution on B')) as Patient;
     expect(onB.name?.[0]?.family).toBe(keptFamily);
     expect(onB.meta?.tag ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ code: 'conflict' })]));
   });

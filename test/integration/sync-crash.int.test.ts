@@ -11,6 +11,7 @@ import type { FhirClient } from '../support/fhir-client';
 import { runFlint } from '../support/flint-process';
 import { configureSync, eventually, syncStatus } from '../support/sync-pair';
 import { removeDir, startWorkstation, tempDataDir, type RunningWorkstation } from '../support/workstation';
+import { UNTIL_DEFAULT_MS } from '../support/until';
 
 const RESOURCES = 4000; // 2,000 Patients + 2,000 Observations: 8,000 documents on the server
 const BATCH = 250;
@@ -106,7 +107,7 @@ describe('initial sync under failure', () => {
     expect(before).toBeLessThan(RESOURCES * 2);
     await couch.kill();
 
-    await eventually(async () => ((await syncStatus(b)).state === 'offline' ? true : undefined), 30_000, 'B offline').catch((e: Error) => {
+    await eventually(async () => ((await syncStatus(b)).state === 'offline' ? true : undefined), UNTIL_DEFAULT_MS, 'B offline').catch((e: Error) => {
       throw new Error(`${e.message}\nexit ${String(b.proc.exitCode ?? b.proc.signalCode)}\n${b.output()}`);
     });
     // Local work goes on meanwhile.

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_SYSTEM } from '../../shared/fhir/sync-tags';
 import { runFlint } from '../support/flint-process';
 import { eventually, flintApi, readWhen, startSyncPair, syncStatus, type SyncPair } from '../support/sync-pair';
+import { UNTIL_DEFAULT_MS } from '../support/until';
 
 let pair: SyncPair;
 
@@ -37,12 +38,12 @@ describe('replication between two workstations', () => {
     const b = pair.b.client();
     const created = await a.put('Patient/rep-1', { resourceType: 'Patient', id: 'rep-1', name: [{ family: 'Replica' }], gender: 'female' });
     expect(created.status).toBe(201);
-    await eventually(() => readWhen(b, 'Patient/rep-1', created.body.meta?.versionId), 20_000, 'the create on B');
+    await eventually(() => readWhen(b, 'Patient/rep-1', created.body.meta?.versionId), UNTIL_DEFAULT_MS, 'the create on B');
     expect(await total(b, 'Patient?family=Replica')).toBe(1);
 
     const updated = await a.put('Patient/rep-1', { resourceType: 'Patient', id: 'rep-1', name: [{ family: 'Renamed' }], gender: 'female' });
     expect(updated.status).toBe(200);
-    await eventually(() => readWhen(b, 'Patient/rep-1', updated.body.meta?.versionId), 20_000, 'the update on B');
+    await eventually(() => readWhen(b, 'Patient/rep-1', updated.body.meta?.versionId), UNTIL_DEFAULT_MS, 'the update on B');
     expect(await total(b, 'Patient?family=Replica')).toBe(0);
     expect(await total(b, 'Patient?family=Renamed')).toBe(1);
     const history = await b.get<Bundle>('Patient/rep-1/_history');
@@ -51,7 +52,7 @@ describe('replication between two workstations', () => {
     );
 
     expect((await a.delete('Patient/rep-1')).status).toBe(200);
-    await eventually(async () => ((await b.get('Patient/rep-1')).status === 410 ? true : undefined), 20_000, 'the delete on B');
+    await eventually(async () => ((await b.get('Patient/rep-1')).status === 410 ? true : undefined), UNTIL_DEFAULT_MS, 'the delete on B');
     expect(await total(b, 'Patient?family=Renamed')).toBe(0);
   });
 
@@ -61,7 +62,7 @@ describe('replication between two workstations', () => {
     const body = '{"resourceType":"Observation","id":"dec-1","status":"final","code":{"text":"weight"},"valueQuantity":{"value":1.10,"unit":"kg"}}';
     const created = await a.put('Observation/dec-1', body, { 'content-type': 'application/fhir+json' });
     expect(created.status).toBe(201);
-    await eventually(() => readWhen(b, 'Observation/dec-1', created.body.meta?.versionId), 20_000, 'the Observation on B');
+    await eventually(() => readWhen(b, 'Observation/dec-1', created.body.meta?.versionId), UNTIL_DEFAULT_MS, 'the Observation on B');
     expect((await b.get('Observation/dec-1')).text).toContain('"value":1.10');
     // 1.10's range [1.095, 1.105) is inside the search for 1.10; 1.1's would not be.
     expect(await total(b, 'Observation?_id=dec-1&value-quantity=1.10')).toBe(1);
@@ -87,7 +88,7 @@ describe('replication between two workstations', () => {
       const n = await total(b, 'Observation?code:text=tx-marker');
       seen.add(n);
       return n === 40 ? n : undefined;
-    }, 30_000, 'the transaction on B');
+    }, UNTIL_DEFAULT_MS, 'the transaction on B');
     expect([...seen].filter((n) => n !== 0 && n !== 40)).toEqual([]);
     expect((await b.get('Patient/tx-p')).status).toBe(200);
   });
@@ -96,12 +97,12 @@ describe('replication between two workstations', () => {
     const s = await eventually(async () => {
       const st = await syncStatus(pair.a);
       return st.state === 'idle' ? st : undefined;
-    }, 20_000, 'A idle');
+    }, UNTIL_DEFAULT_MS, 'A idle');
     expect(s.configured).toBe(true);
     expect(s.sent).toBeGreaterThan(0);
     expect(s.pending).toBe(0);
     // Every request is audited, this one too: the central audit copy trails by a few at most.
-    await eventually(async () => ((await syncStatus(pair.a)).auditPending <= 5 ? true : undefined), 20_000, 'the audit backlog pushed');
+    await eventually(async () => ((await syncStatus(pair.a)).auditPending <= 5 ? true : undefined), UNTIL_DEFAULT_MS, 'the audit backlog pushed');
     const anonymous = await fetch(new URL('/flint/sync', pair.a.baseUrl));
     expect(anonymous.status).toBe(401);
     const cli = await runFlint(['sync', 'status', '--data-dir', pair.a.dataDir]);
@@ -135,7 +136,7 @@ describe('replication between two workstations', () => {
       const q = await flintApi<{ quarantine: Array<{ doc: string; type: string; id: string }> }>(pair.b, 'GET', 'sync/quarantine');
       // The version and the head may arrive in separate batches: wait for both.
       return q.body.quarantine.filter((e) => e.id === 'bad-1').length === 2 ? q.body.quarantine : undefined;
-    }, 20_000, 'the quarantine entry on B');
+    }, UNTIL_DEFAULT_MS, 'the quarantine entry on B');
     expect(list.filter((e) => e.id === 'bad-1').map((e) => e.doc).sort()).toEqual(['h:Patient/bad-1/1.zzzzzz', 'r:Patient/bad-1']);
     expect((await pair.b.client().get('Patient/bad-1')).status).toBe(404);
     expect((await pair.b.client().get('Patient/bad-1/_history/1.zzzzzz')).status).toBe(404);
@@ -154,7 +155,7 @@ describe('central audit', () => {
       const codes = new Set(rows.map((r) => r.doc.event.type.code));
       const both = rows.some((r) => r.id.startsWith(`${wa}-`)) && rows.some((r) => r.id.startsWith(`${wb}-`));
       return both && codes.has('110106') && codes.has('110107') ? rows : undefined;
-    }, 30_000, 'both chains with export and import events in the central audit database');
+    }, UNTIL_DEFAULT_MS, 'both chains with export and import events in the central audit database');
     expect(docs.length).toBeGreaterThan(2);
     const remoteArgs = ['audit', 'verify', '--remote', pair.couch.dbUrl('clinic-audit'), '--username', pair.couch.admin.username];
     const ok = await runFlint(remoteArgs, { input: `${pair.couch.admin.password}\n` });
@@ -184,8 +185,8 @@ describe('working apart, then converging', () => {
     // Shared starting point.
     const e0 = await a.put('Patient/c-edit', { resourceType: 'Patient', id: 'c-edit', name: [{ family: 'Start' }] });
     const d0 = await a.put('Patient/c-del', { resourceType: 'Patient', id: 'c-del', name: [{ family: 'Keep' }] });
-    await eventually(() => readWhen(b, 'Patient/c-edit', e0.body.meta?.versionId), 20_000, 'c-edit on B');
-    await eventually(() => readWhen(b, 'Patient/c-del', d0.body.meta?.versionId), 20_000, 'c-del on B');
+    await eventually(() => readWhen(b, 'Patient/c-edit', e0.body.meta?.versionId), UNTIL_DEFAULT_MS, 'c-edit on B');
+    await eventually(() => readWhen(b, 'Patient/c-del', d0.body.meta?.versionId), UNTIL_DEFAULT_MS, 'c-del on B');
 
     await pair.couch.stop();
     // Apart: conflicting edits, a delete against an edit, the same patient created twice, and a plain edit.
@@ -202,7 +203,7 @@ describe('working apart, then converging', () => {
     const offline = await eventually(async () => {
       const s = await syncStatus(pair.a);
       return s.state === 'offline' && s.pending > 0 && s.auditPending > 0 ? s : undefined;
-    }, 20_000, 'A offline with changes and audit events pending');
+    }, UNTIL_DEFAULT_MS, 'A offline with changes and audit events pending');
     expect(offline.message).toMatch(/cannot be reached/);
 
     await pair.couch.restart();
@@ -214,7 +215,7 @@ describe('working apart, then converging', () => {
       const want = ca.some((c) => c.id === 'c-edit') && ca.some((c) => c.id === 'c-del') && ca.filter((c) => c.kind === 'duplicate').length === 2;
       return want && JSON.stringify(kinds(ca)) === JSON.stringify(kinds(cb)) ? true : undefined;
     }, 40_000, 'the same conflicts on A and B');
-    await eventually(() => readWhen(a, 'Patient/c-lone', lone.body.meta?.versionId), 20_000, 'c-lone on A');
+    await eventually(() => readWhen(a, 'Patient/c-lone', lone.body.meta?.versionId), UNTIL_DEFAULT_MS, 'c-lone on A');
     const list = await conflictsOf(pair.a);
     const edit = list.find((c) => c.id === 'c-edit')!;
     expect(edit.kind).toBe('edit');
@@ -244,10 +245,10 @@ describe('working apart, then converging', () => {
     expect(resolved.status).toBe(200);
     const newVid = resolved.body.resolved.versionId;
     for (const [ws, client] of [[pair.a, a], [pair.b, b]] as const) {
-      const cur = await eventually(() => readWhen(client, 'Patient/c-edit', newVid), 20_000, 'the resolution');
+      const cur = await eventually(() => readWhen(client, 'Patient/c-edit', newVid), UNTIL_DEFAULT_MS, 'the resolution');
       expect((cur as Patient).name?.[0]?.family).toBe('FromB');
       expect(cur.meta?.tag ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ code: 'conflict' })]));
-      await eventually(async () => ((await conflictsOf(ws)).some((c) => c.id === 'c-edit') ? undefined : true), 20_000, 'conflict gone');
+      await eventually(async () => ((await conflictsOf(ws)).some((c) => c.id === 'c-edit') ? undefined : true), UNTIL_DEFAULT_MS, 'conflict gone');
     }
     const finalServer = await pair.couch.request('GET', '/clinic/r%3APatient%2Fc-edit?conflicts=true');
     expect(finalServer.json._conflicts).toBeUndefined();
@@ -257,7 +258,7 @@ describe('working apart, then converging', () => {
     const keep = await flintApi(pair.a, 'POST', `conflicts/Patient/${dupA.body.id}`, { keep: dupHead.meta?.versionId });
     expect(keep.status).toBe(200);
     for (const ws of [pair.a, pair.b]) {
-      await eventually(async () => ((await conflictsOf(ws)).some((c) => c.kind === 'duplicate') ? undefined : true), 20_000, 'duplicate reviewed');
+      await eventually(async () => ((await conflictsOf(ws)).some((c) => c.kind === 'duplicate') ? undefined : true), UNTIL_DEFAULT_MS, 'duplicate reviewed');
     }
   });
 
@@ -290,9 +291,9 @@ describe('working apart, then converging', () => {
       const kick = await a.post('$import', body, { prefer: 'respond-async' });
       expect(kick.status, kick.text).toBe(202);
       const statusPath = kick.headers.get('content-location')!.slice(pair.a.baseUrl.length + 1);
-      await eventually(async () => ((await a.get(statusPath)).status === 200 ? true : undefined), 20_000, 'the import');
+      await eventually(async () => ((await a.get(statusPath)).status === 200 ? true : undefined), UNTIL_DEFAULT_MS, 'the import');
       const vid = (await a.get('Patient/imp-3')).body.meta?.versionId;
-      await eventually(() => readWhen(b, 'Patient/imp-3', vid), 20_000, 'the imported Patients on B');
+      await eventually(() => readWhen(b, 'Patient/imp-3', vid), UNTIL_DEFAULT_MS, 'the imported Patients on B');
       expect(await total(b, 'Patient?family=Imported-Sync')).toBe(3);
     } finally {
       rmSync(dir, { recursive: true, force: true });

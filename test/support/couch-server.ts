@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { UNTIL_DEFAULT_MS } from './until';
 
 const require = createRequire(import.meta.url);
 const BIN = join(dirname(require.resolve('pouchdb-server/package.json')), 'bin', 'pouchdb-server');
@@ -120,7 +121,7 @@ export async function startCouchServer(opts: CouchServerOptions = {}): Promise<C
         resolve();
       }),
     );
-    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? UNTIL_DEFAULT_MS);
     for (;;) {
       if (gone) throw new Error(`pouchdb-server exited before answering; output:\n${out}`);
       try {
@@ -133,7 +134,7 @@ export async function startCouchServer(opts: CouchServerOptions = {}): Promise<C
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         await exited;
-        throw new Error(`pouchdb-server did not answer within ${opts.timeoutMs ?? 30_000} ms; output:\n${out}`);
+        throw new Error(`pouchdb-server did not answer within ${opts.timeoutMs ?? UNTIL_DEFAULT_MS} ms; output:\n${out}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }

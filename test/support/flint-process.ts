@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { UNTIL_DEFAULT_MS } from './until';
 
 /** The repository root (bin/flint.js runs from here). */
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -57,7 +58,7 @@ export function spawnFlint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
     stderr: () => err,
     output: () => all,
     exited,
-    waitFor(re, timeoutMs = 30_000) {
+    waitFor(re, timeoutMs = UNTIL_DEFAULT_MS) {
       return new Promise<RegExpExecArray>((resolve, reject) => {
         const check = () => {
           const m = re.exec(all);
@@ -101,7 +102,7 @@ export async function runFlint(
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<ExitStatus & { stdout: string; stderr: string }> {
   const p = spawnFlint(args, opts);
-  const timer = setTimeout(() => p.proc.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  const timer = setTimeout(() => p.proc.kill('SIGKILL'), opts.timeoutMs ?? UNTIL_DEFAULT_MS);
   const status = await p.exited;
   clearTimeout(timer);
   return { ...status, stdout: p.stdout(), stderr: p.stderr() };

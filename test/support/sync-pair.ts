@@ -8,6 +8,7 @@ import { startCouchServer, type CouchServer } from './couch-server';
 import type { FhirClient } from './fhir-client';
 import { runFlint } from './flint-process';
 import { removeDir, startWorkstation, tempDataDir, type RunningWorkstation } from './workstation';
+import { UNTIL_DEFAULT_MS } from './until';
 
 export interface SyncPair {
   couch: CouchServer;
@@ -61,7 +62,7 @@ export async function startSyncPair(): Promise<SyncPair> {
 }
 
 /** Polls fn until it returns a value other than undefined (or throws after timeoutMs). */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = UNTIL_DEFAULT_MS, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import type { FhirClient } from './fhir-client';
 import { REPO, runFlint } from './flint-process';
+import { UNTIL_DEFAULT_MS } from './until';
 
 export const SCREENSHOTS = join(REPO, 'test-results', 'ui');
 
@@ -32,7 +33,7 @@ export async function openBrowser(): Promise<UiBrowser> {
     newPage: async () => {
       const context = await browser.newContext({ viewport: VIEWPORT, locale: 'en-GB', timezoneId: 'UTC' });
       const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(UNTIL_DEFAULT_MS / 2);
       return { context, page };
     },
     close: () => browser.close(),
@@ -73,7 +74,7 @@ export async function a11yViolations(page: Page): Promise<string[]> {
  * rows a moment later); fails with the last count after `timeoutMs`. For "none there", check
  * after waiting for what must be there instead: absence is true before anything renders.
  */
-export async function expectCount(locator: Locator, n: number, timeoutMs = 10_000): Promise<void> {
+export async function expectCount(locator: Locator, n: number, timeoutMs = UNTIL_DEFAULT_MS / 2): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = await locator.count();
   while (last !== n) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { FhirClient } from './fhir-client';
 import { LISTENING, REPO, runFlint, spawnFlint } from './flint-process';
+import { UNTIL_DEFAULT_MS } from './until';
 
 export { REPO };
 
@@ -44,7 +45,7 @@ export async function startWorkstation(opts: StartOptions = {}): Promise<Running
   const flint = spawnFlint(['serve', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
   });
-  const [, baseUrl] = await flint.waitFor(LISTENING, opts.timeoutMs ?? 30_000);
+  const [, baseUrl] = await flint.waitFor(LISTENING, opts.timeoutMs ?? UNTIL_DEFAULT_MS);
   const token = await adminToken(dataDir, { ...process.env, ...opts.env });
   return {
     baseUrl: baseUrl!,
