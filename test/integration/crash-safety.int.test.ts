@@ -18,13 +18,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FhirClient } from '../support/fhir-client';
 import { forgetDataDir } from '../support/keychain';
+import { UNTIL_DEFAULT_MS } from '../support/until';
 import { startWorkstation, tempDataDir, type RunningWorkstation } from '../support/workstation';
 
 const ROUNDS = 3;
 const WORKERS = 6;
 const OWNED_PER_WORKER = 4;
 const TX_SYSTEM = 'http://flint.test/crash-tx';
-const STREAM_LIMIT_MS = 10_000; // safety bound: a round never streams longer than this
+// Safety bound: a round never streams longer than this (the stream's start, then at most 2 s to the kill).
+const STREAM_LIMIT_MS = UNTIL_DEFAULT_MS + 10_000;
 
 /** mulberry32: small, seedable, good enough to pick operations and delays. */
 function prng(seed: number): () => number {
@@ -261,7 +263,7 @@ async function streamAndKill(round: number): Promise<StreamStats> {
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
   const workersDone = Promise.allSettled(workers);
   // Let the stream get going, then kill at a random moment while requests are in flight.
-  for (let i = 0; i < 500 && stats.acked < 20; i++) await sleep(5);
+  for (const end = Date.now() + UNTIL_DEFAULT_MS; stats.acked < 20 && Date.now() < end; ) await sleep(5);
   expect(stats.acked, `round ${round}: the stream did not start`).toBeGreaterThanOrEqual(20);
   await sleep(50 + Math.floor(rand() * 1000));
   for (let i = 0; i < 1000 && inFlight === 0; i++) await sleep(1);
@@ -404,12 +406,15 @@ describe('crash safety under SIGKILL', () => {
   it(`${ROUNDS} rounds: kill mid-stream, restart, every acknowledged write present, no partial transaction`, async () => {
     console.log(`crash-safety seed ${seed} (FLINT_CRASH_SEED to replay)`);
     const summary: string[] = [];
+    // Requests the kill cut off, over all rounds. In one round there may be none: a test
+    // process starved at the kill reads, afterwards, the replies the server had sent.
+    let interrupted = 0;
     running = await startWorkstation({ dataDir });
     for (let round = 1; round <= ROUNDS; round++) {
       const stats = await streamAndKill(round);
       expect(stats.unexpected, `round ${round}: unexpected responses before the kill`).toEqual([]);
       expect(stats.inFlightAtKill, `round ${round}: nothing was in flight at the kill`).toBeGreaterThan(0);
-      expect(stats.interrupted, `round ${round}: no request was cut off by the kill`).toBeGreaterThan(0);
+      interrupted += stats.interrupted;
 
       // The restarted server is checked, then takes the next round's stream.
       running = await startWorkstation({ dataDir });
@@ -419,6 +424,7 @@ describe('crash safety under SIGKILL', () => {
           `${stats.interrupted} cut off; ${checkedVersions} versions checked`,
       );
     }
+    expect(interrupted, 'no request was cut off by any kill').toBeGreaterThan(0);
     expect(await running.stop(), 'clean stop after the last round').toBe(0);
     running = undefined;
     console.log(summary.join('\n'));
