@@ -222,14 +222,24 @@ export async function startCouchServer(opts: CouchServerOptions = {}): Promise<C
   };
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+/**
+ * Ports for the server, below Linux's ephemeral range (32768-60999 by default). restart()
+ * stops the server and starts it again on its port; had the OS picked that port, any
+ * process's outgoing connection could take it as its own local port meanwhile (and
+ * listeners on port 0 are given ports in that range too).
+ */
+const PORTS = { from: 20_000, to: 32_000 };
+
+/** A port below the ephemeral range that nobody listens on right now. */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+    if (attempt >= 50) throw new Error(`no free port between ${PORTS.from} and ${PORTS.to}`);
+  }
 }
