@@ -3,10 +3,12 @@ import { UNTIL_DEFAULT_MS } from './test/support/until';
 
 /** Tests that load the whole machine on purpose (`*.stress.test.ts`): run alone, last. */
 const STRESS = '**/*.stress.test.ts';
+/** Never tests: dependencies and build output. */
+const NOT_TESTS = ['**/node_modules/**', 'dist/**', 'release/**'];
 
 export default defineConfig({
   test: {
-    exclude: ['**/node_modules/**', 'dist/**', 'release/**'],
+    exclude: NOT_TESTS,
     // Integration tests start real workstations, keychains and browsers.
     testTimeout: 120_000,
     hookTimeout: 120_000,
@@ -23,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'dist/**', 'release/**', STRESS],
+          exclude: [...NOT_TESTS, STRESS],
           sequence: { groupOrder: 0 },
         },
       },
