@@ -2,10 +2,18 @@ import type { PowerMonitor } from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DesktopLockReason } from '../../shared/desktop-api';
 import { PowerMonitorDouble } from '../../test/support/electron-double';
-import { SCREEN_POLL_MS, watchPowerLock, type PowerMonitorLike } from './power-lock';
+import { SCREEN_POLL_MS, watchPowerLock, type PowerLockOptions, type PowerMonitorLike } from './power-lock';
 
 // Electron's powerMonitor fits the narrow shape (checked by tsc).
 export const electronFits = (p: PowerMonitor): PowerMonitorLike => p;
+
+/** A powerMonitor double watched by watchPowerLock, and the locks it reported. */
+function watched(options?: PowerLockOptions) {
+  const power = new PowerMonitorDouble();
+  const locks: DesktopLockReason[] = [];
+  const dispose = watchPowerLock(power, (r) => locks.push(r), options);
+  return { power, locks, dispose };
+}
 
 describe('watchPowerLock', () => {
   beforeEach(() => {
@@ -16,9 +24,7 @@ describe('watchPowerLock', () => {
   });
 
   it("locks on 'lock-screen' and 'suspend', each time, and on nothing else", () => {
-    const power = new PowerMonitorDouble();
-    const locks: DesktopLockReason[] = [];
-    watchPowerLock(power, (r) => locks.push(r), { pollMs: 0 });
+    const { power, locks } = watched({ pollMs: 0 });
     power.emit('lock-screen');
     power.emit('suspend');
     for (const other of ['unlock-screen', 'resume', 'on-ac', 'on-battery', 'shutdown', 'user-did-resign-active']) power.emit(other);
@@ -28,9 +34,7 @@ describe('watchPowerLock', () => {
   });
 
   it('a screen lock is reported once until the screen is unlocked', () => {
-    const power = new PowerMonitorDouble();
-    const locks: DesktopLockReason[] = [];
-    watchPowerLock(power, (r) => locks.push(r), { pollMs: 0 });
+    const { power, locks } = watched({ pollMs: 0 });
     power.emit('lock-screen');
     power.emit('lock-screen');
     expect(locks).toEqual(['lock-screen']);
@@ -40,9 +44,7 @@ describe('watchPowerLock', () => {
   });
 
   it("polls the screen's lock where Electron emits no 'lock-screen' (Linux): locks when it turns locked, once", () => {
-    const power = new PowerMonitorDouble();
-    const locks: DesktopLockReason[] = [];
-    watchPowerLock(power, (r) => locks.push(r));
+    const { power, locks } = watched();
     vi.advanceTimersByTime(SCREEN_POLL_MS * 2);
     expect(power.idleStateCalls).toBe(2);
     expect(locks).toEqual([]);
@@ -58,9 +60,7 @@ describe('watchPowerLock', () => {
   });
 
   it("the event and the poll together lock once; 'unknown' (no answer) changes nothing", () => {
-    const power = new PowerMonitorDouble();
-    const locks: DesktopLockReason[] = [];
-    watchPowerLock(power, (r) => locks.push(r));
+    const { power, locks } = watched();
     power.emit('lock-screen');
     power.idleState = 'locked';
     vi.advanceTimersByTime(SCREEN_POLL_MS * 2);
@@ -70,9 +70,7 @@ describe('watchPowerLock', () => {
   });
 
   it('the disposer stops the poll and removes its listeners', () => {
-    const power = new PowerMonitorDouble();
-    const locks: DesktopLockReason[] = [];
-    const dispose = watchPowerLock(power, (r) => locks.push(r));
+    const { power, locks, dispose } = watched();
     expect(power.listenerCount('lock-screen')).toBe(1);
     expect(power.listenerCount('suspend')).toBe(1);
     dispose();

@@ -50,7 +50,8 @@ export function watchPowerLock(
     },
     suspend: () => onLock('suspend'),
   };
-  for (const [event, listener] of Object.entries(listeners) as Array<[PowerEvent, () => void]>) powerMonitor.on(event, listener);
+  const entries = Object.entries(listeners) as Array<[PowerEvent, () => void]>;
+  for (const [event, listener] of entries) powerMonitor.on(event, listener);
 
   let timer: NodeJS.Timeout | undefined;
   const poll = powerMonitor.getSystemIdleState?.bind(powerMonitor);
@@ -64,6 +65,6 @@ export function watchPowerLock(
   }
   return () => {
     if (timer) clearInterval(timer);
-    for (const [event, listener] of Object.entries(listeners) as Array<[PowerEvent, () => void]>) powerMonitor.removeListener(event, listener);
+    for (const [event, listener] of entries) powerMonitor.removeListener(event, listener);
   };
 }
