@@ -11,6 +11,7 @@ import { FhirClient } from '../support/fhir-client';
 import { runFlint } from '../support/flint-process';
 import { originOf } from '../support/raw-http';
 import { isLoginPage, newPkce, pageMessage, postForm, send, SmartFlow } from '../support/smart-http';
+import { until } from '../support/until';
 import { removeDir, startWorkstation, tempDataDir, type RunningWorkstation } from '../support/workstation';
 
 const UI_SCOPE = 'openid fhirUser offline_access user/*.cruds';
@@ -253,10 +254,7 @@ describe('flint-ui', () => {
     expect((await lock(t.refresh_token)).status).toBe(200);
     expect((await unlock(t.refresh_token, 'rita password 123')).status).toBe(200);
     // The unlock's login is recorded after both locks: once it is searchable, so are they.
-    for (let i = 0; (await ofRita('login-success')) < loginsBefore + 2; i++) {
-      expect(i).toBeLessThan(100);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the unlock to be recorded', async () => (await ofRita('login-success')) >= loginsBefore + 2);
     expect(await ofRita('logout')).toBe(logoutsBefore + 1);
   });
 

@@ -9,17 +9,17 @@
 export const UNTIL_DEFAULT_MS = 60_000;
 
 /**
- * Polls `get` every `everyMs` until it returns something other than undefined or false,
- * and returns that; throws "timed out waiting for <what>" after `timeoutMs`.
+ * Polls `get` (or awaits it) every `everyMs` until it gives something other than undefined
+ * or false, and returns that; throws "timed out waiting for <what>" after `timeoutMs`.
  */
 export async function until<T>(
   what: string,
-  get: () => T | undefined | false,
+  get: () => T | undefined | false | Promise<T | undefined | false>,
   { timeoutMs = UNTIL_DEFAULT_MS, everyMs = 25 }: { timeoutMs?: number; everyMs?: number } = {},
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = get();
+    const value = await get();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
